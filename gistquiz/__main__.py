@@ -1,0 +1,3 @@
+from gistquiz.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,304 @@
+"""The ``gistquiz`` command. With no subcommand it opens the app.
+
+Imports stay inside the commands so that ``gistquiz --help`` is instant: no
+Textual, NumPy, scikit-learn or nltk on that path.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from gistquiz import __version__
+from gistquiz.errors import UserError
+
+EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--home",
+        metavar="DIR",
+        default=argparse.SUPPRESS,
+        help="data folder (review database, settings, your decks); default: $GISTQUIZ_HOME or the user data folder",
+    )
+    common.add_argument(
+        "--decks",
+        metavar="DIR",
+        action="append",
+        default=argparse.SUPPRESS,
+        help="also load the *.md decks in DIR (repeatable)",
+    )
+    parser = argparse.ArgumentParser(
+        prog="gistquiz",
+        description="Spaced-repetition flashcards and quizzes from your notes, with demos that prove each card.",
+        epilog="Run 'gistquiz COMMAND --help' for a command's options. With no command, the app opens.",
+        parents=[common],
+    )
+    parser.add_argument("--version", action="version", version=f"gistquiz {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    sub.add_parser("app", parents=[common], help="open the app (the default)", description="Open the terminal app.")
+
+    sub.add_parser(
+        "decks",
+        parents=[common],
+        help="list decks with their counts and problems",
+        description="List every deck with its new, due and total counts, where it was found, and any problems.",
+    )
+
+    p = sub.add_parser(
+        "check",
+        parents=[common],
+        help="check deck files for problems",
+        description="Check deck files (default: all decks) and print 'path:line: message' for each problem. "
+        "Exit code 0 when clean, 1 when there are problems, 2 for bad usage.",
+    )
+    p.add_argument("paths", nargs="*", metavar="PATH", help="deck files or folders")
+
+    p = sub.add_parser(
+        "review",
+        parents=[common],
+        help="review due cards",
+        description="Review the cards due today. --plain gives a line-based review for plain terminals, "
+        "ssh and screen readers, which also reads answers from a pipe.",
+    )
+    p.add_argument("deck", nargs="?", help="deck name (default: all decks)")
+    p.add_argument("--plain", action="store_true", help="line-based review instead of the app")
+
+    p = sub.add_parser(
+        "stats",
+        parents=[common],
+        help="show review statistics",
+        description="Counts by state, reviews per day, true retention, the due forecast and leeches.",
+    )
+    p.add_argument("deck", nargs="?", help="deck name (default: all decks)")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.add_argument("--days", type=int, default=14, help="days of due forecast (default: 14)")
+
+    p = sub.add_parser(
+        "rebuild",
+        parents=[common],
+        help="recompute card states from the review log",
+        description="Replay the review log through the scheduler (after changing settings or upgrading).",
+    )
+    p.add_argument("--dry-run", action="store_true", help="report what would change, write nothing")
+
+    p = sub.add_parser(
+        "demo",
+        parents=[common],
+        help="list or run the demos",
+        description="'gistquiz demo list' lists the demos; 'gistquiz demo NAME [--seed N] [--PARAM VALUE ...] "
+        "[--json]' runs one, exactly like 'python demos/NAME.py'.",
+    )
+    p.add_argument("name", help="'list' or a demo's name")
+    p.add_argument("args", nargs=argparse.REMAINDER, help="arguments for the demo (see 'gistquiz demo NAME --help')")
+
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    command = args.command or "app"
+    try:
+        if command == "app":
+            return cmd_app(args)
+        handler = _COMMANDS.get(command) or getattr(args, "handler", None)
+        if handler is None:
+            parser.error(f"unknown command {command}")
+        return handler(args)
+    except UserError as err:
+        print(f"gistquiz: {err}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+    except _store_error() as err:
+        print(f"gistquiz: {err}", file=sys.stderr)
+        return EXIT_PROBLEMS
+
+
+def _store_error() -> type[Exception]:
+    from gistquiz.store import StoreError
+
+    return StoreError
+
+
+def workspace(args: argparse.Namespace):
+    from gistquiz.workspace import Workspace
+
+    return Workspace.open(getattr(args, "home", None), getattr(args, "decks", []) or [])
+
+
+def cmd_app(args: argparse.Namespace) -> int:
+    if not sys.stdout.isatty() or not sys.stdin.isatty():
+        print("gistquiz: the app needs a terminal; try 'gistquiz review --plain' or 'gistquiz --help'", file=sys.stderr)
+        return EXIT_USAGE
+    from gistquiz.ui.app import GistQuizApp
+
+    ws = workspace(args)
+    GistQuizApp(ws).run()
+    ws.close()
+    return EXIT_OK
+
+
+def cmd_decks(args: argparse.Namespace) -> int:
+    from gistquiz.session import build_queue
+
+    ws = workspace(args)
+    lib = ws.library
+    ws.sync()
+    states = ws.store.states()
+    from gistquiz.scheduler import utcnow
+
+    now = utcnow()
+    rows = []
+    for deck in lib.decks:
+        q = build_queue(deck.cards, states, now, ws.scheduler)
+        reviewed = sum(1 for c in deck.cards if c.key in states)
+        new = len(deck.cards) - reviewed
+        rows.append((deck, new, len(q.learning) + len(q.review), len(deck.cards)))
+    if not rows:
+        print("no decks found")
+    width = max((len(d.title) for d, *_ in rows), default=10)
+    print(f"{'deck':<{width}}  {'new':>5}  {'due':>5}  {'total':>6}  source")
+    for deck, new, due, total in rows:
+        mark = f"  ({len(deck.errors)} problem{'s' * (len(deck.errors) != 1)})" if deck.errors else ""
+        print(f"{deck.title:<{width}}  {new:>5}  {due:>5}  {total:>6}  {deck.source}: {deck.path}{mark}")
+    for err in lib.errors:
+        print(err, file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from gistquiz import library
+
+    ws = workspace(args)
+    lib = library.load_paths([Path(p) for p in args.paths]) if args.paths else ws.library
+    for err in lib.errors:
+        print(err)
+    relinks = []
+    if lib.decks:
+        from gistquiz import relink
+        from gistquiz.scheduler import utcnow
+
+        now = utcnow()
+        for deck in lib.decks:
+            relinks += relink.sync(deck, ws.store, now)
+        reported = {(r.old_key, r.new_key) for r in relinks}
+        paths = {d.key: d.path for d in lib.decks}
+        for old, new, deck, sim in ws.store.unreported_links():
+            if (old, new) not in reported and deck in paths:
+                print(f"{paths[deck]}: kept the history of an edited card ({old} -> {new}, similarity {sim:.2f})")
+    for r in relinks:
+        print(r)
+    n_cards = sum(len(d.cards) for d in lib.decks)
+    n_errors = len(lib.errors)
+    summary = f"{len(lib.decks)} deck{'s' * (len(lib.decks) != 1)}, {n_cards} cards"
+    print(f"{summary}, {n_errors} problem{'s' * (n_errors != 1)}", file=sys.stderr)
+    return EXIT_PROBLEMS if n_errors or not lib.decks else EXIT_OK
+
+
+def _cards_for(ws, deck_name: str | None):
+    lib = ws.library
+    if deck_name is None:
+        return [c for d in lib.decks for c in d.cards], "all decks"
+    deck = lib.find_deck(deck_name)
+    if deck is None:
+        names = ", ".join(d.key for d in lib.decks) or "none"
+        raise UserError(f"no deck named '{deck_name}' (decks: {names})")
+    return deck.cards, deck.title
+
+
+def cmd_review(args: argparse.Namespace) -> int:
+    if not args.plain:
+        if sys.stdout.isatty() and sys.stdin.isatty():
+            return cmd_app(args)
+        raise UserError("not a terminal: use 'gistquiz review --plain'")
+    from gistquiz.plain_review import run_plain
+
+    ws = workspace(args)
+    cards, title = _cards_for(ws, args.deck)
+    if n := len(ws.library.errors):
+        print(f"gistquiz: {n} problem{'s' * (n != 1)} in the deck files; 'gistquiz check' lists them", file=sys.stderr)
+    ws.sync()
+    return run_plain(ws, cards, title, sys.stdin, sys.stdout)
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    from gistquiz import stats
+    from gistquiz.scheduler import utcnow
+
+    ws = workspace(args)
+    ws.sync()
+    cards, title = _cards_for(ws, args.deck)
+    if args.days < 1 or args.days > 3650:
+        raise UserError("--days must be between 1 and 3650")
+    st = stats.compute(cards, ws.store, ws.scheduler, utcnow(), forecast_days=args.days)
+    if args.json:
+        print(json.dumps({"deck": title, **st.to_dict()}, indent=2))
+        return EXIT_OK
+    print(f"{title}: {st.total} cards")
+    print("  " + "  ".join(f"{k} {v}" for k, v in st.by_state.items()))
+    print(f"  due today: {st.due_today}   reviews: {st.reviews_total}")
+    tr = st.true_retention
+    print(f"  true retention: {'-' if tr is None else f'{tr:.1%}'} (desired {st.desired_retention:.0%})")
+    for month, (passed, total) in st.retention_by_month.items():
+        print(f"    {month}: {passed}/{total} = {passed / total:.1%}")
+    days = list(st.reviews_per_day.items())[-14:]
+    if days:
+        print("  reviews per day (last 14 study days with reviews):")
+        for day, n in days:
+            print(f"    {day}  {n:>4}  {'#' * min(n, 60)}")
+    print(f"  due in the next {len(st.forecast)} days: " + " ".join(str(n) for n in st.forecast))
+    if st.leeches:
+        print(f"  leeches ({len(st.leeches)}, suspended):")
+        for lx in st.leeches:
+            print(f"    {lx.deck}:{lx.line}  {lx.lapses} lapses  {lx.front[:60]}")
+    return EXIT_OK
+
+
+def cmd_rebuild(args: argparse.Namespace) -> int:
+    from gistquiz.rebuild import rebuild
+
+    ws = workspace(args)
+    result = rebuild(ws.store, ws.scheduler, dry_run=args.dry_run)
+    verb = "would change" if args.dry_run else "changed"
+    print(f"replayed {result.reviews} reviews of {result.cards} cards; {verb} {len(result.changed)}")
+    return EXIT_OK
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    import subprocess
+
+    from gistquiz.registry import all_demos, demo_info
+
+    if args.name == "list":
+        demos = all_demos()
+        width = max((len(d.name) for d in demos), default=4)
+        for d in demos:
+            print(f"{d.name:<{width}}  {d.claim}")
+        return EXIT_OK
+    info = demo_info(args.name)
+    if info is None:
+        import difflib
+
+        names = [d.name for d in all_demos()]
+        close = difflib.get_close_matches(args.name, names, n=1)
+        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        raise UserError(f"unknown demo '{args.name}'{hint}; 'gistquiz demo list' shows them all")
+    return subprocess.call([sys.executable, str(info.path), *args.args])
+
+
+_COMMANDS = {
+    "decks": cmd_decks,
+    "check": cmd_check,
+    "review": cmd_review,
+    "stats": cmd_stats,
+    "rebuild": cmd_rebuild,
+    "demo": cmd_demo,
+}

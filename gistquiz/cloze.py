@@ -1,0 +1,106 @@
+"""Cloze deletions in Anki's syntax: ``{{c1::answer}}`` and ``{{c1::answer::hint}}``.
+
+Each number makes one card; deletions that share a number are hidden together.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from gistquiz.errors import DeckError
+
+_START = re.compile(r"\{\{c(\d+)::")
+_NEAR_MISS = re.compile(r"\{\{c\d+:(?!:)")
+
+
+@dataclass(frozen=True)
+class Deletion:
+    number: int
+    answer: str
+    hint: str
+    start: int
+    end: int
+    """``text[start:end]`` is the whole ``{{c1::...}}``."""
+
+
+@dataclass
+class Found:
+    deletions: list[Deletion] = field(default_factory=list)
+    errors: list[DeckError] = field(default_factory=list)
+
+    @property
+    def numbers(self) -> list[int]:
+        return sorted({d.number for d in self.deletions}) if self.deletions else []
+
+
+def find(text: str, first_line: int = 1, path: str = "") -> Found:
+    """Every deletion in ``text``, and a located error for each malformed one."""
+    found = Found()
+    if "{{" not in text:
+        return found
+
+    def line_at(offset: int) -> int:
+        return first_line + text.count("\n", 0, offset)
+
+    pos = 0
+    while (m := _START.search(text, pos)) is not None:
+        close = text.find("}}", m.end())
+        nested = _START.search(text, m.end(), close if close != -1 else len(text))
+        if close == -1:
+            found.errors.append(DeckError(path, line_at(m.start()), f"unclosed cloze '{m.group(0)}…': add '}}}}'"))
+            break
+        if nested:
+            found.errors.append(DeckError(path, line_at(nested.start()), "nested clozes are not supported"))
+            pos = close + 2
+            continue
+        answer, _, hint = text[m.end() : close].partition("::")
+        number = int(m.group(1))
+        if not answer.strip():
+            found.errors.append(DeckError(path, line_at(m.start()), f"empty cloze '{text[m.start() : close + 2]}'"))
+        elif number < 1:
+            found.errors.append(DeckError(path, line_at(m.start()), "cloze numbers start at c1"))
+        else:
+            found.deletions.append(Deletion(number, answer.strip(), hint.strip(), m.start(), close + 2))
+        pos = close + 2
+    for miss in _NEAR_MISS.finditer(text):
+        found.errors.append(
+            DeckError(path, line_at(miss.start()), f"'{miss.group(0)}' looks like a cloze: write '{{{{cN::text}}}}'")
+        )
+    return found
+
+
+def _render(text: str, number: int, hidden: bool) -> str:
+    out: list[str] = []
+    pos = 0
+    for d in find(text).deletions:
+        out.append(text[pos : d.start])
+        if d.number != number:
+            out.append(d.answer)
+        elif hidden:
+            out.append(f"**[{d.hint or '...'}]**")
+        else:
+            out.append(f"**{d.answer}**")
+        pos = d.end
+    out.append(text[pos:])
+    return "".join(out)
+
+
+def question(text: str, number: int) -> str:
+    """The text with deletion ``number`` blanked (``[...]`` or ``[hint]``), the others shown."""
+    return _render(text, number, hidden=True)
+
+
+def answer(text: str, number: int) -> str:
+    """The full text with deletion ``number`` in bold."""
+    return _render(text, number, hidden=False)
+
+
+def answers(text: str, number: int) -> list[str]:
+    """What a learner must type for deletion ``number``, in order."""
+    return [d.answer for d in find(text).deletions if d.number == number]
+
+
+def plain(text: str) -> str:
+    """The text with every deletion shown as its answer, no markup."""
+    return _render(text, 0, hidden=False)

@@ -1,0 +1,57 @@
+"""Where gistquiz keeps things: the user's data folder, and the decks and demos it ships.
+
+The data folder is ``$GISTQUIZ_HOME`` when set (tests, portable use), else the
+platform's user data folder. Bundled decks and demos are found through
+``importlib.resources``: in an installed wheel they sit inside the package
+(``gistquiz/bundled/``); in a source checkout they are the top-level ``decks/``
+and ``demos/`` folders beside the package.
+"""
+
+from __future__ import annotations
+
+import os
+from importlib.resources import files
+from pathlib import Path
+
+APP_NAME = "gistquiz"
+HOME_ENV = "GISTQUIZ_HOME"
+
+
+def home(override: str | os.PathLike[str] | None = None) -> Path:
+    """The folder holding the review database, settings and the user's decks."""
+    if override:
+        return Path(override).expanduser()
+    if env := os.environ.get(HOME_ENV):
+        return Path(env).expanduser()
+    from platformdirs import user_data_path
+
+    return user_data_path(APP_NAME, appauthor=False)
+
+
+def database_path(home_dir: Path) -> Path:
+    return home_dir / "gistquiz.sqlite3"
+
+
+def user_decks_dir(home_dir: Path) -> Path:
+    return home_dir / "decks"
+
+
+def settings_path(home_dir: Path) -> Path:
+    return home_dir / "settings.toml"
+
+
+def _bundled(name: str) -> Path:
+    package = files(APP_NAME)
+    installed = package / "bundled" / name
+    if installed.is_dir():
+        return Path(str(installed))
+    # A source checkout (editable install or running from the repository).
+    return Path(str(package)).parent / name
+
+
+def bundled_decks_dir() -> Path:
+    return _bundled("decks")
+
+
+def demos_dir() -> Path:
+    return _bundled("demos")

@@ -1,0 +1,148 @@
+"""A line-based review for plain terminals, ssh and screen readers (``gistquiz review --plain``).
+
+It reads one line per step, so it also reads answers from a pipe:
+Enter reveals, ``1``-``4`` rate (Again, Hard, Good, Easy), ``u`` undoes the
+last answer, ``s`` suspends, ``b`` buries, ``q`` quits. Typed and cloze cards
+first ask for the answer and grade it. End of input quits; every answer is
+already on disk by then.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TextIO
+
+from gistquiz import cloze, quiz
+from gistquiz.deck import Card, Kind
+from gistquiz.scheduler import Rating, format_interval
+from gistquiz.session import Session
+
+RATING_NAMES = {Rating.AGAIN: "Again", Rating.HARD: "Hard", Rating.GOOD: "Good", Rating.EASY: "Easy"}
+
+
+def front_text(card: Card) -> str:
+    """The question side as text (Markdown), with cloze blanks and choice options."""
+    if card.kind is Kind.CLOZE:
+        return f"{card.front}\n\n{cloze.question(card.cloze_text, card.cloze_index)}"
+    if card.kind is Kind.CHOICE:
+        letters = "abcdefghijklmnopqrstuvwxyz"
+        return card.front + "\n" + "\n".join(f"  {letters[i]}) {o.text}" for i, o in enumerate(card.options))
+    return card.front
+
+
+def back_text(card: Card) -> str:
+    if card.kind is Kind.CLOZE:
+        return cloze.answer(card.cloze_text, card.cloze_index)
+    if card.kind is Kind.CHOICE:
+        letters = "abcdefghijklmnopqrstuvwxyz"
+        right = ", ".join(f"{letters[i]}) {o.text}" for i, o in enumerate(card.options) if o.correct)
+        return f"{right}\n\n{card.back}".strip()
+    return card.back
+
+
+def render_diff(diff: list[tuple[str, str]]) -> str:
+    """A diff readable without colour: ``[-deleted-]`` and ``{+inserted+}``."""
+    marks = {"equal": "{}", "delete": "[-{}-]", "insert": "{{+{}+}}"}
+    return "".join(marks[op].format(text) for op, text in diff)
+
+
+def run_plain(ws, cards: list[Card], title: str, inp: TextIO, out: TextIO) -> int:
+    session = Session(cards, ws.store, ws.scheduler)
+
+    def say(text: str = "") -> None:
+        out.write(text + "\n")
+        out.flush()
+
+    def ask(prompt: str) -> str | None:
+        out.write(prompt)
+        out.flush()
+        line = inp.readline()
+        if not line:
+            say()
+            return None
+        return line.rstrip("\n")
+
+    answered = 0
+    while True:
+        card = session.current or session.next()
+        if card is None:
+            nxt = session.next_due()
+            later = f"; the next learning card is due at {nxt.astimezone():%H:%M}" if nxt else ""
+            say(f"Nothing more to review in {title} now{later}. Answered {answered} card(s).")
+            return 0
+        c = session.counts()
+        say(f"\n{title} · {c.new} new · {c.learning} learning · {c.review} review")
+        say("-" * 60)
+        say(front_text(card))
+        shown = time.monotonic()
+        suggestion = None
+        if card.kind in (Kind.TYPED, Kind.CLOZE):
+            typed = ask("\nyour answer (Enter to skip): ")
+            if typed is None:
+                return 0
+            if typed.strip():
+                if card.kind is Kind.TYPED:
+                    grade = quiz.grade_typed(typed, card.answers)
+                else:
+                    expected = cloze.answers(card.cloze_text, card.cloze_index)
+                    q = quiz.Question(card, quiz.QuestionKind.CLOZE, "", answers=tuple(expected))
+                    grade = quiz.grade_cloze([t.strip() for t in typed.split("/")], q)
+                verdict = "right" if grade.correct else "not quite"
+                say(f"{verdict}: expected '{grade.expected}'")
+                if not grade.exact:
+                    say(f"diff: {render_diff(grade.diff) if grade.diff else typed}")
+                suggestion = Rating.GOOD if grade.correct else Rating.AGAIN
+        elif card.kind is Kind.CHOICE:
+            letters = "abcdefghijklmnopqrstuvwxyz"[: len(card.options)]
+            line = ask(f"\nyour choice ({', '.join(letters)}; Enter to skip): ")
+            if line is None:
+                return 0
+            picked = {letters.index(ch) for ch in line.lower() if ch in letters}
+            if picked:
+                right = {i for i, o in enumerate(card.options) if o.correct}
+                say("right" if picked == right else "not quite")
+                suggestion = Rating.GOOD if picked == right else Rating.AGAIN
+        else:
+            line = ask("\n[Enter] show answer  [q] quit: ")
+            if line is None or line.strip().lower() == "q":
+                return 0
+        say("")
+        say(back_text(card))
+        if card.demo:
+            say(f"\n(demo: gistquiz demo {card.demo})")
+        preview = session.preview(card)
+        say("")
+        say("   ".join(f"{int(r)} {RATING_NAMES[r]} {format_interval(preview[r])}" for r in Rating))
+        hint = f" (suggested {int(suggestion)})" if suggestion else ""
+        while True:
+            line = ask(f"[1-4] rate{hint}  [u] undo  [s] suspend  [b] bury  [q] quit: ")
+            if line is None:
+                return 0
+            choice = line.strip().lower()
+            if choice == "" and suggestion:
+                choice = str(int(suggestion))
+            if choice in ("1", "2", "3", "4"):
+                duration = int((time.monotonic() - shown) * 1000)
+                entry = session.answer(card, Rating(int(choice)), duration_ms=duration)
+                answered += 1
+                if entry.after.leech and not entry.before.leech:
+                    say("This card is a leech (many lapses): suspended. Consider rewriting it.")
+                break
+            if choice == "u":
+                undone = session.undo()
+                say("undid the last answer" if undone else "nothing to undo")
+                if undone:
+                    answered -= 1
+                    break
+                continue
+            if choice == "s":
+                session.suspend(card)
+                say("suspended")
+                break
+            if choice == "b":
+                session.bury(card)
+                say("buried until tomorrow")
+                break
+            if choice == "q":
+                return 0
+            say("type 1, 2, 3 or 4 (or u, s, b, q)")

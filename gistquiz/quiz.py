@@ -1,0 +1,227 @@
+"""Quizzes: questions built from a deck's cards, and lenient grading of typed answers.
+
+- Multiple-choice cards become multiple-choice questions with their own options.
+- Basic and reversed cards become multiple-choice questions whose wrong options
+  are other cards' answers from the same deck, the most similar ones first
+  (TF-IDF cosine), so that they are plausible; an option that says the same as
+  the right answer is never offered.
+- Typed cards ask for a typed answer; cloze cards for the hidden words.
+
+Typed answers are graded leniently: case, punctuation, extra spaces and a few
+typos (a Damerau-Levenshtein distance that grows with the answer's length) are
+accepted, and a character diff shows what was off.
+"""
+
+from __future__ import annotations
+
+import difflib
+import random
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from gistquiz import cloze
+from gistquiz.deck import Card, Kind, normalize
+
+N_OPTIONS = 4
+NEAR_DUPLICATE = 0.9
+"""Cosine similarity (word TF-IDF) above which a candidate option counts as the same as the answer."""
+
+
+class QuestionKind(StrEnum):
+    CHOICE = "choice"
+    TYPED = "typed"
+    CLOZE = "cloze"
+
+
+@dataclass(frozen=True)
+class Question:
+    card: Card
+    kind: QuestionKind
+    prompt: str
+    """Markdown: the question, or the cloze text with blanks."""
+    options: tuple[str, ...] = ()
+    correct: frozenset[int] = frozenset()
+    """Indices of the right options (multiple choice)."""
+    answers: tuple[str, ...] = ()
+    """Accepted answers (typed), or the hidden words in order (cloze)."""
+
+
+@dataclass(frozen=True)
+class Grade:
+    correct: bool
+    expected: str
+    given: str
+    exact: bool = False
+    diff: list[tuple[str, str]] = field(default_factory=list)
+    """Character diff of the given answer against the expected one: (``equal|insert|delete``, text)."""
+
+
+# ----------------------------------------------------------------- grading
+
+
+def normalize_answer(text: str) -> str:
+    """Case, accents, punctuation and spacing removed: what a typed answer is compared on."""
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    text = re.sub(r"[*_`]", "", text.lower())
+    return " ".join(re.findall(r"[^\W_]+", text))
+
+
+def allowed_typos(answer: str) -> int:
+    """How many typos an answer of this length may carry: none for short words, more for long ones."""
+    n = len(answer)
+    if n <= 3:
+        return 0
+    if n <= 6:
+        return 1
+    if n <= 12:
+        return 2
+    return 2 + n // 12
+
+
+def edit_distance(a: str, b: str) -> int:
+    """Damerau-Levenshtein (optimal string alignment) distance: a swap of two letters is one typo."""
+    prev2: list[int] = []
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i] + [0] * len(b)
+        for j, cb in enumerate(b, 1):
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb))
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                cur[j] = min(cur[j], prev2[j - 2] + 1)
+        prev2, prev = prev, cur
+    return prev[-1]
+
+
+def char_diff(given: str, expected: str) -> list[tuple[str, str]]:
+    """What to delete from and insert into ``given`` to get ``expected``."""
+    out: list[tuple[str, str]] = []
+    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, given, expected, autojunk=False).get_opcodes():
+        if op == "equal":
+            out.append(("equal", given[i1:i2]))
+            continue
+        if i2 > i1:
+            out.append(("delete", given[i1:i2]))
+        if j2 > j1:
+            out.append(("insert", expected[j1:j2]))
+    return out
+
+
+def grade_typed(given: str, accepted: tuple[str, ...] | list[str]) -> Grade:
+    """Grade a typed answer against any of the accepted ones."""
+    g = normalize_answer(given)
+    best: tuple[int, str] | None = None
+    for answer in accepted:
+        a = normalize_answer(answer)
+        if g == a:
+            return Grade(True, answer, given, exact=given.strip() == answer.strip())
+        d = edit_distance(g, a)
+        if best is None or d - allowed_typos(a) < best[0] - allowed_typos(normalize_answer(best[1])):
+            best = (d, answer)
+    if best is None:
+        return Grade(False, "", given)
+    d, answer = best
+    ok = bool(g) and d <= allowed_typos(normalize_answer(answer))
+    return Grade(ok, answer, given, diff=char_diff(given.strip(), answer.strip()))
+
+
+def grade_cloze(given: list[str], q: Question) -> Grade:
+    """Each blank graded on its own; the question is right when every blank is."""
+    expected = " / ".join(q.answers)
+    parts = [grade_typed(g, (a,)) for g, a in zip(given, q.answers, strict=False)]
+    ok = len(given) == len(q.answers) and all(p.correct for p in parts)
+    shown = " / ".join(given)
+    return Grade(ok, expected, shown, exact=ok and all(p.exact for p in parts), diff=char_diff(shown, expected))
+
+
+def grade_choice(chosen: set[int], q: Question) -> Grade:
+    expected = " / ".join(q.options[i] for i in sorted(q.correct))
+    given = " / ".join(q.options[i] for i in sorted(chosen) if 0 <= i < len(q.options))
+    ok = chosen == set(q.correct)
+    return Grade(ok, expected, given, exact=ok)
+
+
+# ----------------------------------------------------------------- building
+
+
+def build(cards: list[Card], seed: int | None = None, limit: int | None = None) -> list[Question]:
+    """A shuffled quiz over ``cards`` (one question per note; reversed siblings alternate)."""
+    rng = random.Random(seed)
+    pool = _one_per_note(cards, rng)
+    rng.shuffle(pool)
+    if limit is not None:
+        pool = pool[:limit]
+    basic = [c for c in pool if c.kind in (Kind.BASIC, Kind.REVERSED)]
+    distractors = _distractors(basic, cards, rng) if basic else {}
+    questions = []
+    for card in pool:
+        if card.kind is Kind.CHOICE:
+            order = list(range(len(card.options)))
+            rng.shuffle(order)
+            options = tuple(card.options[i].text for i in order)
+            correct = frozenset(n for n, i in enumerate(order) if card.options[i].correct)
+            questions.append(Question(card, QuestionKind.CHOICE, card.front, options, correct))
+        elif card.kind is Kind.CLOZE:
+            prompt = cloze.question(card.cloze_text, card.cloze_index)
+            answers = tuple(cloze.answers(card.cloze_text, card.cloze_index))
+            questions.append(Question(card, QuestionKind.CLOZE, prompt, answers=answers))
+        elif card.kind is Kind.TYPED:
+            questions.append(Question(card, QuestionKind.TYPED, card.front, answers=card.answers))
+        else:
+            wrong = distractors.get(card.key, [])
+            if not wrong:  # a deck too small for plausible options: ask for the answer instead
+                questions.append(Question(card, QuestionKind.TYPED, card.front, answers=(card.back,)))
+                continue
+            options = [card.back, *wrong]
+            rng.shuffle(options)
+            questions.append(
+                Question(card, QuestionKind.CHOICE, card.front, tuple(options), frozenset({options.index(card.back)}))
+            )
+    return questions
+
+
+def _one_per_note(cards: list[Card], rng: random.Random) -> list[Card]:
+    by_note: dict[str, list[Card]] = {}
+    for c in cards:
+        by_note.setdefault(c.key.split("/", 1)[0], []).append(c)
+    return [
+        group[0] if len(group) == 1 or group[0].kind is Kind.CLOZE else rng.choice(group) for group in by_note.values()
+    ]
+
+
+def _distractors(questions: list[Card], deck: list[Card], rng: random.Random) -> dict[str, list[str]]:
+    """For each basic card, up to three other answers of the deck, most similar first."""
+    candidates: list[str] = []
+    seen: set[str] = set()
+    for c in deck:
+        text = c.back if c.kind in (Kind.BASIC, Kind.REVERSED, Kind.TYPED) else ""
+        if text and normalize(text) not in seen and len(text) < 400:
+            seen.add(normalize(text))
+            candidates.append(text)
+    if len(candidates) < 2:
+        return {}
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.metrics.pairwise import cosine_similarity
+
+    vec = TfidfVectorizer(sublinear_tf=True).fit(candidates + [q.front for q in questions])
+    C = vec.transform(candidates)  # (n_candidates, vocab)
+    out: dict[str, list[str]] = {}
+    for q in questions:
+        right = vec.transform([q.back])
+        sim_answer = cosine_similarity(right, C)[0]  # (n_candidates,)
+        sim_question = cosine_similarity(vec.transform([q.front]), C)[0]
+        score = sim_answer + 0.5 * sim_question + [rng.random() * 1e-6 for _ in candidates]
+        picked: list[str] = []
+        for i in score.argsort()[::-1]:
+            text = candidates[i]
+            if normalize(text) == normalize(q.back) or sim_answer[i] >= NEAR_DUPLICATE:
+                continue
+            if normalize(text) == normalize(q.front):
+                continue  # the other side of a reversed card would give the answer away
+            picked.append(text)
+            if len(picked) == N_OPTIONS - 1:
+                break
+        out[q.key] = picked
+    return out

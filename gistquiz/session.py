@@ -1,0 +1,213 @@
+"""A review session: today's queue of cards, answering, undo, suspend and bury.
+
+The order follows Anki: learning cards whose step is due, then review cards due
+today, then new cards up to the day's limit; learning cards due in the next
+20 minutes are shown early when nothing else is left. Siblings of a card
+answered today (the other side of a reversed card, the other deletions of a
+cloze note) wait until tomorrow.
+
+Both the line-based review (``gistquiz review --plain``) and the app drive
+this class; it never touches the screen.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from gistquiz.deck import Card
+from gistquiz.scheduler import CardState, Rating, Scheduler, State, utcnow
+from gistquiz.store import ReviewEntry, Store
+
+LEARN_AHEAD = timedelta(minutes=20)
+
+
+@dataclass(frozen=True)
+class Counts:
+    new: int
+    learning: int
+    review: int
+
+    @property
+    def total(self) -> int:
+        return self.new + self.learning + self.review
+
+
+def note_key(key: str) -> str:
+    """The key shared by sibling cards of one note."""
+    return key.split("/", 1)[0]
+
+
+@dataclass
+class Queue:
+    learning: list[tuple[datetime, str]]
+    """(due, key), sorted by due."""
+    review: list[str]
+    new: list[str]
+
+
+def build_queue(
+    cards: Iterable[Card],
+    states: dict[str, CardState],
+    now: datetime,
+    scheduler: Scheduler,
+    new_done: int = 0,
+    review_done: int = 0,
+) -> Queue:
+    """Today's queue: pure, from the cards and their stored states."""
+    settings = scheduler.settings
+    day_start = scheduler.day_start(now)
+    day_end = day_start + timedelta(days=1)
+    learning: list[tuple[datetime, str]] = []
+    review: list[tuple[datetime, str]] = []
+    new: list[str] = []
+    seen_today: set[str] = set()
+    new_candidates: list[str] = []
+    for card in cards:
+        s = states.get(card.key)
+        if s is not None and s.last_review is not None and s.last_review >= day_start:
+            seen_today.add(note_key(card.key))
+        if s is None or s.state == State.NEW:
+            if s is None or not _hidden(s, now):
+                new_candidates.append(card.key)
+            continue
+        if _hidden(s, now) or s.due is None:
+            continue
+        if s.state in (State.LEARNING, State.RELEARNING):
+            if s.due < day_end:
+                learning.append((s.due, card.key))
+        elif s.due < day_end:
+            review.append((s.due, card.key))
+    new_left = max(0, settings.new_per_day - new_done)
+    for key in new_candidates:
+        if len(new) >= new_left:
+            break
+        if note_key(key) not in seen_today:
+            new.append(key)
+            seen_today.add(note_key(key))
+    review.sort()
+    review_left = max(0, settings.reviews_per_day - review_done)
+    learning.sort()
+    return Queue(learning, [k for _, k in review[:review_left]], new)
+
+
+def _hidden(s: CardState, now: datetime) -> bool:
+    return s.suspended or (s.buried_until is not None and s.buried_until > now)
+
+
+class Session:
+    """Review the given cards. ``clock`` is injected so that tests control time."""
+
+    def __init__(
+        self,
+        cards: Iterable[Card],
+        store: Store,
+        scheduler: Scheduler,
+        clock: Callable[[], datetime] = utcnow,
+    ):
+        self.cards = {c.key: c for c in cards}
+        self.store = store
+        self.scheduler = scheduler
+        self.clock = clock
+        self.current: Card | None = None
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Rebuild the queue from the store (after an edit, or when the day changes)."""
+        now = self.clock()
+        states = self.store.states()
+        new_done, review_done = self.store.today_counts(self.scheduler.day_start(now), keys=set(self.cards))
+        self.queue = build_queue(self.cards.values(), states, now, self.scheduler, new_done, review_done)
+        self.current = None
+
+    def counts(self) -> Counts:
+        return Counts(len(self.queue.new), len(self.queue.learning), len(self.queue.review))
+
+    def next(self) -> Card | None:
+        """The card to show now, or ``None`` when nothing is due (see :meth:`next_due`)."""
+        now = self.clock()
+        q = self.queue
+        key = None
+        if q.learning and q.learning[0][0] <= now:
+            key = q.learning[0][1]
+        elif q.review:
+            key = q.review[0]
+        elif q.new:
+            key = q.new[0]
+        elif q.learning and q.learning[0][0] <= now + LEARN_AHEAD:
+            key = q.learning[0][1]
+        self.current = self.cards[key] if key else None
+        return self.current
+
+    def next_due(self) -> datetime | None:
+        """When the next learning card comes due today, if any."""
+        return self.queue.learning[0][0] if self.queue.learning else None
+
+    def state(self, card: Card) -> CardState:
+        return self.store.state(card.key) or CardState(card.key, card.deck)
+
+    def preview(self, card: Card) -> dict[Rating, timedelta]:
+        return self.scheduler.preview(self.state(card), self.clock())
+
+    def answer(self, card: Card, rating: Rating, duration_ms: int | None = None) -> ReviewEntry:
+        """Schedule and commit the answer; returns once it is on disk."""
+        now = self.clock()
+        entry = self.store.answer(
+            card.key,
+            card.deck,
+            rating,
+            now,
+            lambda s: self.scheduler.review(s, rating, now),
+            duration_ms=duration_ms,
+            fingerprint=card.fingerprint,
+        )
+        self._remove(card.key)
+        self._drop_siblings(card.key)
+        after = entry.after
+        learning = after.state in (State.LEARNING, State.RELEARNING) and not after.suspended
+        if learning and after.due is not None and after.due < self.scheduler.next_day_start(now):
+            bisect.insort(self.queue.learning, (after.due, card.key))
+        self.current = None
+        return entry
+
+    def undo(self) -> Card | None:
+        """Take back the last answer in these cards; returns the card to show again."""
+        entry = self.store.undo_last(self.clock(), keys=self.cards)
+        if entry is None:
+            return None
+        self._remove(entry.card_key)
+        before = entry.before
+        if before.state == State.NEW:
+            self.queue.new.insert(0, entry.card_key)
+        elif before.state == State.REVIEW:
+            self.queue.review.insert(0, entry.card_key)
+        else:
+            bisect.insort(self.queue.learning, (self.clock(), entry.card_key))
+        self.current = self.cards.get(entry.card_key)
+        return self.current
+
+    def suspend(self, card: Card) -> None:
+        self.store.set_flags(card.key, card.deck, suspended=True, fingerprint=card.fingerprint)
+        self._remove(card.key)
+
+    def bury(self, card: Card) -> None:
+        """Hide the card until the next study day."""
+        until = self.scheduler.next_day_start(self.clock())
+        self.store.set_flags(card.key, card.deck, buried_until=until, fingerprint=card.fingerprint)
+        self._remove(card.key)
+
+    def _remove(self, key: str) -> None:
+        q = self.queue
+        q.learning = [(d, k) for d, k in q.learning if k != key]
+        if key in q.review:
+            q.review.remove(key)
+        if key in q.new:
+            q.new.remove(key)
+
+    def _drop_siblings(self, key: str) -> None:
+        note = note_key(key)
+        q = self.queue
+        q.new = [k for k in q.new if note_key(k) != note]
+        q.review = [k for k in q.review if note_key(k) != note or k == key]

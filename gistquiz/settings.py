@@ -1,0 +1,113 @@
+"""The user's settings: a small TOML file in the data folder, every key optional.
+
+Example ``settings.toml``::
+
+    desired_retention = 0.9      # FSRS's target recall probability (0.7 .. 0.99)
+    new_per_day = 20             # new cards introduced per day
+    reviews_per_day = 200        # review cards shown per day
+    learning_steps = ["1m", "10m"]
+    relearning_steps = ["10m"]
+    maximum_interval = 36500     # days
+    leech_threshold = 8          # lapses before a card is suspended as a leech
+    day_starts_at = 4            # local hour when "today" begins, as in Anki
+    fuzz = true                  # spread review intervals a little
+    quiz_updates_schedule = false  # whether quiz answers count as reviews
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import asdict, dataclass, fields
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from gistquiz.errors import UserError
+
+_STEP = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd])\s*$")
+_UNIT = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    desired_retention: float = 0.9
+    new_per_day: int = 20
+    reviews_per_day: int = 200
+    learning_steps: tuple[str, ...] = ("1m", "10m")
+    relearning_steps: tuple[str, ...] = ("10m",)
+    maximum_interval: int = 36500
+    leech_threshold: int = 8
+    day_starts_at: int = 4
+    fuzz: bool = True
+    quiz_updates_schedule: bool = False
+
+    def steps(self, which: str) -> tuple[timedelta, ...]:
+        return tuple(parse_step(s) for s in getattr(self, which))
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+_RANGES: dict[str, tuple[float, float]] = {
+    "desired_retention": (0.7, 0.99),
+    "new_per_day": (0, 9999),
+    "reviews_per_day": (0, 99999),
+    "maximum_interval": (1, 36500),
+    "leech_threshold": (1, 999),
+    "day_starts_at": (0, 23),
+}
+
+
+def parse_step(text: str) -> timedelta:
+    m = _STEP.match(text)
+    if not m:
+        raise UserError(f"bad step '{text}': write a number and a unit, e.g. '10m', '1h' or '1d'")
+    return timedelta(**{_UNIT[m.group(2)]: float(m.group(1))})
+
+
+def validate(raw: dict[str, Any], where: str = "settings") -> Settings:
+    """Settings from a mapping; every problem raises a one-line :class:`UserError`."""
+    known = {f.name: f for f in fields(Settings)}
+    values: dict[str, Any] = {}
+    for key, value in raw.items():
+        if key not in known:
+            raise UserError(f"{where}: unknown setting '{key}' (known: {', '.join(known)})")
+        default = getattr(Settings(), key)
+        if isinstance(default, tuple):
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise UserError(f'{where}: \'{key}\' must be a list of steps like ["1m", "10m"]')
+            for step in value:
+                parse_step(step)
+            value = tuple(value)
+        elif isinstance(default, bool):
+            if not isinstance(value, bool):
+                raise UserError(f"{where}: '{key}' must be true or false")
+        elif isinstance(default, int):
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise UserError(f"{where}: '{key}' must be a whole number")
+        elif isinstance(default, float):
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise UserError(f"{where}: '{key}' must be a number")
+            value = float(value)
+        if key in _RANGES:
+            low, high = _RANGES[key]
+            if not low <= value <= high:
+                raise UserError(f"{where}: '{key}' must be between {low} and {high}, got {value}")
+        values[key] = value
+    return Settings(**values)
+
+
+def load(path: Path) -> Settings:
+    """The settings in ``path``, or the defaults when the file does not exist."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return Settings()
+    except OSError as err:
+        raise UserError(f"{path}: cannot read: {err.strerror}") from None
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise UserError(f"{path}: {err}") from None
+    return validate(raw, str(path))

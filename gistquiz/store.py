@@ -1,0 +1,452 @@
+"""Review state on disk: one SQLite database, an append-only review log, nothing lost.
+
+Tables
+------
+``cards``    the current state of every card that has been answered or flagged
+``reviews``  the append-only log: one row per answer (rating 1-4) and one per undo
+             (rating 0, ``undoes`` pointing at the answer it takes back)
+``links``    history re-linked from an edited card's old key to its new one
+``demo_runs`` the last result of a demo per card and parameters (a cache)
+``meta``     the schema version
+
+Every answer is one ``BEGIN IMMEDIATE`` transaction that reads the card's state,
+computes the new one and appends the log row, committed before the caller shows
+the next card. WAL mode with ``synchronous=FULL`` keeps committed answers
+through a killed process or a power cut; two processes answering at once wait
+for each other (``busy_timeout``) instead of losing a write.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from gistquiz.scheduler import CardState, Rating, State
+
+SCHEMA_VERSION = 1
+
+_SCHEMA = [
+    """CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS cards (
+        key TEXT PRIMARY KEY,
+        deck TEXT NOT NULL,
+        state INTEGER NOT NULL,
+        step INTEGER,
+        stability REAL,
+        difficulty REAL,
+        due TEXT,
+        last_review TEXT,
+        reps INTEGER NOT NULL DEFAULT 0,
+        lapses INTEGER NOT NULL DEFAULT 0,
+        suspended INTEGER NOT NULL DEFAULT 0,
+        buried_until TEXT,
+        leech INTEGER NOT NULL DEFAULT 0,
+        fingerprint TEXT NOT NULL DEFAULT ''
+    )""",
+    "CREATE INDEX IF NOT EXISTS cards_deck ON cards(deck)",
+    """CREATE TABLE IF NOT EXISTS reviews (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        card_key TEXT NOT NULL,
+        deck TEXT NOT NULL,
+        rating INTEGER NOT NULL,
+        reviewed_at TEXT NOT NULL,
+        duration_ms INTEGER,
+        state_before INTEGER NOT NULL,
+        state_after INTEGER NOT NULL,
+        before_json TEXT NOT NULL,
+        after_json TEXT NOT NULL,
+        undoes INTEGER REFERENCES reviews(id),
+        source TEXT NOT NULL DEFAULT 'review'
+    )""",
+    "CREATE INDEX IF NOT EXISTS reviews_time ON reviews(reviewed_at)",
+    "CREATE INDEX IF NOT EXISTS reviews_card ON reviews(card_key)",
+    "CREATE INDEX IF NOT EXISTS reviews_undoes ON reviews(undoes)",
+    """CREATE TABLE IF NOT EXISTS links (
+        old_key TEXT NOT NULL,
+        new_key TEXT NOT NULL,
+        deck TEXT NOT NULL,
+        similarity REAL NOT NULL,
+        linked_at TEXT NOT NULL,
+        reported INTEGER NOT NULL DEFAULT 0
+    )""",
+    """CREATE TABLE IF NOT EXISTS demo_runs (
+        card_key TEXT NOT NULL,
+        demo TEXT NOT NULL,
+        params TEXT NOT NULL,
+        result TEXT NOT NULL,
+        ran_at TEXT NOT NULL,
+        PRIMARY KEY (card_key, demo, params)
+    )""",
+]
+
+# Migrations from version N to N+1, in order. Version 1 is the first schema.
+_MIGRATIONS: list[list[str]] = []
+
+_CARD_COLUMNS = (
+    "key, deck, state, step, stability, difficulty, due, last_review, reps, lapses, suspended, buried_until, leech"
+)
+
+
+class StoreError(Exception):
+    """The database cannot be opened or is from a newer gistquiz."""
+
+
+@dataclass(frozen=True)
+class ReviewEntry:
+    """One row of the review log."""
+
+    id: int
+    card_key: str
+    deck: str
+    rating: int
+    reviewed_at: datetime
+    duration_ms: int | None
+    state_before: State
+    state_after: State
+    before: CardState
+    after: CardState
+    undoes: int | None
+    source: str
+
+
+class Store:
+    def __init__(self, path: Path, timeout: float = 10.0):
+        self.path = path
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self.db = sqlite3.connect(path, timeout=timeout, isolation_level=None, check_same_thread=False)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=FULL")
+            self.db.execute(f"PRAGMA busy_timeout={int(timeout * 1000)}")
+            self._migrate()
+        except sqlite3.DatabaseError as err:
+            raise StoreError(f"{path}: cannot open the review database: {err}") from None
+        except OSError as err:
+            raise StoreError(f"{path}: cannot open the review database: {err.strerror}") from None
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction; the write lock is taken at the start, so reads inside are current."""
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.db
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    def _migrate(self) -> None:
+        with self.transaction() as db:
+            for statement in _SCHEMA[:1]:
+                db.execute(statement)
+            row = db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+            version = int(row[0]) if row else 0
+            if version > SCHEMA_VERSION:
+                raise StoreError(
+                    f"{self.path}: made by a newer gistquiz (schema {version}, this one knows {SCHEMA_VERSION})"
+                )
+            if version == 0:
+                for statement in _SCHEMA[1:]:
+                    db.execute(statement)
+                version = 1
+            for statements in _MIGRATIONS[version - 1 :]:
+                for statement in statements:
+                    db.execute(statement)
+                version += 1
+            db.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (str(version),))
+
+    # ----------------------------------------------------------------- card state
+
+    def states(self, deck: str | None = None) -> dict[str, CardState]:
+        """Stored state of every card (of one deck), by key."""
+        sql = f"SELECT {_CARD_COLUMNS} FROM cards"
+        rows = self.db.execute(sql + " WHERE deck=?", (deck,)) if deck else self.db.execute(sql)
+        return {r[0]: _row_state(r) for r in rows}
+
+    def state(self, key: str) -> CardState | None:
+        row = self.db.execute(f"SELECT {_CARD_COLUMNS} FROM cards WHERE key=?", (key,)).fetchone()
+        return _row_state(row) if row else None
+
+    def fingerprints(self, deck: str) -> dict[str, str]:
+        return dict(self.db.execute("SELECT key, fingerprint FROM cards WHERE deck=?", (deck,)))
+
+    def answer(
+        self,
+        key: str,
+        deck: str,
+        rating: Rating,
+        now: datetime,
+        schedule: Callable[[CardState], CardState],
+        duration_ms: int | None = None,
+        fingerprint: str = "",
+        source: str = "review",
+    ) -> ReviewEntry:
+        """Record an answer: read the card's state, ``schedule`` it, write it and log it, atomically."""
+        with self.transaction() as db:
+            before = self._state_in(db, key) or CardState(key, deck)
+            after = schedule(before)
+            _write_state(db, after, fingerprint)
+            cur = db.execute(
+                "INSERT INTO reviews (card_key, deck, rating, reviewed_at, duration_ms, state_before, state_after,"
+                " before_json, after_json, source) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                (
+                    key,
+                    deck,
+                    int(rating),
+                    now.isoformat(),
+                    duration_ms,
+                    int(before.state),
+                    int(after.state),
+                    json.dumps(before.to_dict()),
+                    json.dumps(after.to_dict()),
+                    source,
+                ),
+            )
+            review_id = cur.lastrowid
+        assert review_id is not None
+        return ReviewEntry(
+            review_id, key, deck, int(rating), now, duration_ms, before.state, after.state, before, after, None, source
+        )
+
+    def undo_last(self, now: datetime, keys: Iterable[str] | None = None) -> ReviewEntry | None:
+        """Take back the newest answer (of one of ``keys``) not yet undone: restore the state, log an undo."""
+        allowed = set(keys) if keys is not None else None
+        with self.transaction() as db:
+            rows = db.execute(
+                "SELECT * FROM reviews r WHERE rating > 0 AND NOT EXISTS"
+                " (SELECT 1 FROM reviews u WHERE u.undoes = r.id) ORDER BY id DESC LIMIT 200"
+            )
+            target = next((e for e in map(_row_entry, rows) if allowed is None or e.card_key in allowed), None)
+            if target is None:
+                return None
+            current = self._state_in(db, target.card_key)
+            restored = _with_flags(target.before, current) if current else target.before
+            _write_state(db, restored, None)
+            db.execute(
+                "INSERT INTO reviews (card_key, deck, rating, reviewed_at, duration_ms, state_before, state_after,"
+                " before_json, after_json, undoes, source) VALUES (?,?,0,?,NULL,?,?,?,?,?,?)",
+                (
+                    target.card_key,
+                    target.deck,
+                    now.isoformat(),
+                    int(target.after.state),
+                    int(restored.state),
+                    json.dumps(target.after.to_dict()),
+                    json.dumps(restored.to_dict()),
+                    target.id,
+                    target.source,
+                ),
+            )
+        return target
+
+    def set_flags(
+        self,
+        key: str,
+        deck: str,
+        *,
+        suspended: bool | None = None,
+        buried_until: datetime | None | bool = False,
+        fingerprint: str = "",
+    ) -> CardState:
+        """Suspend/unsuspend or bury/unbury a card (``buried_until=None`` unburies)."""
+        with self.transaction() as db:
+            state = self._state_in(db, key) or CardState(key, deck)
+            changes: dict[str, Any] = {}
+            if suspended is not None:
+                changes["suspended"] = suspended
+                if not suspended:
+                    changes["leech"] = False
+            if buried_until is not False:
+                changes["buried_until"] = buried_until
+            state = replace(state, **changes)
+            _write_state(db, state, fingerprint)
+        return state
+
+    def _state_in(self, db: sqlite3.Connection, key: str) -> CardState | None:
+        row = db.execute(f"SELECT {_CARD_COLUMNS} FROM cards WHERE key=?", (key,)).fetchone()
+        return _row_state(row) if row else None
+
+    # ----------------------------------------------------------------- the log
+
+    def reviews(
+        self, since: datetime | None = None, deck: str | None = None, include_undone: bool = False
+    ) -> list[ReviewEntry]:
+        """Answers in time order (undo rows and the answers they undo left out unless asked for)."""
+        where, args = ["1=1"], []
+        if since is not None:
+            where.append("reviewed_at >= ?")
+            args.append(since.isoformat())
+        if deck is not None:
+            where.append("deck = ?")
+            args.append(deck)
+        if not include_undone:
+            where.append("rating > 0 AND NOT EXISTS (SELECT 1 FROM reviews u WHERE u.undoes = reviews.id)")
+        sql = f"SELECT * FROM reviews WHERE {' AND '.join(where)} ORDER BY id"
+        return [_row_entry(r) for r in self.db.execute(sql, args)]
+
+    def review_count(self) -> int:
+        return self.db.execute("SELECT COUNT(*) FROM reviews WHERE rating > 0").fetchone()[0]
+
+    def today_counts(self, day_start: datetime, keys: set[str] | None = None) -> tuple[int, int]:
+        """(new cards introduced, review-state cards answered) since ``day_start``."""
+        rows = self.db.execute(
+            "SELECT card_key, state_before FROM reviews r WHERE reviewed_at >= ? AND rating > 0 AND source='review'"
+            " AND NOT EXISTS (SELECT 1 FROM reviews u WHERE u.undoes = r.id)",
+            (day_start.isoformat(),),
+        )
+        new, review = set(), 0
+        for key, before in rows:
+            if keys is not None and key not in keys:
+                continue
+            if before == State.NEW:
+                new.add(key)
+            elif before == State.REVIEW:
+                review += 1
+        return len(new), review
+
+    # ----------------------------------------------------------------- re-linking
+
+    def relink(self, old_key: str, new_key: str, deck: str, similarity: float, now: datetime, fp: str) -> None:
+        """Move an edited card's state from its old key to its new one, and remember the link."""
+        with self.transaction() as db:
+            if db.execute("SELECT 1 FROM cards WHERE key=?", (new_key,)).fetchone():
+                return  # the new card has a history of its own: never merge
+            db.execute("UPDATE cards SET key=?, fingerprint=? WHERE key=?", (new_key, fp, old_key))
+            db.execute(
+                "INSERT INTO links (old_key, new_key, deck, similarity, linked_at) VALUES (?,?,?,?,?)",
+                (old_key, new_key, deck, similarity, now.isoformat()),
+            )
+
+    def links(self) -> dict[str, str]:
+        """Old key -> newest key, following chains of edits."""
+        direct = dict(self.db.execute("SELECT old_key, new_key FROM links ORDER BY rowid"))
+        resolved = {}
+        for old in direct:
+            new, seen = direct[old], {old}
+            while new in direct and new not in seen:
+                seen.add(new)
+                new = direct[new]
+            resolved[old] = new
+        return resolved
+
+    def unreported_links(self) -> list[tuple[str, str, str, float]]:
+        with self.transaction() as db:
+            rows = db.execute("SELECT old_key, new_key, deck, similarity FROM links WHERE reported=0").fetchall()
+            db.execute("UPDATE links SET reported=1 WHERE reported=0")
+        return rows
+
+    # ----------------------------------------------------------------- rebuild
+
+    def replace_states(self, states: Iterable[tuple[CardState, str | None]]) -> None:
+        """Write many card states in one transaction (``gistquiz rebuild``)."""
+        with self.transaction() as db:
+            for state, fp in states:
+                _write_state(db, state, fp)
+
+    # ----------------------------------------------------------------- demo results
+
+    def demo_result(self, card_key: str, demo: str, params: dict[str, Any]) -> tuple[dict[str, Any], str] | None:
+        row = self.db.execute(
+            "SELECT result, ran_at FROM demo_runs WHERE card_key=? AND demo=? AND params=?",
+            (card_key, demo, json.dumps(params, sort_keys=True)),
+        ).fetchone()
+        return (json.loads(row[0]), row[1]) if row else None
+
+    def save_demo_result(
+        self, card_key: str, demo: str, params: dict[str, Any], result: dict[str, Any], now: datetime
+    ) -> None:
+        with self.transaction() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO demo_runs VALUES (?,?,?,?,?)",
+                (card_key, demo, json.dumps(params, sort_keys=True), json.dumps(result), now.isoformat()),
+            )
+
+    def integrity_ok(self) -> bool:
+        return self.db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def _row_state(r: tuple[Any, ...]) -> CardState:
+    return CardState(
+        key=r[0],
+        deck=r[1],
+        state=State(r[2]),
+        step=r[3],
+        stability=r[4],
+        difficulty=r[5],
+        due=datetime.fromisoformat(r[6]) if r[6] else None,
+        last_review=datetime.fromisoformat(r[7]) if r[7] else None,
+        reps=r[8],
+        lapses=r[9],
+        suspended=bool(r[10]),
+        buried_until=datetime.fromisoformat(r[11]) if r[11] else None,
+        leech=bool(r[12]),
+    )
+
+
+def _write_state(db: sqlite3.Connection, s: CardState, fingerprint: str | None) -> None:
+    values = (
+        s.key,
+        s.deck,
+        int(s.state),
+        s.step,
+        s.stability,
+        s.difficulty,
+        s.due.isoformat() if s.due else None,
+        s.last_review.isoformat() if s.last_review else None,
+        s.reps,
+        s.lapses,
+        int(s.suspended),
+        s.buried_until.isoformat() if s.buried_until else None,
+        int(s.leech),
+    )
+    db.execute(
+        f"INSERT INTO cards ({_CARD_COLUMNS}, fingerprint) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?, ?)"
+        " ON CONFLICT(key) DO UPDATE SET deck=excluded.deck, state=excluded.state, step=excluded.step,"
+        " stability=excluded.stability, difficulty=excluded.difficulty, due=excluded.due,"
+        " last_review=excluded.last_review, reps=excluded.reps, lapses=excluded.lapses,"
+        " suspended=excluded.suspended, buried_until=excluded.buried_until, leech=excluded.leech,"
+        " fingerprint=CASE WHEN excluded.fingerprint = '' THEN cards.fingerprint ELSE excluded.fingerprint END",
+        (*values, fingerprint or ""),
+    )
+
+
+def _with_flags(restored: CardState, current: CardState) -> CardState:
+    """An undone answer restores scheduling, but a suspend or bury done since stays."""
+    leech_from_answer = current.leech and not restored.leech
+    return replace(
+        restored,
+        suspended=current.suspended and not leech_from_answer,
+        buried_until=current.buried_until,
+    )
+
+
+def _row_entry(r: tuple[Any, ...]) -> ReviewEntry:
+    return ReviewEntry(
+        id=r[0],
+        card_key=r[1],
+        deck=r[2],
+        rating=r[3],
+        reviewed_at=datetime.fromisoformat(r[4]),
+        duration_ms=r[5],
+        state_before=State(r[6]),
+        state_after=State(r[7]),
+        before=CardState.from_dict(json.loads(r[8])),
+        after=CardState.from_dict(json.loads(r[9])),
+        undoes=r[10],
+        source=r[11],
+    )

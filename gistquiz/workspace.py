@@ -1,0 +1,66 @@
+"""One user's gistquiz: their data folder, settings, decks and review database, opened lazily.
+
+The command line and the app both start from a :class:`Workspace`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import cached_property
+from pathlib import Path
+
+from gistquiz import library as library_mod
+from gistquiz import locations
+from gistquiz import settings as settings_mod
+from gistquiz.library import Library
+from gistquiz.scheduler import Scheduler, utcnow
+from gistquiz.settings import Settings
+from gistquiz.store import Store
+
+
+@dataclass
+class Workspace:
+    home: Path
+    extra_decks: list[Path] = field(default_factory=list)
+
+    @classmethod
+    def open(cls, home: str | Path | None = None, extra_decks: Iterable[str | Path] = ()) -> Workspace:
+        return cls(locations.home(home), [Path(p).expanduser() for p in extra_decks])
+
+    @cached_property
+    def settings(self) -> Settings:
+        return settings_mod.load(locations.settings_path(self.home))
+
+    @cached_property
+    def scheduler(self) -> Scheduler:
+        return Scheduler(self.settings)
+
+    @cached_property
+    def store(self) -> Store:
+        return Store(locations.database_path(self.home))
+
+    @cached_property
+    def library(self) -> Library:
+        return library_mod.load(self.home, self.extra_decks)
+
+    def reload(self) -> Library:
+        """Read the deck files again (after an edit)."""
+        self.__dict__.pop("library", None)
+        return self.library
+
+    def sync(self, now: datetime | None = None) -> list:
+        """Re-link the history of edited cards (see :mod:`gistquiz.relink`); returns the re-links made."""
+        from gistquiz import relink
+
+        now = now or utcnow()
+        found = []
+        for deck in self.library.decks:
+            found += relink.sync(deck, self.store, now)
+        return found
+
+    def close(self) -> None:
+        if "store" in self.__dict__:
+            self.store.close()
+            del self.__dict__["store"]

@@ -1,0 +1,154 @@
+"""A review session: queue order, daily limits, siblings, suspend, bury, undo, and rebuild from the log."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from gistquiz.deck import parse_deck
+from gistquiz.rebuild import rebuild, replay
+from gistquiz.scheduler import Rating, Scheduler, State
+from gistquiz.session import Session
+from gistquiz.settings import Settings
+from gistquiz.store import Store
+
+T0 = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
+
+
+class Clock:
+    def __init__(self, t: datetime):
+        self.t = t
+
+    def __call__(self) -> datetime:
+        return self.t
+
+    def advance(self, **kw) -> None:
+        self.t += timedelta(**kw)
+
+
+def deck(n: int = 5, extra: str = ""):
+    text = "# D\n\n" + "".join(f"## Question {i}\n\nAnswer {i}\n\n" for i in range(n)) + extra
+    d = parse_deck(text, "d.md", known_demos=set())
+    assert d.errors == []
+    return d.cards
+
+
+@pytest.fixture
+def store(tmp_path):
+    with Store(tmp_path / "db.sqlite3") as s:
+        yield s
+
+
+def session(cards, store, clock, **settings):
+    return Session(cards, store, Scheduler(Settings(**settings)), clock=clock)
+
+
+def test_new_cards_come_in_deck_order_and_learning_cards_come_back(store):
+    cards, clock = deck(3), Clock(T0)
+    s = session(cards, store, clock)
+    assert s.counts().new == 3
+    first = s.next()
+    assert first.front == "Question 0"
+    s.answer(first, Rating.AGAIN)  # due again in 1 minute
+    assert s.next().front == "Question 1"
+    clock.advance(minutes=2)
+    assert s.next().front == "Question 0"  # the learning card is due: it comes first
+
+
+def test_a_session_ends_and_resumes_with_the_due_learning_cards(store):
+    cards, clock = deck(2), Clock(T0)
+    s = session(cards, store, clock)
+    for _ in range(2):
+        s.answer(s.next(), Rating.GOOD)  # both now due in 10 minutes
+    assert s.next() is not None  # learn-ahead: shown early when nothing else is left
+    clock.advance(minutes=11)
+    s2 = session(cards, store, clock)  # a new session reads the store
+    assert s2.counts().learning == 2 and s2.counts().new == 0
+
+
+def test_daily_new_card_limit_counts_cards_introduced_today(store):
+    cards, clock = deck(10), Clock(T0)
+    s = session(cards, store, clock, new_per_day=3)
+    assert s.counts().new == 3
+    s.answer(s.next(), Rating.EASY)
+    s2 = session(cards, store, clock, new_per_day=3)
+    assert s2.counts().new == 2
+    clock.advance(days=1)
+    assert session(cards, store, clock, new_per_day=3).counts().new == 3
+
+
+def test_daily_review_limit(store):
+    cards, clock = deck(6), Clock(T0)
+    s = session(cards, store, clock)
+    for _ in range(6):
+        s.answer(s.next(), Rating.EASY)  # all graduate to review
+    clock.advance(days=60)
+    assert session(cards, store, clock, reviews_per_day=4).counts().review == 4
+
+
+def test_siblings_of_a_card_answered_today_wait_until_tomorrow(store):
+    cards = deck(0, "## Term\ntype: reversed\n\nDefinition\n\n## Cloze\n\nA {{c1::b}} c {{c2::d}}\n")
+    clock = Clock(T0)
+    s = session(cards, store, clock)
+    assert s.counts().new == 2  # one card per note today
+    s.answer(s.next(), Rating.GOOD)
+    assert s.counts().new == 1
+    clock.advance(days=1)
+    s2 = session(cards, store, clock)
+    assert [k.rsplit("/", 1)[-1] for k in s2.queue.new] == ["rev", "c1"]
+
+
+def test_suspend_and_bury_take_a_card_out_of_the_queue(store):
+    cards, clock = deck(3), Clock(T0)
+    s = session(cards, store, clock)
+    s.suspend(s.next())
+    s.bury(s.next())
+    assert s.counts().new == 1
+    assert session(cards, store, clock).counts().new == 1
+    clock.advance(days=1)
+    assert session(cards, store, clock).counts().new == 2  # buried comes back, suspended does not
+
+
+def test_undo_shows_the_card_again_with_its_old_state(store):
+    cards, clock = deck(2), Clock(T0)
+    s = session(cards, store, clock)
+    card = s.next()
+    s.answer(card, Rating.GOOD)
+    assert s.undo() == card
+    assert s.next() == card and store.state(card.key).state == State.NEW
+    assert s.undo() is None
+
+
+def test_rebuild_with_nothing_changed_reproduces_the_stored_state_exactly(store):
+    cards, clock = deck(20), Clock(T0)
+    rng = random.Random(7)
+    for day in range(40):
+        s = session(cards, store, clock)
+        while (card := s.next()) is not None:
+            s.answer(card, Rating(rng.choice([1, 2, 3, 3, 3, 4])))
+            if rng.random() < 0.05:
+                s.undo()
+            clock.advance(seconds=rng.randint(5, 300))
+        clock.t = T0 + timedelta(days=day + 1)
+    stored = store.states()
+    assert sum(st.reps for st in stored.values()) > 200
+    assert any(st.state == State.REVIEW and (st.due - st.last_review).days > 5 for st in stored.values())
+    result = rebuild(store, Scheduler())
+    assert result.changed == []
+    assert replay(store, Scheduler()) == stored
+
+
+def test_rebuild_after_a_retention_change_reschedules(store):
+    cards, clock = deck(5), Clock(T0)
+    for day in range(10):
+        s = session(cards, store, clock)
+        while (card := s.next()) is not None:
+            s.answer(card, Rating.GOOD)
+        clock.t = T0 + timedelta(days=day + 1)
+    before = store.states()
+    result = rebuild(store, Scheduler(Settings(desired_retention=0.8)))
+    assert result.changed
+    after = store.states()
+    assert all(after[k].due >= before[k].due for k in result.changed)  # lower retention, longer intervals

@@ -1,0 +1,196 @@
+"""Review state on disk: committed before the next card, kept through SIGKILL, shared by two processes."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import textwrap
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from gistquiz.scheduler import CardState, Rating, Scheduler, State
+from gistquiz.store import SCHEMA_VERSION, Store, StoreError
+
+T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def store(tmp_path):
+    with Store(tmp_path / "db.sqlite3") as s:
+        yield s
+
+
+def answer(store: Store, key: str, rating: Rating, now: datetime, sched=Scheduler()):
+    return store.answer(key, "d", rating, now, lambda s: sched.review(s, rating, now), duration_ms=1200)
+
+
+def test_an_answer_is_on_disk_when_answer_returns(store, tmp_path):
+    entry = answer(store, "d:a", Rating.GOOD, T0)
+    other = sqlite3.connect(tmp_path / "db.sqlite3")  # a second connection sees it: it is committed
+    (n,) = other.execute("SELECT COUNT(*) FROM reviews WHERE id=?", (entry.id,)).fetchone()
+    state = other.execute("SELECT state, reps FROM cards WHERE key='d:a'").fetchone()
+    assert n == 1 and state == (State.LEARNING, 1)
+    assert store.state("d:a") == entry.after
+
+
+def test_log_keeps_rating_time_duration_and_both_states(store):
+    first = answer(store, "d:a", Rating.GOOD, T0)
+    second = answer(store, "d:a", Rating.GOOD, T0 + timedelta(minutes=10))
+    log = store.reviews()
+    assert [(e.rating, e.reviewed_at, e.duration_ms) for e in log] == [(3, T0, 1200), (3, T0 + timedelta(minutes=10), 1200)]
+    assert log[0].state_before == State.NEW and log[0].after == first.after
+    assert log[1].before == first.after and log[1].after == second.after
+
+
+def test_undo_restores_the_state_and_appends_to_the_log(store):
+    answer(store, "d:a", Rating.GOOD, T0)
+    before = store.state("d:a")
+    answer(store, "d:a", Rating.AGAIN, T0 + timedelta(minutes=10))
+    undone = store.undo_last(T0 + timedelta(minutes=11))
+    assert undone is not None and undone.rating == Rating.AGAIN
+    assert store.state("d:a") == before
+    assert [e.rating for e in store.reviews()] == [3]  # the undone answer no longer counts
+    all_rows = store.reviews(include_undone=True)
+    assert [e.rating for e in all_rows] == [3, 1, 0] and all_rows[2].undoes == all_rows[1].id
+    assert store.undo_last(T0 + timedelta(minutes=12)).rating == Rating.GOOD
+    assert store.state("d:a").state == State.NEW
+    assert store.undo_last(T0 + timedelta(minutes=13)) is None
+
+
+def test_undo_keeps_a_suspend_made_after_the_answer(store):
+    answer(store, "d:a", Rating.GOOD, T0)
+    store.set_flags("d:a", "d", suspended=True)
+    store.undo_last(T0 + timedelta(minutes=1))
+    assert store.state("d:a").suspended
+
+
+def test_suspend_and_bury_flags(store):
+    s = store.set_flags("d:b", "d", suspended=True)
+    assert s.state == State.NEW and s.suspended
+    s = store.set_flags("d:b", "d", suspended=False, buried_until=T0)
+    assert not s.suspended and s.buried_until == T0
+    assert store.set_flags("d:b", "d", buried_until=None).buried_until is None
+
+
+def test_newer_schema_is_refused_with_a_clear_error(tmp_path):
+    path = tmp_path / "db.sqlite3"
+    Store(path).close()
+    db = sqlite3.connect(path)
+    db.execute("UPDATE meta SET value=? WHERE key='schema_version'", (str(SCHEMA_VERSION + 1),))
+    db.commit()
+    db.close()
+    with pytest.raises(StoreError, match="newer gistquiz"):
+        Store(path)
+
+
+def test_a_file_that_is_not_a_database_gives_a_clear_error(tmp_path):
+    path = tmp_path / "db.sqlite3"
+    path.write_bytes(b"this is not sqlite" * 100)
+    with pytest.raises(StoreError, match="cannot open the review database"):
+        Store(path)
+
+
+def test_demo_results_are_cached_per_card_and_parameters(store):
+    store.save_demo_result("d:a", "bleu", {"smoothing": "none"}, {"score": 0.5}, T0)
+    assert store.demo_result("d:a", "bleu", {"smoothing": "none"}) == ({"score": 0.5}, T0.isoformat())
+    assert store.demo_result("d:a", "bleu", {"smoothing": "floor"}) is None
+
+
+# A child process answering cards as fast as it can and printing each committed review id.
+ANSWER_LOOP = textwrap.dedent(
+    """
+    import sys
+    from datetime import UTC, datetime, timedelta
+    from gistquiz.scheduler import Rating, Scheduler
+    from gistquiz.store import Store
+
+    store, sched = Store(__import__("pathlib").Path(sys.argv[1])), Scheduler()
+    prefix, count = sys.argv[2], int(sys.argv[3])
+    t = datetime(2026, 3, 1, tzinfo=UTC)
+    for i in range(count):
+        now = t + timedelta(seconds=i)
+        rating = Rating(1 + i % 4)
+        e = store.answer(f"d:{prefix}{i % 50}", "d", rating, now, lambda s: sched.review(s, rating, now))
+        print(e.id, flush=True)
+    """
+)
+
+
+def spawn(db, prefix, count):
+    return subprocess.Popen(
+        [sys.executable, "-c", ANSWER_LOOP, str(db), prefix, str(count)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+
+
+def test_sigkill_mid_session_loses_no_committed_answer(tmp_path):
+    db = tmp_path / "db.sqlite3"
+    proc = spawn(db, "k", 100_000)
+    committed = []
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        committed.append(int(line))
+        if len(committed) == 200:
+            os.kill(proc.pid, signal.SIGKILL)
+            break
+    proc.wait()
+    committed += [int(x) for x in proc.stdout.read().split()]  # ids printed before the kill landed
+    with Store(db) as store:
+        assert store.integrity_ok()
+        on_disk = {e.id for e in store.reviews()}
+        assert set(committed) <= on_disk
+        # and the card table agrees with the log: each card's reps equals its answers
+        counts: dict[str, int] = {}
+        for e in store.reviews():
+            counts[e.card_key] = counts.get(e.card_key, 0) + 1
+        assert {k: s.reps for k, s in store.states().items()} == counts
+
+
+def test_two_processes_answering_at_once_lose_nothing(tmp_path):
+    db = tmp_path / "db.sqlite3"
+    Store(db).close()
+    procs = [spawn(db, prefix, 150) for prefix in ("a", "b")]
+    ids = [[int(x) for x in p.communicate(timeout=120)[0].split()] for p in procs]
+    assert all(p.returncode == 0 for p in procs)
+    assert len(ids[0]) == len(ids[1]) == 150
+    with Store(db) as store:
+        log = store.reviews()
+        assert len(log) == 300 and {e.id for e in log} == set(ids[0]) | set(ids[1])
+        assert sum(s.reps for s in store.states().values()) == 300
+        assert store.integrity_ok()
+
+
+def test_concurrent_answers_to_the_same_card_are_serialised(tmp_path):
+    """Both processes answer the same 50 cards: every answer starts from the state the other committed."""
+    db = tmp_path / "db.sqlite3"
+    Store(db).close()
+    procs = [spawn(db, "same", 100) for _ in range(2)]
+    for p in procs:
+        p.communicate(timeout=120)
+    with Store(db) as store:
+        log = store.reviews()
+        assert len(log) == 200
+        by_card: dict[str, list] = {}
+        for e in log:
+            by_card.setdefault(e.card_key, []).append(e)
+        for entries in by_card.values():
+            for prev, cur in zip(entries, entries[1:], strict=False):
+                assert cur.before == prev.after  # no lost update
+            assert store.state(entries[0].card_key) == entries[-1].after
+
+
+def test_states_round_trip_exactly(store):
+    sched = Scheduler()
+    t = T0
+    for r in [3, 3, 1, 3, 4]:
+        e = answer(store, "d:x", Rating(r), t, sched)
+        t = e.after.due
+    stored = store.state("d:x")
+    assert stored == e.after
+    assert CardState.from_dict(json.loads(json.dumps(stored.to_dict()))) == stored
