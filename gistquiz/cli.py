@@ -7,6 +7,7 @@ Textual, NumPy, scikit-learn or nltk on that path.
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import sys
 from collections.abc import Sequence
@@ -199,7 +200,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     n_cards = sum(len(d.cards) for d in lib.decks)
     n_errors = len(lib.errors)
     summary = f"{len(lib.decks)} deck{'s' * (len(lib.decks) != 1)}, {n_cards} cards"
-    print(f"{summary}, {n_errors} problem{'s' * (n_errors != 1)}", file=sys.stderr)
+    print(f"{summary}, {n_errors} problem{'s' * (n_errors != 1)}")
     return EXIT_PROBLEMS if n_errors or not lib.decks else EXIT_OK
 
 

@@ -217,6 +217,8 @@ class _Parser:
         self.key = key
         self.known_demos = known_demos
         self.errors: list[DeckError] = []
+        self.soft_errors: list[DeckError] = []
+        """Problems that leave the card usable (an unknown demo name)."""
 
     def error(self, line: int, message: str) -> None:
         self.errors.append(DeckError(self.path, line, message))
@@ -237,7 +239,7 @@ class _Parser:
                     self.error(card.line, f"duplicate card: same text as the card on line {first}")
                     break
                 deck.cards.append(card)
-        deck.errors = sorted(self.errors)
+        deck.errors = sorted(self.errors + self.soft_errors)
         return deck
 
     def split(self, text: str) -> tuple[str, int, str, list[_Section]]:
@@ -284,7 +286,12 @@ class _Parser:
         back = body_text.strip()
         note_type = meta.get("type", ("basic", s.line))[0].lower()
         if note_type not in CARD_TYPES:
-            self.error(meta["type"][1], f"unknown type '{note_type}' (use one of: {', '.join(CARD_TYPES)})")
+            hint = (
+                "; cloze and multiple-choice cards are recognised from their text, so drop the type line"
+                if note_type in ("cloze", "choice")
+                else ""
+            )
+            self.error(meta["type"][1], f"unknown type '{note_type}' (use one of: {', '.join(CARD_TYPES)}){hint}")
         note_id = None
         if "id" in meta:
             note_id, line = meta["id"]
@@ -301,7 +308,9 @@ class _Parser:
             if not demo:
                 self.error(line, "empty demo name")
             elif self.known_demos is not None and demo not in self.known_demos:
-                self.error(line, _unknown_demo(demo, self.known_demos))
+                # Reported, but the card stays: a renamed demo must not take cards (and history) away.
+                self.soft_errors.append(DeckError(self.path, line, _unknown_demo(demo, self.known_demos)))
+                demo = None
 
         options, explanation = _options(body_text) if "[" in body_text else ((), "")
         deletions = cloze.find(body_text, rest_line, self.path)

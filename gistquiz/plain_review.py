@@ -20,23 +20,30 @@ from gistquiz.session import Session
 RATING_NAMES = {Rating.AGAIN: "Again", Rating.HARD: "Hard", Rating.GOOD: "Good", Rating.EASY: "Easy"}
 
 
-def front_text(card: Card) -> str:
-    """The question side as text (Markdown), with cloze blanks and choice options."""
+LETTERS = "abcdefghijklmnopqrstuvwxyz"
+
+
+def front_text(card: Card, order: list[int] | None = None) -> str:
+    """The question side as text (Markdown), with cloze blanks and choice options (in ``order``)."""
     if card.kind is Kind.CLOZE:
         return f"{card.front}\n\n{cloze.question(card.cloze_text, card.cloze_index)}"
     if card.kind is Kind.CHOICE:
-        letters = "abcdefghijklmnopqrstuvwxyz"
-        return card.front + "\n" + "\n".join(f"  {letters[i]}) {o.text}" for i, o in enumerate(card.options))
+        order = order or list(range(len(card.options)))
+        return card.front + "\n" + "\n".join(f"  {LETTERS[n]}) {card.options[i].text}" for n, i in enumerate(order))
     return card.front
 
 
-def back_text(card: Card) -> str:
+def back_text(card: Card, order: list[int] | None = None) -> str:
     if card.kind is Kind.CLOZE:
         return cloze.answer(card.cloze_text, card.cloze_index)
     if card.kind is Kind.CHOICE:
-        letters = "abcdefghijklmnopqrstuvwxyz"
-        right = ", ".join(f"{letters[i]}) {o.text}" for i, o in enumerate(card.options) if o.correct)
+        order = order or list(range(len(card.options)))
+        right = ", ".join(f"{LETTERS[n]}) {card.options[i].text}" for n, i in enumerate(order) if card.options[i].correct)
         return f"{right}\n\n{card.back}".strip()
+    if card.kind is Kind.TYPED:
+        first, *others = card.answers
+        also = f" (also accepted: {', '.join(others)})" if others else ""
+        return f"{first}{also}\n\n{card.explanation}".strip()
     return card.back
 
 
@@ -73,7 +80,8 @@ def run_plain(ws, cards: list[Card], title: str, inp: TextIO, out: TextIO) -> in
         c = session.counts()
         say(f"\n{title} · {c.new} new · {c.learning} learning · {c.review} review")
         say("-" * 60)
-        say(front_text(card))
+        order = quiz.option_order(card, session.state(card).reps)
+        say(front_text(card, order))
         shown = time.monotonic()
         suggestion = None
         if card.kind in (Kind.TYPED, Kind.CLOZE):
@@ -93,13 +101,13 @@ def run_plain(ws, cards: list[Card], title: str, inp: TextIO, out: TextIO) -> in
                     say(f"diff: {render_diff(grade.diff) if grade.diff else typed}")
                 suggestion = Rating.GOOD if grade.correct else Rating.AGAIN
         elif card.kind is Kind.CHOICE:
-            letters = "abcdefghijklmnopqrstuvwxyz"[: len(card.options)]
+            letters = LETTERS[: len(card.options)]
             line = ask(f"\nyour choice ({', '.join(letters)}; Enter to skip): ")
             if line is None:
                 return 0
             picked = {letters.index(ch) for ch in line.lower() if ch in letters}
             if picked:
-                right = {i for i, o in enumerate(card.options) if o.correct}
+                right = {n for n, i in enumerate(order) if card.options[i].correct}
                 say("right" if picked == right else "not quite")
                 suggestion = Rating.GOOD if picked == right else Rating.AGAIN
         else:
@@ -107,7 +115,7 @@ def run_plain(ws, cards: list[Card], title: str, inp: TextIO, out: TextIO) -> in
             if line is None or line.strip().lower() == "q":
                 return 0
         say("")
-        say(back_text(card))
+        say(back_text(card, order))
         if card.demo:
             say(f"\n(demo: gistquiz demo {card.demo})")
         preview = session.preview(card)

@@ -61,12 +61,29 @@ class Grade:
 # ----------------------------------------------------------------- grading
 
 
+_DROP = re.compile(r"[\"'`*_,;:!?\u2018\u2019\u201c\u201d]")
+_WORD_HYPHEN = re.compile(r"(?<=[^\W\d_])-(?=[^\W\d_])")
+_NOT_SIGN = re.compile(r"[^0-9+\-/^=<>()*.]")
+_OPERATOR_SPACE = re.compile(r"\s*([-+/^=<>()])\s*")
+
+
 def normalize_answer(text: str) -> str:
-    """Case, accents, punctuation and spacing removed: what a typed answer is compared on."""
+    """What a typed answer is compared on: case, accents, quotes, commas and spacing don't count.
+
+    Signs and operators do (``-log p`` is not ``log p``, ``1e-3`` is not ``1e3``).
+    """
     text = unicodedata.normalize("NFKD", text)
     text = "".join(ch for ch in text if not unicodedata.combining(ch))
-    text = re.sub(r"[*_`]", "", text.lower())
-    return " ".join(re.findall(r"[^\W_]+", text))
+    text = text.lower().replace("\u2212", "-").replace("\u00d7", "*")
+    text = _DROP.sub(" ", text)
+    text = _WORD_HYPHEN.sub(" ", text)  # "batch-norm" is "batch norm"
+    text = _OPERATOR_SPACE.sub(r"\1", " ".join(text.split()))
+    return text.strip().rstrip(".")
+
+
+def _signs(text: str) -> str:
+    """The digits and operators of a normalised answer: a difference there is never a typo."""
+    return _NOT_SIGN.sub("", text)
 
 
 def allowed_typos(answer: str) -> int:
@@ -123,7 +140,8 @@ def grade_typed(given: str, accepted: tuple[str, ...] | list[str]) -> Grade:
     if best is None:
         return Grade(False, "", given)
     d, answer = best
-    ok = bool(g) and d <= allowed_typos(normalize_answer(answer))
+    a = normalize_answer(answer)
+    ok = bool(g) and d <= allowed_typos(a) and _signs(g) == _signs(a)
     return Grade(ok, answer, given, diff=char_diff(given.strip(), answer.strip()))
 
 
@@ -144,6 +162,16 @@ def grade_choice(chosen: set[int], q: Question) -> Grade:
 
 
 # ----------------------------------------------------------------- building
+
+
+def option_order(card: Card, reps: int = 0) -> list[int]:
+    """A shuffled order of a multiple-choice card's options, stable for one showing of the card.
+
+    Without it, an author who always writes the right option first teaches "always a)".
+    """
+    order = list(range(len(card.options)))
+    random.Random(f"{card.key}:{reps}").shuffle(order)
+    return order
 
 
 def build(cards: list[Card], seed: int | None = None, limit: int | None = None) -> list[Question]:

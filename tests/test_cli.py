@@ -90,7 +90,7 @@ def test_core_never_imports_textual():
 def test_check_clean_deck_exits_0(tiny):
     out = gq("check", str(tiny / "tiny.md"))
     assert out.returncode == 0, out.stdout + out.stderr
-    assert "1 deck, 3 cards, 0 problems" in out.stderr
+    assert out.stdout.splitlines()[-1] == "1 deck, 3 cards, 0 problems"
 
 
 def test_check_prints_path_line_message_and_exits_1(tmp_path, tiny):
@@ -101,7 +101,7 @@ def test_check_prints_path_line_message_and_exits_1(tmp_path, tiny):
     lines = out.stdout.splitlines()
     assert f"{bad}:4: unknown metadata key 'foo'" in lines[0]
     assert lines[1].startswith(f"{bad}:8: multiple choice has no correct option")
-    assert "2 decks, 3 cards, 2 problems" in out.stderr
+    assert lines[-1] == "2 decks, 3 cards, 2 problems"
 
 
 def test_check_bad_usage_exits_2():
@@ -126,7 +126,7 @@ def test_broken_deck_does_not_stop_the_others(tmp_path, tiny):
 
 def test_plain_review_reads_answers_from_a_pipe_and_commits_them(tmp_path, tiny):
     home = tmp_path / "home"
-    # card 1: reveal, Good; card 2 (typed): answer 'pariss' (a typo), accept suggestion; card 3: choose b, rate 4
+    # card 1: reveal, Good; card 2 (typed): answer 'pariss' (a typo), accept suggestion; card 3: pick, rate 4
     out = gq("review", "tiny", "--plain", "--decks", str(tiny), input="\n3\npariss\n\nb\n4\n", home=home)
     assert out.returncode == 0, out.stderr
     assert "What is 2 + 2?" in out.stdout and "right: expected 'Paris'" in out.stdout

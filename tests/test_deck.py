@@ -129,6 +129,7 @@ def errors(text: str | bytes, demos=("tiny_cnn",)) -> list[str]:
         ("## A\ndemo: tiny_cn\n\n1\n", "deck.md:2: unknown demo 'tiny_cn' (did you mean 'tiny_cnn'?"),
         ("## A\ndemo: ../../etc/passwd\n\n1\n", "deck.md:2: unknown demo '../../etc/passwd'"),
         ("## A\ntype: sideways\n\n1\n", "deck.md:2: unknown type 'sideways'"),
+        ("## A\ntype: cloze\n\n1\n", "deck.md:2: unknown type 'cloze' (use one of: basic, reversed, typed); cloze"),
         ("## A\nid: has space\n\n1\n", "deck.md:2: bad id 'has space'"),
         ("## A\ntype: typed\n\n|\n", "deck.md:1: typed card needs its answer"),
         ("## A\ntype: reversed\n\nThe {{c1::x}}\n", "deck.md:2: a cloze card cannot be 'reversed'"),
@@ -169,7 +170,16 @@ def test_demo_names_are_only_names_never_paths(write_deck, tmp_path):
     evil = tmp_path / "evil.py"
     evil.write_text("raise SystemExit('executed!')\n")
     deck = read_deck(write_deck(f"## Q\ndemo: {evil}\n\nA\n"), known_demos={"tiny_cnn"})
-    assert deck.cards == [] and "unknown demo" in deck.errors[0].message
+    assert "unknown demo" in deck.errors[0].message
+    assert [c.demo for c in deck.cards] == [None]  # the card stays, without the link
+
+
+def test_unknown_demo_is_reported_but_keeps_the_card():
+    deck = parse("## Q\nid: q\ndemo: tiny_cn\n\nA\n")
+    assert [str(e) for e in deck.errors] == [
+        "deck.md:3: unknown demo 'tiny_cn' (did you mean 'tiny_cnn'? known: bleu, tiny_cnn)"
+    ]
+    assert [(c.key, c.demo) for c in deck.cards] == [("deck:q", None)]
 
 
 def test_one_megabyte_single_line_file_is_handled_quickly(write_deck):
