@@ -99,7 +99,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("name", help="'list' or a demo's name")
     p.add_argument("args", nargs=argparse.REMAINDER, help="arguments for the demo (see 'gistquiz demo NAME --help')")
 
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).add_parsers(sub, common)
     return parser
+
+
+# Commands that live beside the code they drive. Each module has ``add_parsers(sub, common)``, which
+# adds its subcommands with ``set_defaults(handler=...)``; it must import nothing heavy at module level.
+COMMAND_MODULES: tuple[str, ...] = ()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -148,29 +155,23 @@ def cmd_app(args: argparse.Namespace) -> int:
 
 
 def cmd_decks(args: argparse.Namespace) -> int:
-    from gistquiz.session import build_queue
-
-    ws = workspace(args)
-    lib = ws.library
-    ws.sync()
-    states = ws.store.states()
+    from gistquiz.overview import deck_counts
     from gistquiz.scheduler import utcnow
 
-    now = utcnow()
-    rows = []
-    for deck in lib.decks:
-        q = build_queue(deck.cards, states, now, ws.scheduler)
-        reviewed = sum(1 for c in deck.cards if c.key in states)
-        new = len(deck.cards) - reviewed
-        rows.append((deck, new, len(q.learning) + len(q.review), len(deck.cards)))
+    ws = workspace(args)
+    ws.sync()
+    rows = deck_counts(ws.library.decks, ws.store, ws.scheduler, utcnow())
     if not rows:
         print("no decks found")
-    width = max((len(d.title) for d, *_ in rows), default=10)
+        return EXIT_OK
+    width = max(len(r.deck.title) for r in rows)
     print(f"{'deck':<{width}}  {'new':>5}  {'due':>5}  {'total':>6}  source")
-    for deck, new, due, total in rows:
-        mark = f"  ({len(deck.errors)} problem{'s' * (len(deck.errors) != 1)})" if deck.errors else ""
-        print(f"{deck.title:<{width}}  {new:>5}  {due:>5}  {total:>6}  {deck.source}: {deck.path}{mark}")
-    for err in lib.errors:
+    for r in rows:
+        n = len(r.deck.errors)
+        mark = f"  ({n} problem{'s' * (n != 1)})" if n else ""
+        due = r.learning + r.due
+        print(f"{r.deck.title:<{width}}  {r.new:>5}  {due:>5}  {r.total:>6}  {r.deck.source}: {r.deck.path}{mark}")
+    for err in ws.library.errors:
         print(err, file=sys.stderr)
     return EXIT_OK
 

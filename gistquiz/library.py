@@ -44,18 +44,21 @@ class Library:
         return next((c for c in deck.cards if c.key == key), None) if deck else None
 
 
-def deck_folders(home: Path, extra: Iterable[Path] = ()) -> list[tuple[str, Path]]:
+def deck_folders(home: Path, extra: Iterable[Path] = (), bundled: bool = True) -> list[tuple[str, Path]]:
     """(source, folder) pairs in load order."""
-    folders = [("bundled", bundled_decks_dir()), ("user", user_decks_dir(home))]
+    folders = [("bundled", bundled_decks_dir())] if bundled else []
+    folders.append(("user", user_decks_dir(home)))
     folders += [(str(p), Path(p)) for p in extra]
     return folders
 
 
-def load(home: Path, extra: Iterable[Path] = (), known_demos: frozenset[str] | None = None) -> Library:
+def load(
+    home: Path, extra: Iterable[Path] = (), known_demos: frozenset[str] | None = None, bundled: bool = True
+) -> Library:
     """Every ``*.md`` deck in the bundled, user and extra folders."""
     paths: list[tuple[str, Path]] = []
     errors: list[Deck] = []
-    for source, folder in deck_folders(home, extra):
+    for source, folder in deck_folders(home, extra, bundled):
         if not folder.is_dir():
             if source not in ("bundled", "user"):
                 errors.append(_missing(folder, source))

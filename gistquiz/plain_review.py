@@ -12,39 +12,13 @@ from __future__ import annotations
 import time
 from typing import TextIO
 
-from gistquiz import cloze, quiz
+from gistquiz import quiz
+from gistquiz.card_text import LETTERS, back_text, front_text
 from gistquiz.deck import Card, Kind
 from gistquiz.scheduler import Rating, format_interval
 from gistquiz.session import Session
 
 RATING_NAMES = {Rating.AGAIN: "Again", Rating.HARD: "Hard", Rating.GOOD: "Good", Rating.EASY: "Easy"}
-
-
-LETTERS = "abcdefghijklmnopqrstuvwxyz"
-
-
-def front_text(card: Card, order: list[int] | None = None) -> str:
-    """The question side as text (Markdown), with cloze blanks and choice options (in ``order``)."""
-    if card.kind is Kind.CLOZE:
-        return f"{card.front}\n\n{cloze.question(card.cloze_text, card.cloze_index)}"
-    if card.kind is Kind.CHOICE:
-        order = order or list(range(len(card.options)))
-        return card.front + "\n" + "\n".join(f"  {LETTERS[n]}) {card.options[i].text}" for n, i in enumerate(order))
-    return card.front
-
-
-def back_text(card: Card, order: list[int] | None = None) -> str:
-    if card.kind is Kind.CLOZE:
-        return cloze.answer(card.cloze_text, card.cloze_index)
-    if card.kind is Kind.CHOICE:
-        order = order or list(range(len(card.options)))
-        right = ", ".join(f"{LETTERS[n]}) {card.options[i].text}" for n, i in enumerate(order) if card.options[i].correct)
-        return f"{right}\n\n{card.back}".strip()
-    if card.kind is Kind.TYPED:
-        first, *others = card.answers
-        also = f" (also accepted: {', '.join(others)})" if others else ""
-        return f"{first}{also}\n\n{card.explanation}".strip()
-    return card.back
 
 
 def render_diff(diff: list[tuple[str, str]]) -> str:
@@ -92,9 +66,7 @@ def run_plain(ws, cards: list[Card], title: str, inp: TextIO, out: TextIO) -> in
                 if card.kind is Kind.TYPED:
                     grade = quiz.grade_typed(typed, card.answers)
                 else:
-                    expected = cloze.answers(card.cloze_text, card.cloze_index)
-                    q = quiz.Question(card, quiz.QuestionKind.CLOZE, "", answers=tuple(expected))
-                    grade = quiz.grade_cloze([t.strip() for t in typed.split("/")], q)
+                    grade = quiz.grade_cloze_card([t.strip() for t in typed.split("/")], card)
                 verdict = "right" if grade.correct else "not quite"
                 say(f"{verdict}: expected '{grade.expected}'")
                 if not grade.exact:

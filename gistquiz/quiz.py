@@ -154,6 +154,12 @@ def grade_cloze(given: list[str], q: Question) -> Grade:
     return Grade(ok, expected, shown, exact=ok and all(p.exact for p in parts), diff=char_diff(shown, expected))
 
 
+def grade_cloze_card(given: list[str], card: Card) -> Grade:
+    """Grade typed blanks (``a / b`` for two) against a cloze card's hidden words."""
+    answers = tuple(cloze.answers(card.cloze_text, card.cloze_index))
+    return grade_cloze(given, Question(card, QuestionKind.CLOZE, "", answers=answers))
+
+
 def grade_choice(chosen: set[int], q: Question) -> Grade:
     expected = " / ".join(q.options[i] for i in sorted(q.correct))
     given = " / ".join(q.options[i] for i in sorted(chosen) if 0 <= i < len(q.options))

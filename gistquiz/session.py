@@ -122,6 +122,11 @@ class Session:
         self.queue = build_queue(self.cards.values(), states, now, self.scheduler, new_done, review_done)
         self.current = None
 
+    def cram(self) -> None:
+        """Study every card of the session now, due or not (a card opened from search, a leech)."""
+        self.queue = Queue([], [], list(self.cards))
+        self.current = None
+
     def counts(self) -> Counts:
         return Counts(len(self.queue.new), len(self.queue.learning), len(self.queue.review))
 
@@ -199,6 +204,8 @@ class Session:
         self._remove(card.key)
 
     def _remove(self, key: str) -> None:
+        if self.current is not None and self.current.key == key:
+            self.current = None
         q = self.queue
         q.learning = [(d, k) for d, k in q.learning if k != key]
         if key in q.review:

@@ -24,6 +24,7 @@ from gistquiz.store import Store
 class Workspace:
     home: Path
     extra_decks: list[Path] = field(default_factory=list)
+    demos_folder: Path = field(default_factory=locations.demos_dir)
 
     @classmethod
     def open(cls, home: str | Path | None = None, extra_decks: Iterable[str | Path] = ()) -> Workspace:
@@ -43,7 +44,10 @@ class Workspace:
 
     @cached_property
     def library(self) -> Library:
-        return library_mod.load(self.home, self.extra_decks)
+        from gistquiz.registry import demo_names
+
+        names = demo_names(self.demos_folder)
+        return library_mod.load(self.home, self.extra_decks, known_demos=names, bundled=self.settings.bundled_decks)
 
     def reload(self) -> Library:
         """Read the deck files again (after an edit)."""

@@ -1,0 +1,33 @@
+"""A card's two sides as Markdown, the same for the line-based review and the app."""
+
+from __future__ import annotations
+
+from gistquiz import cloze
+from gistquiz.deck import Card, Kind
+
+LETTERS = "abcdefghijklmnopqrstuvwxyz"
+
+
+def front_text(card: Card, order: list[int] | None = None) -> str:
+    """The question side as text (Markdown), with cloze blanks and choice options (in ``order``)."""
+    if card.kind is Kind.CLOZE:
+        return f"{card.front}\n\n{cloze.question(card.cloze_text, card.cloze_index)}"
+    if card.kind is Kind.CHOICE:
+        order = order or list(range(len(card.options)))
+        options = "\n".join(f"- {LETTERS[n]}) {card.options[i].text}" for n, i in enumerate(order))
+        return f"{card.front}\n\n{options}"
+    return card.front
+
+
+def back_text(card: Card, order: list[int] | None = None) -> str:
+    if card.kind is Kind.CLOZE:
+        return cloze.answer(card.cloze_text, card.cloze_index)
+    if card.kind is Kind.CHOICE:
+        order = order or list(range(len(card.options)))
+        right = [f"{LETTERS[n]}) {card.options[i].text}" for n, i in enumerate(order) if card.options[i].correct]
+        return f"Answer: {', '.join(right)}\n\n{card.back}".strip()
+    if card.kind is Kind.TYPED:
+        first, *others = card.answers
+        also = f" (also accepted: {', '.join(others)})" if others else ""
+        return f"{first}{also}\n\n{card.explanation}".strip()
+    return card.back

@@ -1,0 +1,80 @@
+"""Demos: every demo with its claim and the cards that link to it; run any, with its parameters."""
+
+from __future__ import annotations
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Static
+
+from gistquiz.registry import all_demos
+from gistquiz.ui.widgets.demo_panel import DemoPanel
+
+
+class DemosScreen(Screen[None]):
+    BINDINGS = [
+        Binding("r", "run", "Run"),
+        Binding("p", "params", "Parameters"),
+        Binding("escape", "back", "Back"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with VerticalScroll(id="demos"):
+            table: DataTable[str] = DataTable(id="demo-list", cursor_type="row")
+            table.add_column("Demo", key="name")
+            table.add_column("Cards", key="cards")
+            table.add_column("What it shows", key="claim")
+            yield table
+            yield Static("", id="demo-cards")
+            yield DemoPanel(id="demo")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.title = "Demos"
+        ws = self.app.workspace
+        self.demos = all_demos(ws.demos_folder)
+        self.linked: dict[str, list] = {}
+        for card in ws.library.cards():
+            if card.demo:
+                self.linked.setdefault(card.demo, []).append(card)
+        table = self.query_one("#demo-list", DataTable)
+        for d in self.demos:
+            table.add_row(d.name, str(len(self.linked.get(d.name, []))), d.claim, key=d.name)
+        table.focus()
+        if self.demos:
+            self.select(self.demos[0].name)
+
+    @on(DataTable.RowHighlighted, "#demo-list")
+    def highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if event.row_key.value:
+            self.select(event.row_key.value)
+
+    @on(DataTable.RowSelected, "#demo-list")
+    def action_run(self) -> None:
+        self.query_one("#demo", DemoPanel).run()
+
+    def select(self, name: str) -> None:
+        panel = self.query_one("#demo", DemoPanel)
+        if panel.running or panel.demo == name:
+            return
+        panel.show_card(None, self.app.workspace, demo=name)
+        cards = self.linked.get(name, [])
+        lines = [f"• {c.front.splitlines()[0][:72]}" for c in cards[:6]]
+        if len(cards) > 6:
+            lines.append(f"… and {len(cards) - 6} more")
+        self.query_one("#demo-cards", Static).update(
+            "Cards that link to it:\n" + "\n".join(lines) if lines else "No card links to it yet."
+        )
+
+    def action_params(self) -> None:
+        self.query_one("#demo", DemoPanel).edit_params()
+
+    def action_back(self) -> None:
+        panel = self.query_one("#demo", DemoPanel)
+        if panel.running:
+            panel.cancel()
+        else:
+            self.app.pop_screen()

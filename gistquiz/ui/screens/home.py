@@ -1,0 +1,153 @@
+"""Home: the decks with their new / learning / due counts, deck problems, and today's totals."""
+
+from __future__ import annotations
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Static
+
+from gistquiz.overview import DeckCounts, Today, deck_counts, today
+
+ALL = "*"
+
+
+class HomeScreen(Screen[None]):
+    BINDINGS = [
+        Binding("enter", "review", "Review", priority=True),
+        Binding("q", "quiz", "Quiz"),
+        Binding("d", "demos", "Demos"),
+        Binding("s", "stats", "Stats"),
+        Binding("slash", "browse", "Search", key_display="/"),
+        Binding("r", "reload", "Reload decks"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Vertical(id="home"):
+            yield Static("Loading decks…", id="hint")
+            table: DataTable[str | int] = DataTable(id="decks", cursor_type="row", zebra_stripes=True)
+            table.add_column("Deck", key="deck")
+            table.add_column("New", key="new")
+            table.add_column("Learning", key="learning")
+            table.add_column("Due", key="due")
+            table.add_column("Total", key="total")
+            yield table
+            yield Static("", id="today")
+            yield Static("", id="problems")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.counts: list[DeckCounts] = []
+        self.load()
+
+    def on_screen_resume(self) -> None:
+        if getattr(self, "counts", None):
+            self.load(reload=False)
+
+    @work(thread=True, exclusive=True, group="home-load")
+    def load(self, reload: bool = True) -> None:
+        ws = self.app.workspace
+        if reload:
+            ws.reload()
+        relinks = ws.sync(self.app.clock())
+        now = self.app.clock()
+        counts = deck_counts(ws.library.decks, ws.store, ws.scheduler, now)
+        totals = today(ws.store, ws.scheduler, now)
+        first_run = ws.store.review_count() == 0
+        self.app.call_from_thread(self.show, counts, totals, first_run, relinks)
+
+    def show(self, counts: list[DeckCounts], totals: Today, first_run: bool, relinks: list) -> None:
+        self.counts = counts
+        table = self.query_one("#decks", DataTable)
+        previous = table.cursor_row
+        table.clear()
+        usable = [c for c in counts if c.deck.cards]
+        if len(usable) > 1:
+            table.add_row(
+                "All decks",
+                sum(c.today_new for c in usable),
+                sum(c.learning for c in usable),
+                sum(c.due for c in usable),
+                sum(c.total for c in usable),
+                key=ALL,
+            )
+        for c in counts:
+            title = c.deck.title + (f"  ! {len(c.deck.errors)} problem(s)" if c.deck.errors else "")
+            table.add_row(title, c.today_new, c.learning, c.due, c.total, key=c.deck.key)
+        if first_run and usable:
+            bundled = next((c for c in usable if c.deck.source == "bundled"), usable[0])
+            row = table.get_row_index(bundled.deck.key)
+            table.move_cursor(row=row)
+            hint = (
+                f"Welcome! Enter starts reviewing “{bundled.deck.title}”: Space shows the answer, "
+                "1-4 rate it, r runs its demo. ? lists every key."
+            )
+        elif not usable:
+            hint = "No cards yet: write a deck (see the README) or run 'gistquiz new-deck NAME'."
+        else:
+            table.move_cursor(row=min(previous, table.row_count - 1))
+            hint = "Enter: review the deck under the cursor · q: quiz it · ?: all keys"
+        self.query_one("#hint", Static).update(hint)
+        minutes, seconds = divmod(int(totals.seconds), 60)
+        due = sum(c.learning + c.due + c.today_new for c in usable)
+        self.query_one("#today", Static).update(
+            f"Today: {totals.reviews} review(s) in {minutes}m {seconds:02d}s · {due} card(s) left to study"
+        )
+        problems = [str(e) for c in counts for e in c.deck.errors]
+        lines = [f"! {p}" for p in problems[:8]]
+        if len(problems) > 8:
+            lines.append(f"… and {len(problems) - 8} more: run 'gistquiz check'")
+        lines += [f"↺ {r}" for r in relinks]
+        self.query_one("#problems", Static).update("\n".join(lines))
+        self.query_one("#problems").display = bool(lines)
+
+    def selected(self) -> tuple[str, list] | None:
+        """(title, cards) of the row under the cursor."""
+        table = self.query_one("#decks", DataTable)
+        if not self.counts or table.row_count == 0:
+            return None
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        if key == ALL:
+            return "All decks", [card for c in self.counts for card in c.deck.cards]
+        deck = next(c.deck for c in self.counts if c.deck.key == key)
+        return deck.title, deck.cards
+
+    def action_review(self) -> None:
+        picked = self.selected()
+        if picked is None or not picked[1]:
+            self.notify("This deck has no usable cards.", severity="warning")
+            return
+        from gistquiz.ui.screens.review import ReviewScreen
+
+        self.app.push_screen(ReviewScreen(*picked))
+
+    def action_quiz(self) -> None:
+        picked = self.selected()
+        if picked is None or not picked[1]:
+            return
+        from gistquiz.ui.screens.quiz import QuizSetupScreen
+
+        self.app.push_screen(QuizSetupScreen(*picked))
+
+    def action_demos(self) -> None:
+        from gistquiz.ui.screens.demos import DemosScreen
+
+        self.app.push_screen(DemosScreen())
+
+    def action_stats(self) -> None:
+        from gistquiz.ui.screens.stats import StatsScreen
+
+        picked = self.selected()
+        self.app.push_screen(StatsScreen(*(picked or ("All decks", []))))
+
+    def action_browse(self) -> None:
+        from gistquiz.ui.screens.browse import BrowseScreen
+
+        self.app.push_screen(BrowseScreen())
+
+    def action_reload(self) -> None:
+        self.query_one("#hint", Static).update("Reloading decks…")
+        self.load()

@@ -1,0 +1,276 @@
+"""Quiz: multiple choice, typed answers and cloze fill-ins over a deck or a tag, timed or not.
+
+Quiz answers do not touch the schedule unless the ``quiz_updates_schedule``
+setting is on; then a right answer counts as Good and a wrong one as Again.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Button, Footer, Header, Input, Label, Markdown, OptionList, Select, Static
+
+from gistquiz import quiz
+from gistquiz.card_text import LETTERS
+from gistquiz.deck import Card
+from gistquiz.quiz import Grade, Question, QuestionKind
+from gistquiz.scheduler import Rating
+from gistquiz.ui.widgets.diff import diff_text
+
+
+class QuizSetupScreen(ModalScreen[None]):
+    """Pick the cards (all, or one tag), how many questions, and a time limit."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, title: str, cards: list[Card]):
+        super().__init__()
+        self.deck_title = title
+        self.cards = cards
+
+    def compose(self) -> ComposeResult:
+        tags = sorted({t for c in self.cards for t in c.tags})
+        with Vertical(id="quiz-setup"):
+            yield Label(f"Quiz: {self.deck_title}", id="quiz-setup-title")
+            yield Label("Cards")
+            yield Select([(f"tag: {t}", t) for t in tags], prompt="all cards", id="quiz-tag", allow_blank=True)
+            yield Label("Questions (at most)")
+            yield Input(value="10", id="quiz-count", type="integer")
+            yield Label("Time limit in minutes (0: untimed)")
+            yield Input(value="0", id="quiz-minutes", type="integer")
+            yield Static("", id="quiz-setup-error", classes="param-error")
+            with Horizontal(id="params-buttons"):
+                yield Button("Start", id="start", variant="primary")
+                yield Button("Cancel", id="cancel")
+
+    @on(Input.Submitted)
+    @on(Button.Pressed, "#start")
+    def start(self) -> None:
+        error = self.query_one("#quiz-setup-error", Static)
+        try:
+            count = int(self.query_one("#quiz-count", Input).value)
+            minutes = int(self.query_one("#quiz-minutes", Input).value or 0)
+        except ValueError:
+            error.update("! questions and minutes are whole numbers")
+            return
+        if not 1 <= count <= 500 or not 0 <= minutes <= 240:
+            error.update("! questions: 1 to 500; minutes: 0 to 240")
+            return
+        tag = self.query_one("#quiz-tag", Select).value
+        cards = [c for c in self.cards if not isinstance(tag, str) or tag in c.tags]
+        title = self.deck_title + (f" · {tag}" if isinstance(tag, str) else "")
+        self.app.switch_screen(QuizScreen(title, cards, count, minutes * 60))
+
+    @on(Button.Pressed, "#cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class QuizScreen(Screen[None]):
+    BINDINGS = [
+        Binding("enter", "next", "Next", show=False),
+        Binding("escape", "finish", "End quiz"),
+    ] + [Binding(ch, f"pick({i})", show=False) for i, ch in enumerate("abcdefgh")]
+
+    def __init__(self, title: str, cards: list[Card], count: int = 10, seconds: int = 0, seed: int | None = None):
+        super().__init__()
+        self.quiz_title = title
+        self.cards = cards
+        self.count = count
+        self.seconds = seconds
+        self.seed = seed
+        self.index = 0
+        self.results: list[tuple[Question, Grade]] = []
+        self.answered = False
+        self.started = time.monotonic()
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with VerticalScroll(id="quiz"):
+            yield Static("", id="quiz-progress")
+            yield Markdown("", id="quiz-prompt")
+            yield OptionList(id="quiz-options")
+            yield Input(placeholder="your answer (for several blanks: a / b), Enter to check", id="quiz-input")
+            yield Static("", id="quiz-feedback")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.title = f"Quiz: {self.quiz_title}"
+        self.questions = quiz.build(self.cards, seed=self.seed, limit=self.count)
+        if not self.questions:
+            self.notify("No cards to quiz on.", severity="warning")
+            self.app.pop_screen()
+            return
+        if self.seconds:
+            self.set_interval(1, self.tick)
+        self.show_question()
+
+    def tick(self) -> None:
+        if self.time_left() <= 0:
+            self.action_finish()
+        else:
+            self.update_progress()
+
+    def time_left(self) -> float:
+        return self.seconds - (time.monotonic() - self.started) if self.seconds else float("inf")
+
+    def update_progress(self) -> None:
+        right = sum(g.correct for _, g in self.results)
+        timer = ""
+        if self.seconds:
+            left = max(0, int(self.time_left()))
+            timer = f" · {left // 60}:{left % 60:02d} left"
+        self.query_one("#quiz-progress", Static).update(
+            f"Question {self.index + 1} of {len(self.questions)} · {right} right so far{timer}"
+        )
+
+    @property
+    def question(self) -> Question:
+        return self.questions[self.index]
+
+    def show_question(self) -> None:
+        q = self.question
+        self.answered = False
+        self.update_progress()
+        self.query_one("#quiz-prompt", Markdown).update(q.prompt)
+        options = self.query_one("#quiz-options", OptionList)
+        answer = self.query_one("#quiz-input", Input)
+        self.query_one("#quiz-feedback", Static).update("")
+        options.clear_options()
+        if q.kind is QuestionKind.CHOICE:
+            options.add_options([f"{LETTERS[i]}) {text}" for i, text in enumerate(q.options)])
+            options.display, answer.display = True, False
+            options.highlighted = 0
+            options.focus()
+        else:
+            options.display, answer.display = False, True
+            answer.value = ""
+            answer.disabled = False
+            answer.focus()
+
+    @on(OptionList.OptionSelected, "#quiz-options")
+    def chosen(self, event: OptionList.OptionSelected) -> None:
+        self.action_pick(event.option_index)
+
+    def action_pick(self, index: int) -> None:
+        q = self.question
+        if self.answered or q.kind is not QuestionKind.CHOICE or index >= len(q.options):
+            return
+        self.record(quiz.grade_choice({index}, q))
+
+    @on(Input.Submitted, "#quiz-input")
+    def typed(self, event: Input.Submitted) -> None:
+        if self.answered:
+            self.action_next()
+            return
+        q = self.question
+        if q.kind is QuestionKind.CLOZE:
+            grade = quiz.grade_cloze([g.strip() for g in event.value.split("/")], q)
+        else:
+            grade = quiz.grade_typed(event.value, q.answers)
+        self.record(grade)
+
+    def record(self, grade: Grade) -> None:
+        self.answered = True
+        q = self.question
+        self.results.append((q, grade))
+        ws = self.app.workspace
+        if ws.settings.quiz_updates_schedule:
+            rating = Rating.GOOD if grade.correct else Rating.AGAIN
+            now = self.app.clock()
+            ws.store.answer(
+                q.card.key,
+                q.card.deck,
+                rating,
+                now,
+                lambda s: ws.scheduler.review(s, rating, now),
+                fingerprint=q.card.fingerprint,
+                source="quiz",
+            )
+        feedback = diff_text(grade)
+        if q.card.kind.value in ("basic", "reversed") and q.kind is QuestionKind.CHOICE and not grade.correct:
+            feedback.append(f"\n  {q.card.back}")
+        elif q.card.back and q.kind is QuestionKind.CHOICE and q.card.kind.value == "choice":
+            feedback.append(f"\n  {q.card.back}", style="dim")
+        feedback.append("\n\nEnter: next question", style="dim")
+        self.query_one("#quiz-feedback", Static).update(feedback)
+        self.query_one("#quiz-input", Input).disabled = True
+        self.set_focus(None)
+        self.update_progress()
+
+    def action_next(self) -> None:
+        if not self.answered:
+            return
+        if self.index + 1 >= len(self.questions):
+            self.action_finish()
+            return
+        self.index += 1
+        self.show_question()
+
+    def action_finish(self) -> None:
+        elapsed = time.monotonic() - self.started
+        self.app.switch_screen(QuizSummaryScreen(self.quiz_title, self.results, len(self.questions), elapsed))
+
+
+class QuizSummaryScreen(Screen[None]):
+    BINDINGS = [
+        Binding("m", "retry", "Quiz the missed ones"),
+        Binding("escape", "back", "Back"),
+    ]
+
+    def __init__(self, title: str, results: list[tuple[Question, Grade]], total: int, seconds: float):
+        super().__init__()
+        self.quiz_title = title
+        self.results = results
+        self.total = total
+        self.seconds = seconds
+
+    @property
+    def missed(self) -> list[Card]:
+        return [q.card for q, g in self.results if not g.correct]
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        right = sum(g.correct for _, g in self.results)
+        minutes, seconds = divmod(int(self.seconds), 60)
+        unanswered = self.total - len(self.results)
+        text = Text()
+        text.append(f"Score: {right} / {self.total}", style="bold")
+        text.append(f"   time {minutes}:{seconds:02d}")
+        if unanswered:
+            text.append(f"   ({unanswered} not answered)")
+        with VerticalScroll(id="quiz-summary"):
+            yield Static(text, id="quiz-score")
+            if self.missed:
+                yield Static(Text("Missed:", style="bold"))
+                for q, g in self.results:
+                    if not g.correct:
+                        yield Static(_missed_line(q, g), classes="missed")
+                yield Static(Text("m: quiz the missed ones again · Esc: back", style="dim"))
+            else:
+                yield Static("Nothing missed. Esc: back")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.title = f"Quiz: {self.quiz_title}"
+
+    def action_retry(self) -> None:
+        if self.missed:
+            self.app.switch_screen(QuizScreen(self.quiz_title + " · missed", self.missed, len(self.missed)))
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
+
+
+def _missed_line(q: Question, g: Grade) -> Any:
+    text = Text("✗ ", style="red")
+    text.append(q.card.front.splitlines()[0][:70])
+    text.append(f"\n    answer: {g.expected[:100]}", style="dim")
+    return text

@@ -1,0 +1,288 @@
+"""Review: the front, Space reveals the back, 1-4 rate; undo, suspend, bury, edit, and the card's demo.
+
+Every answer is committed by the session before the next card is shown.
+"""
+
+from __future__ import annotations
+
+import os
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Button, Footer, Header, Input, Markdown, Static
+
+from gistquiz import quiz
+from gistquiz.card_text import back_text, front_text
+from gistquiz.deck import Card, Kind
+from gistquiz.scheduler import Rating, format_interval
+from gistquiz.session import Session
+from gistquiz.ui.widgets.demo_panel import DemoPanel
+from gistquiz.ui.widgets.diff import diff_text
+
+RATINGS = {Rating.AGAIN: "Again", Rating.HARD: "Hard", Rating.GOOD: "Good", Rating.EASY: "Easy"}
+
+
+class ReviewScreen(Screen[None]):
+    BINDINGS = [
+        Binding("space", "reveal", "Show answer"),
+        Binding("enter", "reveal", "Show answer", show=False),
+        Binding("1", "rate(1)", "Again", show=False),
+        Binding("2", "rate(2)", "Hard", show=False),
+        Binding("3", "rate(3)", "Good", show=False),
+        Binding("4", "rate(4)", "Easy", show=False),
+        Binding("u", "undo", "Undo"),
+        Binding("ctrl+z", "undo", "Undo", show=False, priority=True),  # also while typing an answer
+        Binding("s", "suspend", "Suspend"),
+        Binding("b", "bury", "Bury"),
+        Binding("e", "edit", "Edit"),
+        Binding("r", "run_demo", "Run demo"),
+        Binding("p", "demo_params", "Demo params"),
+        Binding("escape", "back", "Back"),
+    ]
+
+    def __init__(self, title: str, cards: list[Card], cram: bool = False):
+        super().__init__()
+        self.deck_title = title
+        self.cards = cards
+        self.cram = cram
+        """Review these cards now whether due or not (a card opened from search)."""
+        self.revealed = False
+        self.card: Card | None = None
+        self.order: list[int] = []
+        self.answered = 0
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with VerticalScroll(id="card"):
+            yield Markdown("", id="front")
+            yield Input(placeholder="type your answer, Enter to check (Esc: just show it)", id="typed")
+            yield Static("", id="grade")
+            yield Markdown("", id="back")
+            yield DemoPanel(id="demo")
+        yield Static("", id="progress")
+        with Horizontal(id="answer-bar"):
+            yield Button("Show answer (Space)", id="reveal", variant="primary")
+            for r, name in RATINGS.items():
+                yield Button(f"{int(r)} {name}", id=f"rate-{int(r)}", classes="rating")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.title = self.deck_title
+        self.started = self.shown_at = self.app.clock()
+        for button in self.query(Button):
+            button.can_focus = False
+        ws = self.app.workspace
+        self.session = Session(self.cards, ws.store, ws.scheduler, clock=self.app.clock)
+        if self.cram:
+            self.session.cram()
+        self.show_next()
+        self.set_interval(1, self.update_progress)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Show in the footer only the keys that do something now (``None`` hides a key)."""
+        card = self.card
+        if action == "reveal":
+            return None if card is None or self.revealed else True
+        if action in ("rate", "suspend", "bury", "edit"):
+            return None if card is None or (action == "rate" and not self.revealed) else True
+        if action in ("run_demo", "demo_params"):
+            return True if self.revealed and card is not None and card.demo else None
+        return True
+
+    # ----------------------------------------------------------------- showing
+
+    def show_next(self) -> None:
+        card = self.session.current or self.session.next()
+        self.card = card
+        self.revealed = False
+        self.query_one("#grade", Static).update("")
+        self.query_one("#back", Markdown).display = False
+        self.query_one("#demo", DemoPanel).display = False
+        typed = self.query_one("#typed", Input)
+        if card is None:
+            nxt = self.session.next_due()
+            later = f" The next learning card is due at {nxt.astimezone():%H:%M}." if nxt else ""
+            self.query_one("#front", Markdown).update(
+                f"## All done for now\n\nYou answered {self.answered} card(s) in {self.deck_title}.{later}"
+                "\n\nPress **Escape** to go back."
+            )
+            typed.display = False
+            self.set_bar(None)
+            self.update_progress()
+            self.refresh_bindings()
+            if nxt is not None:
+                delay = max(1.0, (nxt - self.app.clock()).total_seconds())
+                self.set_timer(delay, self.refresh_queue)
+            return
+        self.order = quiz.option_order(card, self.session.state(card).reps)
+        self.query_one("#front", Markdown).update(front_text(card, self.order))
+        wants_typing = card.kind in (Kind.TYPED, Kind.CLOZE)
+        typed.display = wants_typing
+        typed.value = ""
+        if wants_typing:
+            typed.focus()
+        else:
+            self.set_focus(None)
+        self.query_one("#card", VerticalScroll).scroll_home(animate=False)
+        self.set_bar(False)
+        self.update_progress()
+        self.shown_at = self.app.clock()
+        self.refresh_bindings()
+
+    def refresh_queue(self) -> None:
+        if self.card is None:
+            self.session.refresh()
+            self.show_next()
+
+    def set_bar(self, revealed: bool | None) -> None:
+        self.query_one("#reveal", Button).display = revealed is False
+        for button in self.query(".rating").results(Button):
+            button.display = bool(revealed)
+        if revealed and self.card is not None:
+            preview = self.session.preview(self.card)
+            for r, name in RATINGS.items():
+                self.query_one(f"#rate-{int(r)}", Button).label = f"{int(r)} {name} {format_interval(preview[r])}"
+
+    def update_progress(self) -> None:
+        c = self.session.counts()
+        minutes, seconds = divmod(int((self.app.clock() - self.started).total_seconds()), 60)
+        mode = " · cram" if self.cram else ""
+        self.query_one("#progress", Static).update(
+            f"{c.total} left · {c.new} new · {c.learning} learning · {c.review} review · "
+            f"{self.answered} answered · {minutes}:{seconds:02d}{mode}"
+        )
+
+    # ----------------------------------------------------------------- answering
+
+    def action_reveal(self) -> None:
+        if self.card is None or self.revealed:
+            return
+        self.revealed = True
+        card = self.card
+        self.query_one("#typed", Input).display = False
+        back = self.query_one("#back", Markdown)
+        back.update(back_text(card, self.order))
+        back.display = True
+        if card.demo:
+            panel = self.query_one("#demo", DemoPanel)
+            panel.show_card(card, self.app.workspace)
+            panel.display = True
+        self.set_focus(None)
+        self.set_bar(True)
+        self.refresh_bindings()
+
+    @on(Input.Submitted, "#typed")
+    def check_typed(self, event: Input.Submitted) -> None:
+        card = self.card
+        if card is None or self.revealed:
+            return
+        given = event.value.strip()
+        if given:
+            if card.kind is Kind.TYPED:
+                grade = quiz.grade_typed(given, card.answers)
+            else:
+                grade = quiz.grade_cloze_card([g.strip() for g in given.split("/")], card)
+            self.query_one("#grade", Static).update(diff_text(grade))
+        self.action_reveal()
+
+    def on_key(self, event) -> None:
+        # Escape in the answer box reveals without grading instead of leaving the screen.
+        if event.key == "escape" and self.focused is self.query_one("#typed", Input):
+            event.stop()
+            event.prevent_default()
+            self.action_reveal()
+
+    def action_rate(self, rating: int) -> None:
+        if self.card is None or not self.revealed:
+            return
+        duration = int((self.app.clock() - self.shown_at).total_seconds() * 1000)
+        entry = self.session.answer(self.card, Rating(rating), duration_ms=duration)  # on disk when it returns
+        self.answered += 1
+        if entry.after.leech and not entry.before.leech:
+            self.notify("Leech: this card lapsed many times and is now suspended. Consider rewriting it.")
+        self.query_one("#demo", DemoPanel).stop()
+        self.show_next()
+
+    @on(Button.Pressed)
+    def pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "reveal":
+            self.action_reveal()
+        elif event.button.id and event.button.id.startswith("rate-"):
+            self.action_rate(int(event.button.id.removeprefix("rate-")))
+
+    def action_undo(self) -> None:
+        card = self.session.undo()
+        if card is None:
+            self.notify("Nothing to undo.")
+            return
+        self.answered -= 1
+        self.query_one("#demo", DemoPanel).stop()
+        self.notify("Undid the last answer.")
+        self.show_next()
+
+    def action_suspend(self) -> None:
+        if self.card is not None:
+            self.session.suspend(self.card)
+            self.notify("Suspended. Browse (/) finds it again.")
+            self.query_one("#demo", DemoPanel).stop()
+            self.show_next()
+
+    def action_bury(self) -> None:
+        if self.card is not None:
+            self.session.bury(self.card)
+            self.notify("Buried until tomorrow.")
+            self.query_one("#demo", DemoPanel).stop()
+            self.show_next()
+
+    def action_edit(self) -> None:
+        """Open the card's deck file at the card's line, then reload; the card keeps its history."""
+        card = self.card
+        if card is None:
+            return
+        ws = self.app.workspace
+        deck = ws.library.deck(card.deck)
+        if deck is None or not os.access(deck.path, os.W_OK):
+            self.notify("This deck file is read-only; copy it to your decks folder to edit it.", severity="warning")
+            return
+        self.query_one("#demo", DemoPanel).stop()
+        self.app.edit_file(deck.path, card.line)
+        ws.reload()
+        for r in ws.sync(self.app.clock()):
+            self.notify(str(r).split(": ", 1)[-1])
+        fresh = ws.library.deck(card.deck)
+        if fresh is None:
+            self.notify("The deck could not be read after the edit.", severity="error")
+            return
+        if fresh.errors:
+            self.notify(str(fresh.errors[0]), severity="warning", timeout=8)
+        same = next((c for c in fresh.cards if c.line == card.line), None)
+        if self.cram:
+            self.cards = [same] if same else []
+        else:
+            decks = {c.deck for c in self.cards}
+            self.cards = [c for d in ws.library.decks if d.key in decks for c in d.cards]
+        self.session = Session(self.cards, ws.store, ws.scheduler, clock=self.app.clock)
+        if self.cram:
+            self.session.cram()
+        if same is not None:
+            self.session.current = same
+        self.show_next()
+
+    def action_run_demo(self) -> None:
+        if self.revealed and self.card is not None and self.card.demo:
+            self.query_one("#demo", DemoPanel).run()
+
+    def action_demo_params(self) -> None:
+        if self.revealed and self.card is not None and self.card.demo:
+            self.query_one("#demo", DemoPanel).edit_params()
+
+    def action_back(self) -> None:
+        panel = self.query_one("#demo", DemoPanel)
+        if panel.running:
+            panel.cancel()
+            return
+        panel.stop()
+        self.app.pop_screen()

@@ -1,0 +1,161 @@
+"""Stats: reviews per day as a calendar heat map, the 30-day due forecast, true retention per month
+against the desired retention, counts by state, and leeches (Enter opens one)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from rich.table import Table
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Static
+
+from gistquiz.deck import Card
+from gistquiz.stats import Stats, compute
+
+SHADES = " ░▒▓█"
+"""Heat map levels; the legend gives their counts, so the shade is not the only carrier."""
+
+
+def calendar(per_day: dict[str, int], today: date, weeks: int = 17) -> Text:
+    """A GitHub-style grid: a column a week, a row a weekday, darker for more reviews."""
+    start = today - timedelta(days=today.weekday() + 7 * (weeks - 1))
+    top = max(per_day.values(), default=0)
+    levels = [0, *(max(1, round(top * f)) for f in (0.25, 0.5, 0.75))] if top else [0, 1, 1, 1]
+    text = Text()
+    for weekday, name in enumerate(("Mon", "", "Wed", "", "Fri", "", "Sun")):
+        text.append(f"{name:>3} ")
+        for week in range(weeks):
+            day = start + timedelta(days=7 * week + weekday)
+            if day > today:
+                text.append("  ")
+                continue
+            n = per_day.get(day.isoformat(), 0)
+            level = 0 if n == 0 else 1 + sum(n > lv for lv in levels[1:])
+            text.append(SHADES[level] * 2, style="green" if n else "dim")
+        text.append("\n")
+    text.append(
+        f"    {SHADES[1] * 2} 1+  {SHADES[2] * 2} >{levels[1]}  {SHADES[3] * 2} >{levels[2]}  "
+        f"{SHADES[4] * 2} >{levels[3]} reviews a day · busiest day {top}",
+        style="dim",
+    )
+    return text
+
+
+def forecast_bars(forecast: list[int]) -> Text:
+    """Due cards for each of the next days, as a bar chart with the counts written out."""
+    top = max(forecast, default=0) or 1
+    height = 6
+    text = Text()
+    for level in range(height, 0, -1):
+        text.append("    ")
+        for n in forecast:
+            text.append("█ " if n * height / top >= level - 0.5 and n else "  ", style="cyan")
+        text.append("\n")
+    text.append("day " + "".join(f"{d % 10} " for d in range(len(forecast))) + "\n", style="dim")
+    busiest = max(range(len(forecast)), key=lambda d: forecast[d]) if forecast else 0
+    text.append(
+        f"    today {forecast[0] if forecast else 0} · total {sum(forecast)} · "
+        f"busiest: day {busiest} ({forecast[busiest] if forecast else 0})",
+        style="dim",
+    )
+    return text
+
+
+class StatsScreen(Screen[None]):
+    BINDINGS = [Binding("escape", "back", "Back"), Binding("a", "toggle_all", "This deck / all decks")]
+
+    def __init__(self, title: str, cards: list[Card]):
+        super().__init__()
+        self.deck_title = title
+        self.cards = cards
+        self.all_decks = not cards
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with VerticalScroll(id="stats"):
+            yield Static("Computing…", id="stats-summary")
+            yield Static("", id="stats-calendar")
+            yield Static("", id="stats-forecast")
+            yield Static("", id="stats-retention")
+            yield Static("", id="stats-leech-title")
+            leeches: DataTable[str] = DataTable(id="stats-leeches", cursor_type="row")
+            leeches.add_columns("Lapses", "Deck", "Card")
+            yield leeches
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.load()
+
+    @work(thread=True, exclusive=True, group="stats")
+    def load(self) -> None:
+        ws = self.app.workspace
+        cards = list(ws.library.cards()) if self.all_decks else self.cards
+        st = compute(cards, ws.store, ws.scheduler, self.app.clock(), forecast_days=30)
+        self.app.call_from_thread(self.show, st)
+
+    def show(self, st: Stats) -> None:
+        self.title = f"Stats: {'all decks' if self.all_decks else self.deck_title}"
+        counts = " · ".join(f"{k} {v}" for k, v in st.by_state.items())
+        tr = st.true_retention
+        summary = Text()
+        summary.append(f"{st.total} cards", style="bold")
+        summary.append(f"  ({counts})\n{st.reviews_total} reviews · {st.due_today} to study today · true retention ")
+        summary.append("–" if tr is None else f"{tr:.1%}", style="bold")
+        summary.append(f" (desired {st.desired_retention:.0%})")
+        self.query_one("#stats-summary", Static).update(summary)
+        today = self.app.clock().astimezone().date()
+        self.query_one("#stats-calendar", Static).update(
+            Text.assemble(("Reviews per day\n", "bold"), calendar(st.reviews_per_day, today))
+        )
+        self.query_one("#stats-forecast", Static).update(
+            Text.assemble(("Due in the next 30 days\n", "bold"), forecast_bars(st.forecast))
+        )
+        table = Table(
+            "month",
+            "passed",
+            "answers",
+            "true retention",
+            "desired",
+            title="True retention by month",
+            box=None,
+            padding=(0, 2),
+            title_justify="left",
+            title_style="bold",
+        )
+        for month, (passed, total) in st.retention_by_month.items():
+            mark = "" if passed / total >= st.desired_retention else "  below"
+            table.add_row(month, str(passed), str(total), f"{passed / total:.1%}{mark}", f"{st.desired_retention:.0%}")
+        if not st.retention_by_month:
+            table.add_row("–", "–", "–", "no reviews of mature cards yet", f"{st.desired_retention:.0%}")
+        self.query_one("#stats-retention", Static).update(table)
+        self.leeches = st.leeches
+        leeches = self.query_one("#stats-leeches", DataTable)
+        leeches.clear()
+        for i, lx in enumerate(st.leeches):
+            leeches.add_row(str(lx.lapses), lx.deck, lx.front.splitlines()[0][:60], key=str(i))
+        self.query_one("#stats-leech-title", Static).update(
+            Text("Leeches (suspended; Enter opens one)", style="bold") if st.leeches else Text("No leeches.", "dim")
+        )
+        leeches.display = bool(st.leeches)
+
+    @on(DataTable.RowSelected, "#stats-leeches")
+    def open_leech(self, event: DataTable.RowSelected) -> None:
+        lx = self.leeches[int(event.row_key.value or 0)]
+        card = self.app.workspace.library.card(lx.key)
+        if card is not None:
+            from gistquiz.ui.screens.review import ReviewScreen
+
+            self.app.push_screen(ReviewScreen(f"Leech in {lx.deck}", [card], cram=True))
+
+    def action_toggle_all(self) -> None:
+        if self.cards:
+            self.all_decks = not self.all_decks
+            self.load()
+
+    def action_back(self) -> None:
+        self.app.pop_screen()

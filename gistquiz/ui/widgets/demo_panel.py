@@ -1,0 +1,209 @@
+"""Run a card's demo in place: progress while it runs (Esc cancels), then its result or its error.
+
+The demo runs in a child process through :class:`gistquiz.runner.DemoRun`, driven
+from a thread worker; the UI thread only receives progress and the outcome.
+The last result per card and parameters is cached in the store, so revisiting
+a card shows it at once, marked with when it ran.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.message import Message
+from textual.widgets import ProgressBar, Static
+
+from gistquiz.deck import Card
+from gistquiz.registry import demo_info
+from gistquiz.runner import DemoRun, Outcome, Progress
+from gistquiz.workspace import Workspace
+
+
+def ago(when: str, now: datetime) -> str:
+    try:
+        t = datetime.fromisoformat(when)
+    except ValueError:
+        return when
+    minutes = int((now - t).total_seconds() // 60)
+    if minutes < 1:
+        return "just now"
+    if minutes < 60:
+        return f"{minutes} min ago"
+    if minutes < 48 * 60:
+        return f"{minutes // 60} h ago"
+    return f"on {t.astimezone():%Y-%m-%d}"
+
+
+class DemoPanel(Vertical):
+    """The demo of one card (or of no card, from the demos screen)."""
+
+    @dataclass
+    class Finished(Message):
+        """A run ended (result, error or cancel)."""
+
+        outcome: Outcome
+
+    def __init__(self, **kw: Any):
+        super().__init__(**kw)
+        self.card: Card | None = None
+        self.demo = ""
+        self.params: dict[str, Any] = {}
+        self.seed = 0
+        self.ws: Workspace | None = None
+        self._run: DemoRun | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="demo-title")
+        yield Static("", id="demo-status")
+        yield ProgressBar(total=100, show_eta=False, id="demo-progress")
+        yield Vertical(id="demo-body")
+
+    @property
+    def running(self) -> bool:
+        return self._run is not None
+
+    def show_card(self, card: Card | None, ws: Workspace, demo: str | None = None) -> None:
+        """Show the card's demo: its claim and the cached result for the current parameters, if any."""
+        self.stop()
+        self.card, self.ws = card, ws
+        self.demo = demo or (card.demo if card else "") or ""
+        self.params, self.seed = {}, 0
+        info = demo_info(self.demo, ws.demos_folder)
+        claim = info.claim if info else "(this demo is missing)"
+        title = Text.assemble(("Demo ", "bold"), (self.demo, "bold"), f": {claim}")
+        self.query_one("#demo-title", Static).update(title)
+        self.query_one("#demo-progress", ProgressBar).display = False
+        self.show_cached()
+
+    def cache_key(self) -> dict[str, Any]:
+        return {**self.params, "seed": self.seed}
+
+    def card_key(self) -> str:
+        return self.card.key if self.card else f"demo:{self.demo}"
+
+    def show_cached(self) -> None:
+        assert self.ws is not None
+        cached = self.ws.store.demo_result(self.card_key(), self.demo, self.cache_key())
+        body = self.query_one("#demo-body", Vertical)
+        body.remove_children()
+        if cached is None:
+            self.status("r runs it and shows the result here; p sets its parameters.")
+            return
+        result, ran_at = cached
+        when = ago(ran_at, self.app.clock())
+        self.status(f"Last run {when} (cached) · r runs it again · p parameters")
+        self.show_result(result, when)
+
+    def status(self, text: str | Text) -> None:
+        self.query_one("#demo-status", Static).update(text)
+
+    def show_result(self, result: dict[str, Any], when: str = "") -> None:
+        from gistquiz.ui.widgets.demo_result import DemoResult
+
+        body = self.query_one("#demo-body", Vertical)
+        body.remove_children()
+        body.mount(DemoResult(result, self.card, when))
+
+    # ----------------------------------------------------------------- running
+
+    def run(self) -> None:
+        if self.running or not self.demo or self.ws is None:
+            return
+        try:
+            self._run = DemoRun(self.demo, self.params, self.seed, folder=self.ws.demos_folder)
+        except LookupError as err:
+            self.status(Text(f"! {err}", style="bold red"))
+            return
+        bar = self.query_one("#demo-progress", ProgressBar)
+        bar.update(total=100, progress=0)
+        bar.display = True
+        self.status("Starting… (Esc cancels)")
+        self._drive(self._run)
+
+    @work(thread=True, group="demo")
+    def _drive(self, run: DemoRun) -> None:
+        for event in run.events():
+            if isinstance(event, Progress):
+                self.app.call_from_thread(self._progress, event)
+            else:
+                self.app.call_from_thread(self._finished, event)
+
+    def _progress(self, p: Progress) -> None:
+        bar = self.query_one("#demo-progress", ProgressBar)
+        bar.update(total=max(p.total, 1), progress=p.step)
+        info = p.info
+        parts = [str(info.get("message") or f"step {p.step}/{p.total}")]
+        for key in ("loss", "accuracy"):
+            if isinstance(info.get(key), int | float):
+                parts.append(f"{key} {info[key]:.4g}")
+        self.status(" · ".join(parts) + "   (Esc cancels)")
+
+    def _finished(self, outcome: Outcome) -> None:
+        self._run = None
+        self.query_one("#demo-progress", ProgressBar).display = False
+        if outcome.ok and outcome.result is not None:
+            assert self.ws is not None
+            self.ws.store.save_demo_result(
+                self.card_key(), self.demo, self.cache_key(), outcome.result, self.app.clock()
+            )
+            self.status(f"Finished in {outcome.elapsed_s:.1f} s · r runs it again · p parameters")
+            self.show_result(outcome.result, "just now")
+        elif outcome.cancelled:
+            self.status("Cancelled. r runs it again.")
+        else:
+            text = Text(f"! The demo failed: {outcome.error}\n", style="bold red")
+            for line in outcome.tail[-8:]:
+                text.append(f"  {line}\n", style="dim")
+            self.status(text)
+        self.post_message(self.Finished(outcome))
+
+    def cancel(self) -> None:
+        if self._run is not None:
+            self._run.cancel()
+
+    def stop(self) -> None:
+        """Cancel a run in progress (the card is going away)."""
+        self.cancel()
+
+    def on_unmount(self) -> None:
+        self.cancel()
+
+    # ----------------------------------------------------------------- parameters
+
+    def edit_params(self) -> None:
+        if self.ws is None or not self.demo or self.running:
+            return
+        self.status("Reading the demo's parameters…")
+        self._load_params()
+
+    @work(thread=True, exclusive=True, group="demo-params")
+    def _load_params(self) -> None:
+        from gistquiz.runner import list_params
+
+        assert self.ws is not None
+        try:
+            spec = list_params(self.demo, self.ws.demos_folder)
+        except Exception as err:  # a broken demo: say so in place
+            self.app.call_from_thread(self.status, Text(f"! cannot read the parameters: {err}", style="red"))
+            return
+        self.app.call_from_thread(self._open_form, spec)
+
+    def _open_form(self, spec: list[dict[str, Any]]) -> None:
+        from gistquiz.ui.screens.params import ParamsScreen
+
+        assert self.ws is not None
+
+        def done(values: tuple[int, dict[str, Any]] | None) -> None:
+            if values is None:
+                self.show_cached()
+                return
+            self.seed, self.params = values
+            self.run()
+
+        self.app.push_screen(ParamsScreen(self.demo, spec, self.params, self.seed, self.ws.demos_folder), done)

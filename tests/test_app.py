@@ -1,0 +1,531 @@
+"""The app, driven through its keys with Textual's Pilot: every screen, demos included.
+
+Demos here are tiny scripts written by the fixtures (quick, slow, crashing) so that
+the tests exercise the real runner and child processes in well under a second.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import textwrap
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from textual.widgets import DataTable, Input, Markdown, Static
+
+from gistquiz.scheduler import State
+from gistquiz.ui.app import GistQuizApp
+from gistquiz.ui.screens.browse import BrowseScreen
+from gistquiz.ui.screens.demos import DemosScreen
+from gistquiz.ui.screens.home import HomeScreen
+from gistquiz.ui.screens.params import ParamsScreen
+from gistquiz.ui.screens.quiz import QuizScreen, QuizSummaryScreen
+from gistquiz.ui.screens.review import ReviewScreen
+from gistquiz.ui.screens.stats import StatsScreen
+from gistquiz.ui.widgets.demo_panel import DemoPanel
+from gistquiz.workspace import Workspace
+
+ROOT = Path(__file__).resolve().parents[1]
+T0 = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
+
+DEMO_HEAD = """
+import sys, time
+from dataclasses import dataclass
+from harness import Image, Param, Plot, Report, Series, Table, claim_of, main, resolve_params, seed_param
+
+@dataclass
+class Result:
+    n: int
+"""
+DEMO_TAIL = """
+if __name__ == "__main__":
+    raise SystemExit(main(sys.modules[__name__]))
+"""
+DEMOS = {
+    "quick": '''"""Quick: counting to n gives n."""
+PARAMS = [Param("n", 3, "how far to count", low=1, high=10)]
+
+def run(seed=0, progress=None, **params):
+    p = resolve_params(PARAMS, params)
+    for i in range(p["n"]):
+        if progress:
+            progress(i + 1, p["n"], loss=1.0 / (i + 1), message=f"step {i + 1}")
+    return Result(p["n"])
+
+def report(r):
+    return Report("quick", claim_of(sys.modules[__name__]), f"counted to {r.n}", {"n": r.n}, 0,
+                  {"count": r.n, "half": r.n / 2},
+                  series={"line": Series(list(range(r.n)), list(range(r.n)))},
+                  plots=[Plot("a line", ["line"], "x", "y")],
+                  tables=[Table("numbers", ["i", "i^2"], [[i, i * i] for i in range(r.n)])],
+                  images=[Image("ramp", [[0.0, 0.5], [0.5, 1.0]]), Image("cm", [[3, 1], [0, 4]], labels=True)])
+''',
+    "slow": '''"""Slow: it takes its time."""
+PARAMS = [Param("steps", 600, "steps of 0.05 s", low=1, high=10000)]
+
+def run(seed=0, progress=None, **params):
+    p = resolve_params(PARAMS, params)
+    for i in range(p["steps"]):
+        time.sleep(0.05)
+        if progress:
+            progress(i + 1, p["steps"])
+    return Result(p["steps"])
+
+def report(r):
+    return Report("slow", "", "done", {}, 0, {"steps": r.n})
+''',
+    "crash": '''"""Crash: this demo fails."""
+PARAMS = [Param("n", 1, "unused", low=0, high=1)]
+
+def run(seed=0, progress=None, **params):
+    print("about to fail", file=sys.stderr)
+    raise RuntimeError("the demo broke on purpose")
+
+def report(r):
+    raise AssertionError
+''',
+}
+
+DECK = """\
+# Tiny deck
+
+## What does quick count to?
+id: quick
+tags: demo
+demo: quick
+
+Three, by default.
+
+## Capital of France?
+id: paris
+type: typed
+
+Paris
+
+## Parts of a CNN
+id: parts
+
+A CNN stacks {{c1::convolution}} and {{c2::max-pooling}} layers.
+
+## Which number is prime?
+id: prime
+
+- [ ] 4
+- [x] 7
+- [ ] 9
+
+Seven has no divisors but 1 and itself.
+
+## What does slow do?
+id: slow
+demo: slow
+
+It takes its time.
+
+## What does crash do?
+id: crash
+demo: crash
+
+It fails.
+"""
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.t = T0
+
+    def __call__(self) -> datetime:
+        return self.t
+
+
+@pytest.fixture
+def demos_dir(tmp_path: Path) -> Path:
+    folder = tmp_path / "demos"
+    folder.mkdir()
+    for helper in ("harness.py", "textreport.py"):
+        shutil.copy(ROOT / "demos" / helper, folder / helper)
+    for name, body in DEMOS.items():
+        docstring, rest = textwrap.dedent(body).split("\n", 1)
+        (folder / f"{name}.py").write_text(docstring + "\n" + DEMO_HEAD + rest + DEMO_TAIL)
+    return folder
+
+
+@pytest.fixture
+def decks_dir(tmp_path: Path) -> Path:
+    folder = tmp_path / "decks"
+    folder.mkdir()
+    (folder / "tiny.md").write_text(DECK)
+    return folder
+
+
+@pytest.fixture
+def app(gistquiz_home: Path, decks_dir: Path, demos_dir: Path) -> GistQuizApp:
+    (gistquiz_home / "settings.toml").write_text("bundled_decks = false\n")
+    ws = Workspace(gistquiz_home, [decks_dir], demos_folder=demos_dir)
+    return GistQuizApp(ws, clock=Clock())
+
+
+async def settle(pilot, app) -> None:
+    await pilot.pause()
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+async def open_tiny(pilot, app) -> ReviewScreen:
+    await settle(pilot, app)
+    table = app.screen.query_one("#decks", DataTable)
+    table.move_cursor(row=table.get_row_index("tiny"))
+    await pilot.press("enter")
+    await pilot.pause()
+    assert isinstance(app.screen, ReviewScreen)
+    return app.screen
+
+
+def front(screen) -> str:
+    return screen.query_one("#front", Markdown).source
+
+
+async def to_card(pilot, screen: ReviewScreen, key: str) -> None:
+    """Make ``key`` the shown card (the queue's order is the deck's; tests want a given kind)."""
+    screen.session.current = screen.session.cards[f"tiny:{key}"]
+    screen.show_next()
+    await pilot.pause()
+
+
+# ----------------------------------------------------------------- home
+
+
+async def test_home_lists_decks_with_counts_and_shows_broken_decks_in_place(app, decks_dir):
+    (decks_dir / "broken.md").write_text("# Broken\n\n## Q\nfoo: bar\n\nA\n")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        assert isinstance(app.screen, HomeScreen)
+        table = app.screen.query_one("#decks", DataTable)
+        row = table.get_row("tiny")
+        assert row[0] == "Tiny deck" and row[1:] == [6, 0, 0, 7]  # 6 new today (cloze siblings: 1), 7 cards
+        problems = str(app.screen.query_one("#problems", Static).render())
+        assert "broken.md:4: unknown metadata key 'foo'" in problems
+        assert "Welcome!" in str(app.screen.query_one("#hint", Static).render())
+
+
+async def test_home_keys_open_each_screen(app):
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        for key, screen in [("d", DemosScreen), ("s", StatsScreen), ("slash", BrowseScreen)]:
+            await pilot.press(key)
+            await settle(pilot, app)
+            assert isinstance(app.screen, screen), key
+            await pilot.press("escape")
+            await pilot.pause()
+            assert isinstance(app.screen, HomeScreen)
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert app.screen.query("HelpPanel")
+
+
+# ----------------------------------------------------------------- review
+
+
+async def test_each_rating_is_on_disk_before_the_next_card_shows(app):
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_tiny(pilot, app)
+        store = app.workspace.store
+        for rating in (1, 2, 3, 4):
+            card = screen.card
+            assert card is not None and not screen.revealed
+            if card.kind.value in ("typed", "cloze"):
+                await pilot.press("enter")  # an empty answer just reveals
+            else:
+                await pilot.press("space")
+            assert screen.revealed
+            reviews_before = len(store.reviews())
+            await pilot.press(str(rating))
+            log = store.reviews()
+            assert len(log) == reviews_before + 1 and log[-1].card_key == card.key and log[-1].rating == rating
+            assert screen.card != card
+        assert "4 answered" in str(screen.query_one("#progress", Static).render())
+
+
+async def test_rating_keys_do_nothing_before_the_answer_is_shown(app):
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_tiny(pilot, app)
+        await to_card(pilot, screen, "prime")
+        await pilot.press("3")
+        assert app.workspace.store.reviews() == []
+
+
+async def test_undo_suspend_and_bury(app):
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_tiny(pilot, app)
+        store = app.workspace.store
+        await to_card(pilot, screen, "quick")
+        await pilot.press("space", "3")
+        assert store.state("tiny:quick").state == State.LEARNING
+        await pilot.press("ctrl+z")  # the next card may be a typed one, its answer box taking "u"
+        await pilot.pause()
+        assert screen.card.key == "tiny:quick" and store.state("tiny:quick").state == State.NEW
+        await pilot.press("s")
+        assert store.state("tiny:quick").suspended
+        await to_card(pilot, screen, "prime")
+        await pilot.press("b")
+        assert store.state("tiny:prime").buried_until == app.workspace.scheduler.next_day_start(T0)
+        assert screen.card.key not in ("tiny:quick", "tiny:prime")
+
+
+async def test_typed_answer_is_graded_leniently_with_a_diff(app):
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_tiny(pilot, app)
+        await to_card(pilot, screen, "paris")
+        assert app.focused is screen.query_one("#typed", Input)
+        await pilot.press(*"pariss", "enter")
+        grade = str(screen.query_one("#grade", Static).render())
+        assert "✓ Right" in grade and "{+" not in grade.split("expected")[0]
+        assert screen.revealed
+        await to_card(pilot, screen, "paris")
+        await pilot.press(*"London", "enter")
+        grade = str(screen.query_one("#grade", Static).render())
+        assert "✗ Not quite: expected “Paris”" in grade and "[-" in grade
+
+
+async def test_cloze_shows_the_blank_in_context(app):
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_tiny(pilot, app)
+        await to_card(pilot, screen, "parts/c1")
+        assert "A CNN stacks **[...]** and max-pooling layers." in front(screen)
+        await pilot.press(*"convolution", "enter")
+        assert "✓ Right" in str(screen.query_one("#grade", Static).render())
+        assert "**convolution**" in screen.query_one("#back", Markdown).source
+
+
+async def test_edit_opens_the_deck_at_the_card_and_the_reworded_card_keeps_its_history(app, decks_dir, tmp_path):
+    editor = tmp_path / "editor.py"
+    editor.write_text(
+        "import sys, pathlib\n"
+        "line, path = int(sys.argv[1][1:]), pathlib.Path(sys.argv[2])\n"
+        "pathlib.Path(sys.argv[0]).with_suffix('.log').write_text(f'{line}')\n"
+        "path.write_text(path.read_text().replace('Which number is prime?', 'Which of these numbers is prime?'))\n"
+    )
+    os.environ["EDITOR"] = f"{sys.executable} {editor}"
+    try:
+        async with app.run_test(size=(80, 24)) as pilot:
+            screen = await open_tiny(pilot, app)
+            await to_card(pilot, screen, "prime")
+            await pilot.press("space", "3")  # history
+            await to_card(pilot, screen, "prime")
+            await pilot.press("e")
+            await pilot.pause()
+            assert editor.with_suffix(".log").read_text() == str(screen.card.line)
+            assert screen.card.front == "Which of these numbers is prime?"
+            assert app.workspace.store.state("tiny:prime").reps == 1  # an id: keeps the key, history stays
+    finally:
+        del os.environ["EDITOR"]
+
+
+# ----------------------------------------------------------------- demos
+
+
+async def reveal_demo_card(pilot, app, key: str) -> tuple[ReviewScreen, DemoPanel]:
+    screen = await open_tiny(pilot, app)
+    await to_card(pilot, screen, key)
+    await pilot.press("space")
+    await pilot.pause()
+    panel = screen.query_one("#demo", DemoPanel)
+    assert panel.display and panel.demo == key
+    return screen, panel
+
+
+async def test_demo_runs_to_completion_shows_its_result_and_is_cached(app):
+    async with app.run_test(size=(80, 40)) as pilot:
+        screen, panel = await reveal_demo_card(pilot, app, "quick")
+        assert "r runs it" in str(panel.query_one("#demo-status", Static).render())
+        await pilot.press("r")
+        await settle(pilot, app)
+        assert not panel.running
+        assert "Finished in" in str(panel.query_one("#demo-status", Static).render())
+        shown = " ".join(str(s.render()) for s in panel.query(Static))
+        assert "counted to 3" in shown and "The card says" in shown and "What does quick count to?" in shown
+        assert panel.query("ResultPlot") and panel.query(".heatmap") and panel.query(".images")
+        cached = app.workspace.store.demo_result("tiny:quick", "quick", {"seed": 0})
+        assert cached is not None and cached[0]["metrics"]["count"] == 3
+        # revisiting the card shows the cached result at once, marked with when it ran
+        await pilot.press("3")
+        await to_card(pilot, screen, "quick")
+        await pilot.press("space")
+        await pilot.pause()
+        assert "Last run just now (cached)" in str(panel.query_one("#demo-status", Static).render())
+        assert "counted to 3" in " ".join(str(s.render()) for s in panel.query(Static))
+
+
+async def test_demo_cancelled_mid_run_leaves_no_child_process(app):
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen, panel = await reveal_demo_card(pilot, app, "slow")
+        await pilot.press("r")
+        for _ in range(100):
+            await pilot.pause(0.05)
+            if (
+                panel._run is not None
+                and panel._run.proc is not None
+                and "step" in str(panel.query_one("#demo-status", Static).render())
+            ):
+                break
+        proc = panel._run.proc
+        assert proc is not None and proc.poll() is None
+        # the app stays responsive while the demo runs: keys are handled
+        await pilot.press("u")
+        assert isinstance(app.screen, ReviewScreen)
+        await pilot.press("escape")  # cancels the demo, does not leave the screen
+        await settle(pilot, app)
+        assert isinstance(app.screen, ReviewScreen)
+        assert proc.poll() is not None
+        assert "Cancelled" in str(panel.query_one("#demo-status", Static).render())
+        with pytest.raises(ProcessLookupError):
+            os.kill(proc.pid, 0)
+
+
+async def test_crashing_demo_shows_its_error_in_place_and_the_app_keeps_running(app):
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen, panel = await reveal_demo_card(pilot, app, "crash")
+        await pilot.press("r")
+        await settle(pilot, app)
+        status = str(panel.query_one("#demo-status", Static).render())
+        assert "! The demo failed" in status and "RuntimeError: the demo broke on purpose" in status
+        assert 'raise RuntimeError("the demo broke on purpose")' in status  # the last lines of its output
+        await pilot.press("3")
+        assert app.workspace.store.state("tiny:crash").reps == 1
+
+
+async def test_parameter_form_rejects_a_bad_value_in_place_and_runs_good_ones(app):
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen, panel = await reveal_demo_card(pilot, app, "quick")
+        await pilot.press("p")
+        await settle(pilot, app)
+        assert isinstance(app.screen, ParamsScreen)
+        field = app.screen.query_one("#param-n", Input)
+        field.value = "99"
+        await pilot.press("ctrl+r")
+        await pilot.pause()
+        assert isinstance(app.screen, ParamsScreen)
+        assert "n: must be <= 10, got 99" in str(app.screen.query_one("#error-n", Static).render())
+        field.value = "5"
+        await pilot.press("ctrl+r")
+        await settle(pilot, app)
+        assert isinstance(app.screen, ReviewScreen)
+        assert "counted to 5" in " ".join(str(s.render()) for s in panel.query(Static))
+        assert app.workspace.store.demo_result("tiny:quick", "quick", {"n": 5, "seed": 0}) is not None
+
+
+async def test_demos_screen_lists_claims_and_linked_cards_and_runs_one(app):
+    async with app.run_test(size=(80, 30)) as pilot:
+        await settle(pilot, app)
+        await pilot.press("d")
+        await pilot.pause()
+        table = app.screen.query_one("#demo-list", DataTable)
+        assert table.get_row("quick") == ["quick", "1", "Quick: counting to n gives n."]
+        table.move_cursor(row=table.get_row_index("quick"))
+        await pilot.pause()
+        await pilot.press("enter")
+        await settle(pilot, app)
+        panel = app.screen.query_one("#demo", DemoPanel)
+        assert "counted to 3" in " ".join(str(s.render()) for s in panel.query(Static))
+
+
+# ----------------------------------------------------------------- quiz
+
+
+async def test_quiz_grades_right_and_wrong_answers_and_sums_up(app, decks_dir):
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        cards = app.workspace.library.deck("tiny").cards
+        chosen = [c for c in cards if c.key in ("tiny:prime", "tiny:paris", "tiny:parts/c1")]
+        app.push_screen(QuizScreen("tiny", chosen, count=3, seed=1))
+        await pilot.pause()
+        screen = app.screen
+        right = wrong = 0
+        while isinstance(app.screen, QuizScreen):
+            q = screen.question
+            if q.kind.value == "choice":
+                index = min(q.correct) if right == 0 else (set(range(len(q.options))) - set(q.correct)).pop()
+                await pilot.press("abcdefgh"[index])
+            elif q.card.key == "tiny:paris":
+                await pilot.press(*"Paris", "enter")
+            else:
+                await pilot.press(*"pooling", "enter")
+            feedback = str(screen.query_one("#quiz-feedback", Static).render())
+            assert ("✓ Right" in feedback) or ("✗ Not quite" in feedback)
+            right, wrong = right + ("✓" in feedback), wrong + ("✗" in feedback)
+            await pilot.press("enter")
+            await pilot.pause()
+        assert isinstance(app.screen, QuizSummaryScreen)
+        score = str(app.screen.query_one("#quiz-score", Static).render())
+        assert f"Score: {right} / 3" in score and right >= 2 and wrong >= 1
+        assert app.workspace.store.reviews() == []  # quiz answers leave the schedule alone by default
+        await pilot.press("m")
+        await pilot.pause()
+        assert isinstance(app.screen, QuizScreen) and len(app.screen.questions) == wrong
+
+
+async def test_quiz_setup_filters_by_tag(app):
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        table = app.screen.query_one("#decks", DataTable)
+        table.move_cursor(row=table.get_row_index("tiny"))
+        await pilot.press("q")
+        await pilot.pause()
+        app.screen.query_one("#quiz-tag").value = "demo"
+        await pilot.click("#start")
+        await pilot.pause()
+        assert isinstance(app.screen, QuizScreen)
+        assert [q.card.key for q in app.screen.questions] == ["tiny:quick"]
+
+
+# ----------------------------------------------------------------- stats and search
+
+
+async def test_stats_on_an_empty_and_a_full_history(app):
+    async with app.run_test(size=(100, 50)) as pilot:
+        await settle(pilot, app)
+        await pilot.press("s")
+        await settle(pilot, app)
+        summary = str(app.screen.query_one("#stats-summary", Static).render())
+        assert "0 reviews" in summary and "true retention –" in summary
+        await pilot.press("escape")
+        # a full history: every card answered on many days, with lapses
+        from gistquiz.scheduler import Rating
+        from gistquiz.session import Session
+
+        ws, clock = app.workspace, app.clock
+        cards = ws.library.deck("tiny").cards
+        for day in range(40):
+            clock.t = T0 + timedelta(days=day)
+            s = Session(cards, ws.store, ws.scheduler, clock=clock)
+            while (card := s.next()) is not None:
+                s.answer(card, Rating.AGAIN if day % 7 == 0 else Rating.GOOD)
+                clock.t += timedelta(minutes=11)
+        await pilot.press("s")
+        await settle(pilot, app)
+        screen = app.screen
+        summary = str(screen.query_one("#stats-summary", Static).render())
+        assert "true retention –" not in summary and "%" in summary
+        assert "Reviews per day" in str(screen.query_one("#stats-calendar", Static).render())
+        assert "busiest" in str(screen.query_one("#stats-forecast", Static).render())
+
+
+async def test_search_updates_as_you_type_and_opens_a_card(app):
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        await pilot.press("slash")
+        await pilot.pause()
+        screen = app.screen
+        await pilot.press(*"paris")
+        await pilot.pause()
+        assert [c.key for c in screen.found] == ["tiny:paris"]
+        await pilot.press("backspace", *"", "ctrl+u")
+        screen.query_one("#search", Input).value = "tag:demo"
+        await pilot.pause()
+        assert [c.key for c in screen.found] == ["tiny:quick"]
+        await pilot.press("enter", "enter")
+        await pilot.pause()
+        assert isinstance(app.screen, ReviewScreen) and app.screen.card.key == "tiny:quick"
