@@ -2,9 +2,23 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
+
+# One BLAS thread per process, for the tests and the demo processes they start: with two test workers on two
+# cores, OpenBLAS's default of one thread per core oversubscribes the machine (a demo test went from 7 s to 113 s).
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _one_blas_thread():
+    from threadpoolctl import threadpool_limits  # comes with scikit-learn; also covers a BLAS already loaded
+
+    with threadpool_limits(limits=1):
+        yield
 
 
 @pytest.fixture(autouse=True)

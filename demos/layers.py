@@ -1,0 +1,505 @@
+"""Neural-network layers in NumPy, each a forward/backward pair in the CS231n style.
+
+Every ``*_forward`` returns ``(out, cache)``; the matching ``*_backward`` takes
+the upstream gradient ``dout`` and that cache and returns the gradients of its
+inputs. Chaining them backwards through a network is backpropagation.
+
+The layers follow CS231n's assignments (affine, ReLU, sigmoid, conv, max-pool,
+dropout, batch norm, vanilla RNN, softmax cross-entropy) with two PyTorch conventions:
+dropout's ``p`` is the probability of *dropping* a unit, and batch norm's
+``momentum`` (0.1) weights the new batch statistic and keeps the *unbiased*
+batch variance in its running average, as ``torch.nn.BatchNorm1d`` does.
+
+The gradient-check helpers at the end (``rel_error``,
+``eval_numerical_gradient``, ``eval_numerical_gradient_array``) are CS231n's:
+compare an analytic gradient with a centred finite difference and expect a
+relative error below about 1e-7 for smooth layers (1e-5 near ReLU or max-pool
+kinks).
+
+References: CS231n assignments 1-3 (``layers.py``, ``fast_layers.py``,
+``rnn_layers.py``) and notes "Neural Networks Part 3" (gradient checks);
+Ioffe & Szegedy 2015 (batch norm); Srivastava et al. 2014 (dropout).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+# --------------------------------------------------------------------------- affine, ReLU, sigmoid
+
+
+def affine_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, tuple]:
+    """``out = x @ w + b`` with each example of ``x`` flattened to a row.
+
+    Parameters
+    ----------
+    x : (N, d_1, ..., d_k) input; D = d_1 * ... * d_k
+    w : (D, M) weights
+    b : (M,) bias
+    """
+    out = x.reshape(x.shape[0], -1) @ w + b  # (N, D) @ (D, M) -> (N, M)
+    return out, (x, w)
+
+
+def affine_backward(dout: np.ndarray, cache: tuple) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Gradients ``dx`` (shaped like x), ``dw`` (D, M) and ``db`` (M,) from ``dout`` (N, M)."""
+    x, w = cache
+    x_rows = x.reshape(x.shape[0], -1)  # (N, D)
+    dx = (dout @ w.T).reshape(x.shape)  # (N, M) @ (M, D) -> (N, D) -> x.shape
+    dw = x_rows.T @ dout  # (D, N) @ (N, M) -> (D, M)
+    db = dout.sum(axis=0)  # (M,)
+    return dx, dw, db
+
+
+def relu_forward(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``max(0, x)`` elementwise."""
+    out = np.maximum(x, 0.0)
+    return out, out
+
+
+def relu_backward(dout: np.ndarray, cache: np.ndarray) -> np.ndarray:
+    """The gradient flows where the output was positive (the kink at 0 gets none)."""
+    return dout * (cache > 0)
+
+
+def sigmoid_forward(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``1 / (1 + exp(-x))`` elementwise."""
+    with np.errstate(over="ignore"):  # exp(-x) = inf for x < -709 still gives the right limit, 0
+        out = 1.0 / (1.0 + np.exp(-x))
+    return out, out
+
+
+def sigmoid_backward(dout: np.ndarray, cache: np.ndarray) -> np.ndarray:
+    """``sigma'(x) = sigma(x) (1 - sigma(x))``: at most 1/4, so gradients shrink through every sigmoid."""
+    return dout * cache * (1.0 - cache)
+
+
+# --------------------------------------------------------------------------- convolution
+
+
+def conv_output_size(size: int, kernel: int, stride: int, pad: int) -> int:
+    """``1 + (size + 2 pad - kernel) // stride``, refusing sizes the kernel cannot tile."""
+    span = size + 2 * pad - kernel
+    if span < 0:
+        raise ValueError(f"kernel {kernel} larger than padded input {size + 2 * pad}")
+    return 1 + span // stride
+
+
+def conv_forward_naive(
+    x: np.ndarray, w: np.ndarray, b: np.ndarray, conv_param: dict[str, int]
+) -> tuple[np.ndarray, tuple]:
+    """Convolution (cross-correlation, as in every DL library) with explicit loops, for teaching.
+
+    Parameters
+    ----------
+    x : (N, C, H, W) input
+    w : (F, C, HH, WW) filters
+    b : (F,) biases
+    conv_param : ``{'stride': int, 'pad': int}`` (zero padding on every side)
+
+    Returns
+    -------
+    out : (N, F, H', W') with ``H' = 1 + (H + 2 pad - HH) // stride``
+    """
+    stride, pad = conv_param["stride"], conv_param["pad"]
+    N, _, H, W = x.shape
+    F, _, HH, WW = w.shape
+    H_out, W_out = conv_output_size(H, HH, stride, pad), conv_output_size(W, WW, stride, pad)
+    x_pad = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))  # (N, C, H + 2 pad, W + 2 pad)
+    out = np.empty((N, F, H_out, W_out))
+    for n in range(N):
+        for f in range(F):
+            for i in range(H_out):
+                for j in range(W_out):
+                    window = x_pad[n, :, i * stride : i * stride + HH, j * stride : j * stride + WW]
+                    out[n, f, i, j] = np.sum(window * w[f]) + b[f]
+    return out, (x, w, b, conv_param)
+
+
+def window_at(i: int, j: int, stride: int, H_out: int, W_out: int) -> tuple[slice, ...]:
+    """Index of the entry at offset ``(i, j)`` in every window of a (.., .., H, W) array: a strided view.
+
+    Looping over the few offsets of a window (9 for a 3x3 kernel) instead of
+    over the many output pixels is what makes convolution and pooling fast.
+    """
+    rows = slice(i, i + stride * (H_out - 1) + 1, stride)
+    cols = slice(j, j + stride * (W_out - 1) + 1, stride)
+    return (slice(None), slice(None), rows, cols)
+
+
+def im2col(x_pad: np.ndarray, HH: int, WW: int, stride: int, H_out: int, W_out: int) -> np.ndarray:
+    """Every receptive field of ``x_pad`` (C, N, Hp, Wp) as a column: (C HH WW, N H' W').
+
+    Column ``(n, i, j)`` holds the C x HH x WW input patch under output pixel
+    (i, j) of image n, so one matrix product with the (F, C HH WW) filters
+    computes every output pixel at once.
+    """
+    C, N = x_pad.shape[:2]
+    cols = np.empty((C, HH, WW, N, H_out, W_out))
+    for i in range(HH):
+        for j in range(WW):
+            cols[:, i, j] = x_pad[window_at(i, j, stride, H_out, W_out)]  # (C, N, H', W')
+    return cols.reshape(C * HH * WW, N * H_out * W_out)
+
+
+def conv_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray, conv_param: dict[str, int]) -> tuple[np.ndarray, tuple]:
+    """Vectorised convolution: im2col, then one matrix product. Same API as :func:`conv_forward_naive`.
+
+    Channels go first in the working layout (C, N, H, W), so that the product
+    ``filters @ columns`` comes out as (F, N, H', W'); the result is returned
+    as a transposed (N, F, H', W') view of it, with no copy.
+    """
+    stride, pad = conv_param["stride"], conv_param["pad"]
+    N, C, H, W = x.shape
+    F, _, HH, WW = w.shape
+    H_out, W_out = conv_output_size(H, HH, stride, pad), conv_output_size(W, WW, stride, pad)
+    x_pad = np.zeros((C, N, H + 2 * pad, W + 2 * pad))  # (C, N, Hp, Wp)
+    x_pad[:, :, pad : pad + H, pad : pad + W] = x.transpose(1, 0, 2, 3)
+    cols = im2col(x_pad, HH, WW, stride, H_out, W_out)  # (C HH WW, N H' W')
+    out = w.reshape(F, C * HH * WW) @ cols  # (F, C HH WW) @ (C HH WW, N H' W') -> (F, N H' W')
+    out += b[:, None]
+    out = out.reshape(F, N, H_out, W_out).transpose(1, 0, 2, 3)  # (N, F, H', W')
+    return out, (x.shape, cols, w, conv_param)
+
+
+def conv_backward(dout: np.ndarray, cache: tuple) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Gradients ``dx`` (N, C, H, W), ``dw`` (F, C, HH, WW), ``db`` (F,) of :func:`conv_forward`.
+
+    ``dw`` and the gradient of every receptive field are matrix products; col2im
+    then adds each field's gradient back onto the input, one kernel offset
+    ``(i, j)`` at a time (HH * WW strided slice additions, no loop over pixels).
+    """
+    x_shape, cols, w, conv_param = cache
+    stride, pad = conv_param["stride"], conv_param["pad"]
+    N, C, H, W = x_shape
+    F, _, HH, WW = w.shape
+    _, _, H_out, W_out = dout.shape
+    dout_mat = dout.transpose(1, 0, 2, 3).reshape(F, N * H_out * W_out)  # (F, N H' W')
+    db = dout_mat.sum(axis=1)  # (F,)
+    dw = (dout_mat @ cols.T).reshape(w.shape)  # (F, N H' W') @ (N H' W', C HH WW) -> (F, C, HH, WW)
+    dcols = w.reshape(F, C * HH * WW).T @ dout_mat  # (C HH WW, F) @ (F, N H' W') -> (C HH WW, N H' W')
+    dcols = dcols.reshape(C, HH, WW, N, H_out, W_out)
+    dx_pad = np.zeros((C, N, H + 2 * pad, W + 2 * pad))  # (C, N, Hp, Wp)
+    for i in range(HH):
+        for j in range(WW):
+            dx_pad[window_at(i, j, stride, H_out, W_out)] += dcols[:, i, j]  # (C, N, H', W')
+    dx = dx_pad[:, :, pad : pad + H, pad : pad + W].transpose(1, 0, 2, 3)  # (N, C, H, W)
+    return dx, dw, db
+
+
+# --------------------------------------------------------------------------- max-pooling
+
+
+def max_pool_forward(x: np.ndarray, pool_param: dict[str, int]) -> tuple[np.ndarray, tuple]:
+    """Max over each ``pool_height x pool_width`` window, windows ``stride`` apart.
+
+    Parameters
+    ----------
+    x : (N, C, H, W) input
+    pool_param : ``{'pool_height', 'pool_width', 'stride'}``
+
+    Returns
+    -------
+    out : (N, C, H', W') with ``H' = 1 + (H - pool_height) // stride``
+
+    The maximum is built up over the window's offsets (4 for 2x2): a few
+    elementwise maxima of strided views. In NumPy this is about ten times
+    faster than CS231n's reshape trick (``x.reshape(N, C, H', 2, W', 2).max(axis=(3, 5))``),
+    whose reduction over two tiny axes is slow, and it works for any stride.
+    """
+    ph, pw, stride = pool_param["pool_height"], pool_param["pool_width"], pool_param["stride"]
+    _, _, H, W = x.shape
+    H_out, W_out = conv_output_size(H, ph, stride, 0), conv_output_size(W, pw, stride, 0)
+    out = x[window_at(0, 0, stride, H_out, W_out)].copy()  # (N, C, H', W')
+    for i in range(ph):
+        for j in range(pw):
+            np.maximum(out, x[window_at(i, j, stride, H_out, W_out)], out=out)
+    return out, (x, out, pool_param)
+
+
+def max_pool_backward(dout: np.ndarray, cache: tuple) -> np.ndarray:
+    """Route each window's gradient to its maximum; on a tie, to the first one (as PyTorch does).
+
+    When the windows tile the input exactly (window == stride and the sizes
+    divide), each input entry is in exactly one window: its gradient is written
+    once, with no zero-filling and no accumulation. Otherwise overlapping
+    windows add up and entries in no window get 0.
+    """
+    x, out, pool_param = cache
+    ph, pw, stride = pool_param["pool_height"], pool_param["pool_width"], pool_param["stride"]
+    _, _, H, W = x.shape
+    _, _, H_out, W_out = out.shape
+    tiles = ph == pw == stride and H % ph == 0 and W % pw == 0
+    dx = np.empty_like(x, dtype=float) if tiles else np.zeros_like(x, dtype=float)  # x's memory layout
+    unclaimed = np.ones(out.shape, dtype=bool)  # windows whose maximum is not found yet
+    is_max = np.empty(out.shape, dtype=bool)
+    for i in range(ph):
+        for j in range(pw):
+            window = window_at(i, j, stride, H_out, W_out)
+            np.equal(x[window], out, out=is_max)
+            is_max &= unclaimed
+            unclaimed ^= is_max
+            if tiles:
+                np.multiply(is_max, dout, out=dx[window])
+            else:
+                dx[window] += is_max * dout
+    return dx
+
+
+# --------------------------------------------------------------------------- dropout
+
+
+def dropout_forward(x: np.ndarray, dropout_param: dict[str, Any]) -> tuple[np.ndarray, np.ndarray | None]:
+    """Inverted dropout: in training, zero each unit with probability ``p`` and scale survivors by 1/(1-p).
+
+    Parameters
+    ----------
+    x : input of any shape
+    dropout_param : ``{'p': drop probability in [0, 1), 'mode': 'train' | 'test'}`` and
+        optionally ``'seed'`` (the mask comes from ``np.random.default_rng(seed)``) or
+        ``'rng'`` (a ``np.random.Generator`` to draw from).
+
+    The scaling keeps every unit's expectation unchanged, so test mode is the identity.
+    """
+    p, mode = dropout_param["p"], dropout_param["mode"]
+    if not 0.0 <= p < 1.0:
+        raise ValueError(f"dropout p must be in [0, 1), got {p}")
+    if mode not in ("train", "test"):
+        raise ValueError(f"dropout mode must be 'train' or 'test', got {mode!r}")
+    if mode == "test" or p == 0.0:
+        return x, None
+    if "seed" in dropout_param:
+        rng = np.random.default_rng(dropout_param["seed"])
+    else:
+        rng = dropout_param.get("rng") or np.random.default_rng()
+    mask = (rng.random(x.shape) >= p) / (1.0 - p)  # 0 or 1/(1-p), shaped like x
+    return x * mask, mask
+
+
+def dropout_backward(dout: np.ndarray, cache: np.ndarray | None) -> np.ndarray:
+    """The gradient flows through the kept units, scaled like them (``cache`` is the mask, None in test mode)."""
+    return dout if cache is None else dout * cache
+
+
+# --------------------------------------------------------------------------- batch normalization
+
+
+def batchnorm_forward(
+    x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, bn_param: dict[str, Any]
+) -> tuple[np.ndarray, tuple | None]:
+    """Batch normalization with PyTorch's ``BatchNorm1d`` semantics.
+
+    Parameters
+    ----------
+    x : (N, D) input
+    gamma, beta : (D,) scale and shift
+    bn_param : ``'mode'`` ('train' | 'test'), ``'eps'`` (1e-5), ``'momentum'`` (0.1),
+        ``'running_mean'`` (starts at 0), ``'running_var'`` (starts at 1). The running
+        statistics are updated in place in ``bn_param`` in train mode.
+
+    Train mode normalises with the batch mean and *biased* batch variance and
+    updates ``running = (1 - momentum) running + momentum batch_stat``, the
+    variance entering with the *unbiased* estimate. Test mode normalises with
+    the running statistics (the cache is then None: no backward in test mode).
+    """
+    mode = bn_param["mode"]
+    eps, momentum = bn_param.get("eps", 1e-5), bn_param.get("momentum", 0.1)
+    N, D = x.shape
+    running_mean = bn_param.get("running_mean", np.zeros(D))
+    running_var = bn_param.get("running_var", np.ones(D))
+    if mode not in ("train", "test"):
+        raise ValueError(f"batchnorm mode must be 'train' or 'test', got {mode!r}")
+    if mode == "test":
+        out = (x - running_mean) / np.sqrt(running_var + eps) * gamma + beta  # (N, D)
+        return out, None
+    if N < 2:
+        raise ValueError("batch norm needs at least 2 examples per batch in train mode")
+    mu = x.sum(axis=0) / N  # (D,)
+    x_centred = x - mu  # (N, D)
+    var = np.einsum("nd,nd->d", x_centred, x_centred) / N  # (D,) biased: divides by N
+    inv_std = 1.0 / np.sqrt(var + eps)  # (D,)
+    x_hat = x_centred * inv_std  # (N, D)
+    out = gamma * x_hat + beta  # (N, D)
+    bn_param["running_mean"] = (1 - momentum) * running_mean + momentum * mu
+    bn_param["running_var"] = (1 - momentum) * running_var + momentum * var * N / (N - 1)
+    return out, (x_hat, gamma, inv_std)
+
+
+def batchnorm_backward(dout: np.ndarray, cache: tuple) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Gradients ``dx`` (N, D), ``dgamma``, ``dbeta`` (D,) in the compact form.
+
+    ``dx = (N dx_hat - sum(dx_hat) - x_hat sum(dx_hat x_hat)) / (N sqrt(var + eps))``
+    with ``dx_hat = dout * gamma``; since ``sum(dx_hat) = gamma dbeta`` and
+    ``sum(dx_hat x_hat) = gamma dgamma``, that is
+    ``dx = gamma / (N sqrt(var + eps)) (N dout - dbeta - x_hat dgamma)``.
+    """
+    x_hat, gamma, inv_std = cache
+    N = dout.shape[0]
+    dbeta = dout.sum(axis=0)  # (D,)
+    dgamma = np.einsum("nd,nd->d", dout, x_hat)  # (D,) sum over the batch of dout * x_hat
+    dx = (gamma * inv_std / N) * (N * dout - dbeta - x_hat * dgamma)  # (N, D)
+    return dx, dgamma, dbeta
+
+
+# --------------------------------------------------------------------------- loss
+
+
+def softmax_cross_entropy(scores: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
+    """Mean cross-entropy (natural log) of softmax(scores) against integer labels, and its gradient.
+
+    Parameters
+    ----------
+    scores : (N, K) unnormalised class scores
+    y : (N,) labels in 0..K-1
+
+    Subtracting each row's maximum first keeps ``exp`` from overflowing.
+    """
+    N = scores.shape[0]
+    shifted = scores - scores.max(axis=1, keepdims=True)  # (N, K)
+    log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))  # (N, K)
+    loss = -log_probs[np.arange(N), y].mean()
+    dscores = np.exp(log_probs)  # (N, K) softmax probabilities
+    dscores[np.arange(N), y] -= 1.0
+    return float(loss), dscores / N
+
+
+# --------------------------------------------------------------------------- vanilla RNN
+
+
+def rnn_step_forward(
+    x: np.ndarray, prev_h: np.ndarray, Wx: np.ndarray, Wh: np.ndarray, b: np.ndarray
+) -> tuple[np.ndarray, tuple]:
+    """One tanh RNN step: ``next_h = tanh(prev_h @ Wh + x @ Wx + b)``.
+
+    Parameters
+    ----------
+    x : (N, D) inputs at this time step
+    prev_h : (N, H) previous hidden state
+    Wx : (D, H) input-to-hidden weights
+    Wh : (H, H) hidden-to-hidden weights
+    b : (H,) bias
+    """
+    next_h = np.tanh(prev_h @ Wh + x @ Wx + b)  # (N, H) @ (H, H) + (N, D) @ (D, H) -> (N, H)
+    return next_h, (x, prev_h, Wx, Wh, next_h)
+
+
+def rnn_step_backward(dnext_h: np.ndarray, cache: tuple) -> tuple[np.ndarray, ...]:
+    """Gradients ``dx`` (N, D), ``dprev_h`` (N, H), ``dWx`` (D, H), ``dWh`` (H, H), ``db`` (H,)."""
+    x, prev_h, Wx, Wh, next_h = cache
+    da = dnext_h * (1.0 - next_h**2)  # (N, H) through tanh
+    dx = da @ Wx.T  # (N, H) @ (H, D) -> (N, D)
+    dprev_h = da @ Wh.T  # (N, H) @ (H, H) -> (N, H)
+    dWx = x.T @ da  # (D, N) @ (N, H) -> (D, H)
+    dWh = prev_h.T @ da  # (H, N) @ (N, H) -> (H, H)
+    db = da.sum(axis=0)  # (H,)
+    return dx, dprev_h, dWx, dWh, db
+
+
+def rnn_forward(
+    x: np.ndarray, h0: np.ndarray, Wx: np.ndarray, Wh: np.ndarray, b: np.ndarray
+) -> tuple[np.ndarray, tuple]:
+    """Run the RNN over a whole sequence.
+
+    Parameters
+    ----------
+    x : (N, T, D) input sequences
+    h0 : (N, H) initial hidden state
+    Wx, Wh, b : as in :func:`rnn_step_forward`
+
+    Returns
+    -------
+    h : (N, T, H) hidden state at every step
+
+    The input term ``x_t @ Wx + b`` does not depend on the recurrence, so it is
+    computed for all steps in one matrix product (as PyTorch does); only
+    ``h_{t-1} @ Wh`` has to wait for the previous step.
+    """
+    N, T, D = x.shape
+    H = h0.shape[1]
+    xWx = (x.reshape(N * T, D) @ Wx + b).reshape(N, T, H)  # (N T, D) @ (D, H) -> (N, T, H)
+    h = np.empty((N, T, H))
+    h_t = h0
+    for t in range(T):
+        h_t = np.tanh(h_t @ Wh + xWx[:, t])  # (N, H) @ (H, H) -> (N, H)
+        h[:, t] = h_t
+    return h, (x, h0, Wx, Wh, h)
+
+
+def rnn_backward(dh: np.ndarray, cache: tuple) -> tuple[np.ndarray, ...]:
+    """Backpropagation through time for :func:`rnn_forward`.
+
+    Parameters
+    ----------
+    dh : (N, T, H) upstream gradient of every hidden state
+
+    Returns
+    -------
+    dx (N, T, D), dh0 (N, H), dWx (D, H), dWh (H, H), db (H,)
+
+    Only the gradient flowing back along the chain ``h_t -> h_{t-1}`` needs a
+    loop; the weight gradients are then one matrix product over all steps.
+    """
+    x, h0, Wx, Wh, h = cache
+    N, T, D = x.shape
+    H = h0.shape[1]
+    da = np.empty((N, T, H))  # gradient of each step's pre-activation
+    dh_next = np.zeros((N, H))
+    for t in reversed(range(T)):
+        da_t = (dh[:, t] + dh_next) * (1.0 - h[:, t] ** 2)  # (N, H) through tanh
+        da[:, t] = da_t
+        dh_next = da_t @ Wh.T  # (N, H) @ (H, H) -> (N, H)
+    h_prev = np.concatenate([h0[:, None], h[:, :-1]], axis=1)  # (N, T, H) state entering each step
+    da_rows = da.reshape(N * T, H)  # (N T, H)
+    dx = (da_rows @ Wx.T).reshape(N, T, D)  # (N T, H) @ (H, D) -> (N, T, D)
+    dWx = x.reshape(N * T, D).T @ da_rows  # (D, N T) @ (N T, H) -> (D, H)
+    dWh = h_prev.reshape(N * T, H).T @ da_rows  # (H, N T) @ (N T, H) -> (H, H)
+    db = da_rows.sum(axis=0)  # (H,)
+    return dx, dh_next, dWx, dWh, db
+
+
+# --------------------------------------------------------------------------- gradient checking
+
+
+def rel_error(x: np.ndarray | float, y: np.ndarray | float) -> float:
+    """CS231n's relative error: ``max |x - y| / max(1e-8, |x| + |y|)``."""
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    return float(np.max(np.abs(x - y) / np.maximum(1e-8, np.abs(x) + np.abs(y))))
+
+
+def eval_numerical_gradient(f: Callable[[np.ndarray], float], x: np.ndarray, h: float = 1e-5) -> np.ndarray:
+    """Centred-difference gradient of a scalar function ``f`` at ``x`` (``x`` is perturbed in place)."""
+    grad = np.zeros_like(x)
+    it = np.nditer(x, flags=["multi_index"], op_flags=[["readwrite"]])
+    while not it.finished:
+        ix = it.multi_index
+        old = x[ix]
+        x[ix] = old + h
+        f_plus = f(x)
+        x[ix] = old - h
+        f_minus = f(x)
+        x[ix] = old
+        grad[ix] = (f_plus - f_minus) / (2 * h)
+        it.iternext()
+    return grad
+
+
+def eval_numerical_gradient_array(
+    f: Callable[[np.ndarray], np.ndarray], x: np.ndarray, df: np.ndarray, h: float = 1e-5
+) -> np.ndarray:
+    """Centred-difference gradient of ``sum(f(x) * df)``: what a backward pass returns for upstream ``df``."""
+    grad = np.zeros_like(x)
+    it = np.nditer(x, flags=["multi_index"], op_flags=[["readwrite"]])
+    while not it.finished:
+        ix = it.multi_index
+        old = x[ix]
+        x[ix] = old + h
+        pos = f(x).copy()
+        x[ix] = old - h
+        neg = f(x).copy()
+        x[ix] = old
+        grad[ix] = np.sum((pos - neg) * df) / (2 * h)
+        it.iternext()
+    return grad

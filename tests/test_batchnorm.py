@@ -1,0 +1,147 @@
+"""The batch-norm demo: its stated targets, a whole-network gradient check, PyTorch, and its command line."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import batchnorm
+import numpy as np
+import pytest
+from layers import eval_numerical_gradient, rel_error
+
+SCRIPT = Path(__file__).resolve().parents[1] / "demos" / "batchnorm.py"
+FAST = {"steps": 40, "tiny_steps": 20, "width": 16, "depth": 2, "eval_every": 10}
+
+
+
+def small_bn_net(rng: np.random.Generator) -> tuple[dict[str, np.ndarray], list[dict]]:
+    """A 6 -> 5 -> 4 -> 3 MLP with batch norm, at a random point (gamma, beta and biases not at their init)."""
+    weights = batchnorm.with_batchnorm(batchnorm.init_mlp(rng, [6, 5, 4, 3], std=1.0))
+    for k in weights:
+        if not k.startswith("W"):
+            weights[k] = weights[k] + rng.normal(0.0, 0.5, size=weights[k].shape)
+    return weights, [{"mode": "train"} for _ in range(2)]
+
+
+@pytest.mark.slow
+def test_default_settings_meet_the_stated_targets():
+    m = batchnorm.report(batchnorm.run(seed=0)).metrics
+    assert m["steps_to_90_bn"] is not None
+    assert m["steps_to_90_plain"] is None or m["steps_to_90_bn"] <= m["steps_to_90_plain"] / 3
+    assert m["tiny_init_accuracy_plain"] <= 0.15
+    assert m["tiny_init_accuracy_bn"] >= 0.8
+
+
+def test_bn_mlp_gradient_matches_numerical_gradient():
+    rng = np.random.default_rng(0)
+    weights, bn_params = small_bn_net(rng)
+    x, y = rng.normal(size=(7, 6)), rng.integers(0, 3, size=7)
+    _, grads = batchnorm.loss_and_grads(weights, x, y, bn_params)
+
+    def loss(_: np.ndarray) -> float:
+        return batchnorm.loss_and_grads(weights, x, y, bn_params)[0]
+
+    assert set(grads) == set(weights)
+    for name, w in weights.items():
+        assert rel_error(grads[name], eval_numerical_gradient(loss, w)) < 1e-6, name
+
+
+def test_plain_mlp_gradient_matches_numerical_gradient():
+    rng = np.random.default_rng(1)
+    weights = batchnorm.init_mlp(rng, [6, 5, 4, 3], std=1.0)
+    x, y = rng.normal(size=(7, 6)), rng.integers(0, 3, size=7)
+    _, grads = batchnorm.loss_and_grads(weights, x, y, None)
+
+    def loss(_: np.ndarray) -> float:
+        return batchnorm.loss_and_grads(weights, x, y, None)[0]
+
+    for name, w in weights.items():
+        assert rel_error(grads[name], eval_numerical_gradient(loss, w)) < 1e-6, name
+
+
+def test_bn_mlp_equals_the_same_torch_network_in_train_and_eval_mode():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(2)
+    weights, bn_params = small_bn_net(rng)
+    layers = []
+    for k in (1, 2):
+        linear = torch.nn.Linear(*weights[f"W{k}"].shape, dtype=torch.float64)
+        bn = torch.nn.BatchNorm1d(weights[f"W{k}"].shape[1], dtype=torch.float64)
+        layers += [linear, bn, torch.nn.Sigmoid()]
+    layers.append(torch.nn.Linear(*weights["W3"].shape, dtype=torch.float64))
+    net = torch.nn.Sequential(*layers)
+    linears, norms = net[0::3], net[1::3]
+    with torch.no_grad():
+        for k, linear in enumerate(linears, start=1):
+            linear.weight.copy_(torch.tensor(weights[f"W{k}"].T))
+            linear.bias.copy_(torch.tensor(weights[f"b{k}"]))
+        for k, norm in enumerate(norms, start=1):
+            norm.weight.copy_(torch.tensor(weights[f"gamma{k}"]))
+            norm.bias.copy_(torch.tensor(weights[f"beta{k}"]))
+    for _ in range(3):
+        x, y = rng.normal(size=(8, 6)), rng.integers(0, 3, size=8)
+        loss, grads = batchnorm.loss_and_grads(weights, x, y, bn_params)
+        net.zero_grad()
+        loss_t = torch.nn.functional.cross_entropy(net(torch.tensor(x)), torch.tensor(y))
+        loss_t.backward()
+        assert rel_error(loss, loss_t.item()) < 1e-10
+        for k, linear in enumerate(linears, start=1):
+            assert rel_error(grads[f"W{k}"], linear.weight.grad.numpy().T) < 1e-10
+        for k, norm in enumerate(norms, start=1):
+            assert rel_error(grads[f"gamma{k}"], norm.weight.grad.numpy()) < 1e-10
+            assert rel_error(bn_params[k - 1]["running_var"], norm.running_var.numpy()) < 1e-10
+    net.eval()
+    x_test = rng.normal(size=(10, 6))
+    scores, _ = batchnorm.mlp_forward(weights, x_test, bn_params, mode="test")
+    assert rel_error(scores, net(torch.tensor(x_test)).detach().numpy()) < 1e-10
+
+
+def test_plain_and_bn_nets_start_from_the_same_weights_and_see_the_same_batches(monkeypatch):
+    calls = []
+    real_train = batchnorm.train
+
+    def recording_train(weights, batchnorm_on, data, batches, *args):
+        calls.append(({k: v.copy() for k, v in weights.items()}, batchnorm_on, batches.copy()))
+        return real_train(weights, batchnorm_on, data, batches, *args)
+
+    monkeypatch.setattr(batchnorm, "train", recording_train)
+    batchnorm.run(seed=0, **FAST)
+    assert [on for _, on, _ in calls] == [False, True, False, True]
+    for (plain_w, _, plain_batches), (bn_w, _, bn_batches) in (calls[0:2], calls[2:4]):
+        assert plain_w.keys() == bn_w.keys()
+        assert all(np.array_equal(plain_w[k], bn_w[k]) for k in plain_w)
+        assert np.array_equal(plain_batches, bn_batches)
+    tiny_std = np.std(calls[2][0]["W2"])
+    assert tiny_std == pytest.approx(0.01, rel=0.2)
+
+
+def test_bn_net_adds_unit_gamma_and_zero_beta_to_the_shared_weights():
+    weights = batchnorm.init_mlp(np.random.default_rng(3), [4, 3, 3, 2], std=1.0)
+    bn = batchnorm.with_batchnorm(weights)
+    assert all(np.array_equal(bn[k], v) for k, v in weights.items())
+    assert sorted(set(bn) - set(weights)) == ["beta1", "beta2", "gamma1", "gamma2"]
+    assert np.all(bn["gamma1"] == 1.0) and np.all(bn["beta2"] == 0.0)
+
+
+def test_run_is_deterministic_for_a_seed():
+    a, b = batchnorm.run(seed=5, **FAST), batchnorm.run(seed=5, **FAST)
+    assert a.runs == b.runs
+
+
+def test_script_prints_json_with_the_headline_metrics():
+    args = [f"--{k.replace('_', '-')}={v}" for k, v in FAST.items()]
+    out = subprocess.run(
+        [sys.executable, str(SCRIPT), "--json", *args], capture_output=True, text=True, check=True
+    )
+    metrics = json.loads(out.stdout)["metrics"]
+    assert {"steps_to_90_bn", "steps_to_90_plain", "tiny_init_accuracy_bn", "tiny_init_accuracy_plain"} <= set(metrics)
+    assert 0.0 <= metrics["final_accuracy_bn"] <= 1.0
+
+
+def test_script_refuses_a_bad_parameter_with_exit_code_2():
+    out = subprocess.run([sys.executable, str(SCRIPT), "--lr", "-1"], capture_output=True, text=True)
+    assert out.returncode == 2
+    assert "lr" in out.stderr
