@@ -86,16 +86,27 @@ def _signs(text: str) -> str:
     return _NOT_SIGN.sub("", text)
 
 
-def allowed_typos(answer: str) -> int:
-    """How many typos an answer of this length may carry: none for short words, more for long ones."""
-    n = len(answer)
+def allowed_typos(word: str) -> int:
+    """Typos forgiven in one word: none up to 3 letters, one up to 11, two beyond.
+
+    Per word, so that a long answer does not buy slack for a wrong word in it:
+    "covariance" for "covariate" is two edits in a nine-letter word, and wrong.
+    """
+    n = len(word)
     if n <= 3:
         return 0
-    if n <= 6:
-        return 1
-    if n <= 12:
-        return 2
-    return 2 + n // 12
+    return 1 if n <= 11 else 2
+
+
+def close_enough(given: str, answer: str) -> bool:
+    """Whether a normalised answer differs from the expected one only by typos."""
+    if not given or _signs(given) != _signs(answer):
+        return False
+    gw, aw = given.split(), answer.split()
+    if len(gw) == len(aw):
+        return all(edit_distance(x, y) <= allowed_typos(y) for x, y in zip(gw, aw, strict=True))
+    # a missing or extra space ("batchnorm") is one typo in a longer answer
+    return len(answer) >= 6 and given.replace(" ", "") == answer.replace(" ", "")
 
 
 def edit_distance(a: str, b: str) -> int:
@@ -129,20 +140,17 @@ def char_diff(given: str, expected: str) -> list[tuple[str, str]]:
 def grade_typed(given: str, accepted: tuple[str, ...] | list[str]) -> Grade:
     """Grade a typed answer against any of the accepted ones."""
     g = normalize_answer(given)
-    best: tuple[int, str] | None = None
+    if not accepted:
+        return Grade(False, "", given)
     for answer in accepted:
         a = normalize_answer(answer)
         if g == a:
             return Grade(True, answer, given, exact=given.strip() == answer.strip())
-        d = edit_distance(g, a)
-        if best is None or d - allowed_typos(a) < best[0] - allowed_typos(normalize_answer(best[1])):
-            best = (d, answer)
-    if best is None:
-        return Grade(False, "", given)
-    d, answer = best
-    a = normalize_answer(answer)
-    ok = bool(g) and d <= allowed_typos(a) and _signs(g) == _signs(a)
-    return Grade(ok, answer, given, diff=char_diff(given.strip(), answer.strip()))
+    for answer in accepted:
+        if close_enough(g, normalize_answer(answer)):
+            return Grade(True, answer, given, diff=char_diff(given.strip(), answer.strip()))
+    nearest = min(accepted, key=lambda a: edit_distance(g, normalize_answer(a)))
+    return Grade(False, nearest, given, diff=char_diff(given.strip(), nearest.strip()))
 
 
 def grade_cloze(given: list[str], q: Question) -> Grade:

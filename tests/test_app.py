@@ -169,8 +169,11 @@ def app(gistquiz_home: Path, decks_dir: Path, demos_dir: Path) -> GistQuizApp:
 
 
 async def settle(pilot, app) -> None:
+    """Wait for workers, the messages they posted, and the repaint after them."""
     await pilot.pause()
     await app.workers.wait_for_complete()
+    await pilot.pause()
+    await pilot.wait_for_scheduled_animations()
     await pilot.pause()
 
 
@@ -529,3 +532,47 @@ async def test_search_updates_as_you_type_and_opens_a_card(app):
         await pilot.press("enter", "enter")
         await pilot.pause()
         assert isinstance(app.screen, ReviewScreen) and app.screen.card.key == "tiny:quick"
+
+
+# ----------------------------------------------------------------- how it looks (SVG snapshots, 80x24)
+
+
+def test_snapshot_home(app, snap_compare):
+    async def loaded(pilot):
+        await settle(pilot, app)
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=loaded)
+
+
+def test_snapshot_review_revealed_with_intervals(app, snap_compare):
+    async def revealed(pilot):
+        screen = await open_tiny(pilot, app)
+        await to_card(pilot, screen, "prime")
+        await pilot.press("space")
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=revealed)
+
+
+def test_snapshot_demo_result(app, snap_compare):
+    """A cached result (a real run, its timing fixed), so that the picture does not depend on speed."""
+
+    async def ran(pilot):
+        from gistquiz.runner import DemoRun
+
+        outcome = DemoRun("quick", folder=app.workspace.demos_folder).run()
+        outcome.result["elapsed_s"] = 0.25
+        app.workspace.store.save_demo_result("tiny:quick", "quick", {"seed": 0}, outcome.result, T0)
+        screen, panel = await reveal_demo_card(pilot, app, "quick")
+        await settle(pilot, app)
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=ran)
+
+
+def test_snapshot_quiz_question(app, snap_compare):
+    async def quizzing(pilot):
+        await settle(pilot, app)
+        app.push_screen(QuizScreen("tiny", app.workspace.library.deck("tiny").cards, count=5, seed=4))
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=quizzing)

@@ -60,7 +60,7 @@ def tiny(tmp_path):
 def test_help_lists_every_command():
     out = gq("--help")
     assert out.returncode == 0
-    for command in ("decks", "check", "review", "stats", "rebuild", "demo"):
+    for command in ("decks", "check", "review", "stats", "rebuild", "demo", "import-notes", "new-deck"):
         assert command in out.stdout
 
 

@@ -45,6 +45,7 @@ class BrowseScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.title = "Search"
+        self.sub_title = ""
         self.index = [(c, normalize(f"{c.front} {c.back} {c.cloze_text}")) for c in self.app.workspace.library.cards()]
         self.found: list[Card] = []
         self.query_one("#search", Input).focus()

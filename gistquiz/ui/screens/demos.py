@@ -34,6 +34,7 @@ class DemosScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.title = "Demos"
+        self.sub_title = ""
         ws = self.app.workspace
         self.demos = all_demos(ws.demos_folder)
         self.linked: dict[str, list] = {}

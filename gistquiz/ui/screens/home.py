@@ -28,13 +28,7 @@ class HomeScreen(Screen[None]):
         yield Header()
         with Vertical(id="home"):
             yield Static("Loading decks…", id="hint")
-            table: DataTable[str | int] = DataTable(id="decks", cursor_type="row", zebra_stripes=True)
-            table.add_column("Deck", key="deck")
-            table.add_column("New", key="new")
-            table.add_column("Learning", key="learning")
-            table.add_column("Due", key="due")
-            table.add_column("Total", key="total")
-            yield table
+            yield DataTable(id="decks", cursor_type="row", zebra_stripes=True)
             yield Static("", id="today")
             yield Static("", id="problems")
         yield Footer()
@@ -63,7 +57,9 @@ class HomeScreen(Screen[None]):
         self.counts = counts
         table = self.query_one("#decks", DataTable)
         previous = table.cursor_row
-        table.clear()
+        table.clear(columns=True)  # columns too: their widths then fit the new rows
+        for name in ("Deck", "New", "Learning", "Due", "Total"):
+            table.add_column(name, key=name.lower())
         usable = [c for c in counts if c.deck.cards]
         if len(usable) > 1:
             table.add_row(

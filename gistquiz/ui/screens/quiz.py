@@ -103,6 +103,7 @@ class QuizScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.title = f"Quiz: {self.quiz_title}"
+        self.sub_title = ""
         self.questions = quiz.build(self.cards, seed=self.seed, limit=self.count)
         if not self.questions:
             self.notify("No cards to quiz on.", severity="warning")
@@ -260,6 +261,7 @@ class QuizSummaryScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.title = f"Quiz: {self.quiz_title}"
+        self.sub_title = ""
 
     def action_retry(self) -> None:
         if self.missed:

@@ -71,6 +71,7 @@ class ReviewScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.title = self.deck_title
+        self.sub_title = ""
         self.started = self.shown_at = self.app.clock()
         for button in self.query(Button):
             button.can_focus = False
@@ -82,14 +83,16 @@ class ReviewScreen(Screen[None]):
         self.set_interval(1, self.update_progress)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Show in the footer only the keys that do something now (``None`` hides a key)."""
+        """Show in the footer only the keys that do something now (``False`` hides a key)."""
         card = self.card
         if action == "reveal":
-            return None if card is None or self.revealed else True
-        if action in ("rate", "suspend", "bury", "edit"):
-            return None if card is None or (action == "rate" and not self.revealed) else True
+            return card is not None and not self.revealed
+        if action == "rate":
+            return card is not None and self.revealed
+        if action in ("suspend", "bury", "edit"):
+            return card is not None
         if action in ("run_demo", "demo_params"):
-            return True if self.revealed and card is not None and card.demo else None
+            return self.revealed and card is not None and bool(card.demo)
         return True
 
     # ----------------------------------------------------------------- showing

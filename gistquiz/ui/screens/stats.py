@@ -100,6 +100,7 @@ class StatsScreen(Screen[None]):
 
     def show(self, st: Stats) -> None:
         self.title = f"Stats: {'all decks' if self.all_decks else self.deck_title}"
+        self.sub_title = ""
         counts = " · ".join(f"{k} {v}" for k, v in st.by_state.items())
         tr = st.true_retention
         summary = Text()

@@ -1,0 +1,155 @@
+"""Quiz questions and lenient grading of typed answers."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from gistquiz import quiz
+from gistquiz.deck import Kind, normalize, parse_deck
+from gistquiz.quiz import QuestionKind, edit_distance, grade_typed
+
+
+@pytest.mark.parametrize(
+    ("given_", "accepted", "ok"),
+    [
+        ("Paris", ["Paris"], True),
+        ("  paris. ", ["Paris"], True),  # case, spaces, a full stop
+        ("pariss", ["Paris"], True),  # one typo in a five-letter word
+        ("Pairs", ["Paris"], True),  # two swapped letters are one typo
+        ("London", ["Paris"], False),
+        ("cat", ["car"], False),  # no typos forgiven in three letters
+        ("batch norm", ["batch-norm"], True),
+        ("internal covariate shfit", ["Internal covariate shift"], True),
+        ("internal covariance shift", ["Internal covariate shift"], False),  # a different word, not a typo
+        ("-log p", ["log p"], False),  # a sign is never a typo
+        ("1e3", ["1e-3"], False),
+        ("1/(1 - p)", ["1/(1−p)"], True),  # unicode minus, spacing around operators
+        ("bleu score", ["BLEU", "BLEU score"], True),  # any accepted answer
+        ("café", ["cafe"], True),
+        ("", ["Paris"], False),
+    ],
+)
+def test_typed_answers_are_graded_leniently_but_not_loosely(given_, accepted, ok):
+    assert grade_typed(given_, accepted).correct is ok
+
+
+def test_wrong_answer_comes_with_a_character_diff():
+    g = grade_typed("Londn", ["London"])
+    assert g.correct  # one typo in six letters
+    g = grade_typed("Berlin", ["London"])
+    assert not g.correct and g.expected == "London"
+    rebuilt_given = "".join(t for op, t in g.diff if op != "insert")
+    rebuilt_expected = "".join(t for op, t in g.diff if op != "delete")
+    assert (rebuilt_given, rebuilt_expected) == ("Berlin", "London")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=12), st.text(max_size=12))
+def test_edit_distance_is_a_metric_bounded_by_levenshtein(a, b):
+    import difflib
+
+    d = edit_distance(a, b)
+    assert d == edit_distance(b, a)
+    assert (d == 0) == (a == b)
+    assert abs(len(a) - len(b)) <= d <= max(len(a), len(b))
+    # never more than plain insert/delete edits
+    ops = difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes()
+    assert d <= sum(max(i2 - i1, j2 - j1) for op, i1, i2, j1, j2 in ops if op != "equal")
+
+
+DECK = """\
+# D
+
+## What does L1 regularization do to useless weights?
+
+It drives them to exactly zero.
+
+## What does L2 regularization do to weights?
+
+It shrinks every weight toward zero without zeroing it.
+
+## What does dropout do during training?
+
+It randomly drops units so the network cannot rely on any one of them.
+
+## What is BLEU used for?
+
+Scoring machine translation by n-gram overlap with references.
+
+## What does batch normalization normalize?
+
+Each layer's inputs, per feature, with the mini-batch mean and variance.
+
+## What is the same as the L1 answer?
+
+It drives them to exactly zero!
+
+## Which layer has no weights?
+
+- [ ] Dense
+- [x] Max-pooling
+- [ ] Convolution
+
+## Capital of France?
+type: typed
+
+Paris
+
+## Parts
+
+A CNN stacks {{c1::convolution}} and {{c2::max-pooling}} layers.
+"""
+
+
+def cards():
+    d = parse_deck(DECK, "d.md", known_demos=set())
+    assert d.errors == []
+    return d.cards
+
+
+def test_each_card_kind_becomes_its_question_kind():
+    qs = {q.card.key: q for q in quiz.build(cards(), seed=3)}
+    by_kind = {q.card.kind: q.kind for q in qs.values()}
+    assert by_kind == {
+        Kind.BASIC: QuestionKind.CHOICE,
+        Kind.CHOICE: QuestionKind.CHOICE,
+        Kind.TYPED: QuestionKind.TYPED,
+        Kind.CLOZE: QuestionKind.CLOZE,
+    }
+    cloze_q = next(q for q in qs.values() if q.kind is QuestionKind.CLOZE)
+    assert cloze_q.answers in (("convolution",), ("max-pooling",))
+    assert len([q for q in qs.values() if q.card.kind is Kind.CLOZE]) == 1  # one question per note
+
+
+def test_distractors_are_plausible_and_never_the_right_answer_again():
+    questions = quiz.build(cards(), seed=1)
+    l1 = next(q for q in questions if q.card.front.startswith("What does L1"))
+    right = l1.options[min(l1.correct)]
+    assert right == "It drives them to exactly zero."
+    assert len(l1.options) == 4 and len(set(map(normalize, l1.options))) == 4
+    # "It drives them to exactly zero!" says the same: never offered as a wrong option
+    assert all(normalize(o) != normalize(right) for i, o in enumerate(l1.options) if i not in l1.correct)
+    # the most similar other answer (L2's) is among the options
+    assert "It shrinks every weight toward zero without zeroing it." in l1.options
+
+
+def test_grading_a_choice_question():
+    q = next(q for q in quiz.build(cards(), seed=2) if q.card.kind is Kind.CHOICE)
+    right = min(q.correct)
+    assert quiz.grade_choice({right}, q).correct
+    assert not quiz.grade_choice({(right + 1) % len(q.options)}, q).correct
+
+
+def test_a_deck_too_small_for_options_asks_for_a_typed_answer():
+    d = parse_deck("## Q\n\nA\n", "d.md", known_demos=set())
+    (q,) = quiz.build(d.cards, seed=0)
+    assert q.kind is QuestionKind.TYPED and q.answers == ("A",)
+
+
+def test_option_order_is_shuffled_but_stable_for_a_showing():
+    card = next(c for c in cards() if c.kind is Kind.CHOICE)
+    assert quiz.option_order(card, 0) == quiz.option_order(card, 0)
+    orders = {tuple(quiz.option_order(card, reps)) for reps in range(20)}
+    assert len(orders) > 1 and all(sorted(o) == [0, 1, 2] for o in orders)
