@@ -1,0 +1,163 @@
+"""The simple-RNN demo: its forward pass against PyTorch and a plain loop, BPTT against finite differences,
+the vanishing-gradient bound, the recall task at default settings, and its command line."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import rnn
+from layers import eval_numerical_gradient, rel_error, rnn_forward
+from threadpoolctl import threadpool_limits
+
+SCRIPT = Path(__file__).resolve().parents[1] / "demos" / "rnn.py"
+FAST = {"max_gap": 5, "train_steps": 40, "hidden": 8}
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_blas_thread():
+    """Threaded BLAS only adds overhead on these tiny matrices, and spins badly when cores are shared."""
+    with threadpool_limits(1):
+        yield
+
+
+@pytest.fixture
+def weights_and_inputs() -> tuple[rnn.Params, np.ndarray]:
+    rng = np.random.default_rng(7)
+    p = rnn.init_rnn(rng, D=5, H=6, V=4, scale=1.5)
+    p["b_h"] = rng.normal(size=6)
+    p["b_y"] = rng.normal(size=4)
+    return p, rng.normal(size=(3, 7, 5))
+
+
+# --------------------------------------------------------------------------- 1. the forward pass
+
+
+def test_forward_steps_equal_a_column_vector_loop_as_in_min_char_rnn(weights_and_inputs):
+    p, x = weights_and_inputs
+    hs, ys = rnn.forward_steps(x, p)
+    for n in range(x.shape[0]):
+        h = np.zeros((6, 1))
+        for t in range(x.shape[1]):
+            h = np.tanh(p["W_xh"].T @ x[n, t][:, None] + p["W_hh"].T @ h + p["b_h"][:, None])  # Karpathy's layout
+            y = p["W_hy"].T @ h + p["b_y"][:, None]
+            assert rel_error(hs[n, t], h[:, 0]) < 1e-12
+            assert rel_error(ys[n, t], y[:, 0]) < 1e-12
+    h_layers, _ = rnn_forward(x, np.zeros((3, 6)), p["W_xh"], p["W_hh"], p["b_h"])
+    assert rel_error(hs, h_layers) < 1e-12
+
+
+def test_forward_steps_equal_torch_nn_rnn_with_the_same_weights(weights_and_inputs):
+    torch = pytest.importorskip("torch")
+    p, x = weights_and_inputs
+    cell = torch.nn.RNN(input_size=5, hidden_size=6, nonlinearity="tanh", batch_first=True).double()
+    head = torch.nn.Linear(6, 4).double()
+    with torch.no_grad():
+        cell.weight_ih_l0.copy_(torch.from_numpy(p["W_xh"].T))  # torch computes x W_ih^T
+        cell.weight_hh_l0.copy_(torch.from_numpy(p["W_hh"].T))
+        cell.bias_ih_l0.copy_(torch.from_numpy(p["b_h"]))
+        cell.bias_hh_l0.zero_()
+        head.weight.copy_(torch.from_numpy(p["W_hy"].T))
+        head.bias.copy_(torch.from_numpy(p["b_y"]))
+        h_torch, _ = cell(torch.from_numpy(x))
+        y_torch = head(h_torch)
+    hs, ys = rnn.forward_steps(x, p)
+    assert rel_error(hs, h_torch.numpy()) < 1e-12
+    assert rel_error(ys, y_torch.numpy()) < 1e-12
+
+
+def test_hello_rnn_tells_the_two_ls_apart_and_predicts_every_next_character():
+    hello = rnn.train_hello(np.random.default_rng(0))
+    predicted = "".join(hello.vocab[i] for i in hello.probs.argmax(axis=1))
+    assert predicted == "ello"
+    assert not np.allclose(hello.h[2], hello.h[3])  # same input 'l', different memory
+
+
+# --------------------------------------------------------------------------- 2. BPTT and vanishing gradients
+
+
+def test_bptt_gradient_of_h0_equals_finite_differences(weights_and_inputs):
+    p, x = weights_and_inputs
+
+    def loss(h0: np.ndarray) -> float:
+        h, _ = rnn_forward(x, h0, p["W_xh"], p["W_hh"], p["b_h"])
+        return float(h[:, -1].sum())
+
+    numeric = eval_numerical_gradient(loss, np.zeros((3, 6)))
+    assert rel_error(rnn.grad_h0(p, x), numeric) < 1e-5
+
+
+@pytest.mark.parametrize("last_only", [True, False])
+def test_loss_gradients_equal_finite_differences(weights_and_inputs, last_only):
+    p, x = weights_and_inputs
+    rng = np.random.default_rng(1)
+    x = rnn.one_hot(rng.integers(0, 5, size=(3, 7)), 5)
+    y = rng.integers(0, 4, size=3 if last_only else (3, 7))
+    _, grads = rnn.loss_and_grads(p, x, y, last_only)
+    for name, w in p.items():
+        numeric = eval_numerical_gradient(lambda _: rnn.loss_and_grads(p, x, y, last_only)[0], w)
+        assert rel_error(grads[name], numeric) < 1e-6, name
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_small_recurrent_weights_make_the_gradient_vanish_at_least_as_fast_as_sigma_max_to_the_T(seed):
+    # dL/dh_0 = dL/dh_T times T factors diag(1 - h_t^2) W_hh^T, each of norm <= sigma_max(W_hh) since
+    # tanh' <= 1; dL/dh_T is a vector of ones (norm sqrt(H)). So sigma_max < 1 forces geometric decay.
+    result = rnn.measure_gradients(np.random.default_rng(seed), scale=0.4)
+    assert result.sigma_max < 1
+    for T, norm in zip(rnn.GRAD_STEPS, result.norms, strict=True):
+        assert norm <= np.sqrt(rnn.GRAD_HIDDEN) * result.sigma_max**T * (1 + 1e-12), T
+    assert all(later < earlier for earlier, later in zip(result.norms, result.norms[1:], strict=False))
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_large_recurrent_weights_make_the_gradient_explode(seed):
+    # Not a theorem (saturated units can block it) but the measured behaviour (anchors 5.2: 16 -> 4.2e8 at T=50).
+    result = rnn.measure_gradients(np.random.default_rng(seed), scale=4.0)
+    T1, T50 = rnn.GRAD_STEPS.index(1), rnn.GRAD_STEPS.index(50)
+    assert result.norms[T50] > 1e3 * result.norms[T1]
+
+
+# --------------------------------------------------------------------------- 3. recall across a gap
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", range(3))
+def test_default_recall_is_perfect_at_the_shortest_gap_and_chance_at_the_longest(seed):
+    rep = rnn.report(rnn.run(seed=seed))
+    chance = rep.metrics["recall_chance"]
+    assert rep.metrics["recall_accuracy_gap_2"] >= 0.95
+    assert abs(rep.metrics["recall_accuracy_gap_40"] - chance) < 0.1
+    assert rep.metrics["grad_norm_ratio_T50_small"] < 1e-10 < 1e3 < rep.metrics["grad_norm_ratio_T50_large"]
+
+
+def test_recall_batch_labels_are_the_first_tokens():
+    x, first = rnn.recall_batch(np.random.default_rng(0), N=50, T=6, K=3)
+    assert x.shape == (50, 6, 3)
+    assert (x.sum(axis=2) == 1).all()
+    assert (x[:, 0].argmax(axis=1) == first).all()
+
+
+def test_run_is_deterministic_for_a_seed():
+    first = rnn.report(rnn.run(seed=1, **FAST)).metrics
+    assert rnn.report(rnn.run(seed=1, **FAST)).metrics == first
+    assert rnn.report(rnn.run(seed=2, **FAST)).metrics != first
+
+
+def test_script_prints_json_report():
+    args = [f"--{k.replace('_', '-')}={v}" for k, v in FAST.items()]
+    out = subprocess.run([sys.executable, str(SCRIPT), "--json", *args], capture_output=True, text=True, check=True)
+    rep = json.loads(out.stdout)
+    assert rep["demo"] == "rnn"
+    assert rep["params"]["max_gap"] == 5
+    assert set(rep["metrics"]) >= {"recall_accuracy_gap_2", "recall_accuracy_gap_5", "grad_norm_ratio_T50_small"}
+
+
+def test_script_refuses_a_bad_param_with_exit_code_2():
+    out = subprocess.run([sys.executable, str(SCRIPT), "--max-gap", "1"], capture_output=True, text=True)
+    assert out.returncode == 2
+    assert "max_gap" in out.stderr
