@@ -275,7 +275,7 @@ class _Parser:
         n_errors = len(self.errors)
         meta, rest, rest_line = self.metadata(s)
         front = s.heading
-        if not _strip_comments(front).strip():
+        if not (_strip_comments(front) if "<!--" in front else front).strip():
             self.error(s.line, "card has an empty front: write the question after '## '")
         # A line holding only "?" ends a multi-line front.
         if "?" in rest and (q := _QUESTION_END.search(rest)):
@@ -313,10 +313,10 @@ class _Parser:
                 demo = None
 
         options, explanation = _options(body_text) if "[" in body_text else ((), "")
-        deletions = cloze.find(body_text, rest_line, self.path)
-        for err in deletions.errors:
-            self.errors.append(err)
-        if options and deletions.numbers:
+        deletions = cloze.find(body_text, rest_line, self.path) if "{{" in body_text else _NO_CLOZE
+        self.errors += deletions.errors
+        numbers = deletions.numbers
+        if options and numbers:
             self.error(s.line, "a card is either multiple choice or cloze, not both")
         elif options:
             kind = Kind.CHOICE
@@ -326,7 +326,7 @@ class _Parser:
                 self.error(s.line, "multiple choice needs at least two options")
             if not any(o.correct for o in options):
                 self.error(s.line, "multiple choice has no correct option: mark one with '- [x]'")
-        elif deletions.numbers:
+        elif numbers:
             kind = Kind.CLOZE
             if note_type != "basic":
                 self.error(meta["type"][1], f"a cloze card cannot be '{note_type}'")
@@ -346,7 +346,7 @@ class _Parser:
         if kind is Kind.CLOZE:
             return [
                 Card(f"{base}/c{i}", d, kind, front, back, n, tags, demo, (), back, i, note_id)
-                for i in deletions.numbers
+                for i in numbers
             ]
         if kind is Kind.REVERSED:
             return [
@@ -396,6 +396,7 @@ def _options(body: str) -> tuple[tuple[Option, ...], str]:
 
 
 _COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
+_NO_CLOZE = cloze.Found()
 
 
 def _fenced_spans(text: str) -> list[tuple[int, int]]:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from gistquiz.deck import Deck
-from gistquiz.scheduler import Scheduler
-from gistquiz.session import build_queue
-from gistquiz.store import Store
+
+if TYPE_CHECKING:
+    from gistquiz.scheduler import Scheduler
+    from gistquiz.store import Store
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,8 @@ class Today:
 
 
 def deck_counts(decks: list[Deck], store: Store, scheduler: Scheduler, now: datetime) -> list[DeckCounts]:
+    from gistquiz.session import build_queue
+
     states = store.states()
     day_start = scheduler.day_start(now)
     out = []

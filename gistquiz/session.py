@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from gistquiz.deck import Card
+from gistquiz.deck import Card, Kind
 from gistquiz.scheduler import CardState, Rating, Scheduler, State, utcnow
 from gistquiz.store import ReviewEntry, Store
 
@@ -169,7 +169,8 @@ class Session:
             fingerprint=card.fingerprint,
         )
         self._remove(card.key)
-        self._drop_siblings(card.key)
+        if card.kind in (Kind.REVERSED, Kind.CLOZE):  # only these notes make sibling cards
+            self._drop_siblings(card.key)
         after = entry.after
         learning = after.state in (State.LEARNING, State.RELEARNING) and not after.suspended
         if learning and after.due is not None and after.due < self.scheduler.next_day_start(now):

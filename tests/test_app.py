@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from textual.widgets import DataTable, Input, Markdown, Static
+from textual.widgets import DataTable, Input, Static
 
 from gistquiz.scheduler import State
 from gistquiz.ui.app import GistQuizApp
@@ -188,7 +188,7 @@ async def open_tiny(pilot, app) -> ReviewScreen:
 
 
 def front(screen) -> str:
-    return screen.query_one("#front", Markdown).source
+    return screen.sources["front"]
 
 
 async def to_card(pilot, screen: ReviewScreen, key: str) -> None:
@@ -300,7 +300,7 @@ async def test_cloze_shows_the_blank_in_context(app):
         assert "A CNN stacks **[...]** and max-pooling layers." in front(screen)
         await pilot.press(*"convolution", "enter")
         assert "✓ Right" in str(screen.query_one("#grade", Static).render())
-        assert "**convolution**" in screen.query_one("#back", Markdown).source
+        assert "**convolution**" in screen.sources["back"]
 
 
 async def test_edit_opens_the_deck_at_the_card_and_the_reworded_card_keeps_its_history(app, decks_dir, tmp_path):

@@ -9,7 +9,7 @@ from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
-from gistquiz.overview import DeckCounts, Today, deck_counts, today
+from gistquiz.overview import DeckCounts, Today
 
 ALL = "*"
 
@@ -43,6 +43,9 @@ class HomeScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="home-load")
     def load(self, reload: bool = True) -> None:
+        # Off the UI thread, so the first screen is drawn before the scheduler, store and decks are loaded.
+        from gistquiz.overview import deck_counts, today
+
         ws = self.app.workspace
         if reload:
             ws.reload()

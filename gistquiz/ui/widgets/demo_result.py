@@ -40,8 +40,7 @@ class DemoResult(Vertical):
         yield Static(Text(r.get("headline", ""), style="bold"), classes="headline")
         if self.card is not None:
             with Horizontal(classes="claim-vs-result"):
-                claim = self.card.front if len(self.card.front) < 160 else self.card.front[:157] + "…"
-                yield Static(Text.assemble(("The card says\n", "italic"), claim), classes="claim")
+                yield Static(Text.assemble(("The card says\n", "italic"), card_claim(self.card)), classes="claim")
                 yield Static(
                     Text.assemble(("The demo measured\n", "italic"), r.get("headline", "")), classes="measured"
                 )
@@ -63,6 +62,13 @@ class DemoResult(Vertical):
         footer = f"seed {r.get('seed', 0)} · " + ", ".join(f"{k}={v}" for k, v in r.get("params", {}).items())
         footer += f" · {r.get('elapsed_s', 0):.1f} s" + (f" · ran {self.when}" if self.when else "")
         yield Static(Text(footer, style="dim"), classes="result-footer")
+
+
+def card_claim(card: Card, limit: int = 220) -> str:
+    """The card's question and answer, shortened: the claim the demo's numbers stand beside."""
+    back = " ".join((card.cloze_text or card.back).split())
+    text = f"{' '.join(card.front.split())} {back}".strip()
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def make_plot(plot: dict[str, Any], series: dict[str, Any]):
