@@ -143,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
             label = "while tiny_cnn trains" if with_demo else "idle"
             rows.append((f"review keypress, {args.cards:,} cards, {label} (median)", median, 50))
             rows.append(("  same, 95th percentile", sorted(times)[int(0.95 * len(times))] * 1000, None))
-            rows.append(("  same through Pilot.press (includes its 2 x 20 ms idle sleeps)", PILOT_PRESS[-1] * 1000, None))
+            rows.append(("  same through Pilot.press (+ its 2 x 20 ms idle sleeps)", PILOT_PRESS[-1] * 1000, None))
     print(f"{'measure':<58} {'median':>10} {'bound':>8}")
     for name, ms, bound in rows:
         print(f"{name:<58} {ms:>8.1f}ms {'' if bound is None else f'{bound}ms':>8}")

@@ -21,8 +21,8 @@ from pathlib import Path
 
 from gistquiz.deck import read_deck
 from gistquiz.scheduler import Rating, Scheduler
-from gistquiz.settings import Settings
 from gistquiz.session import Session
+from gistquiz.settings import Settings
 from gistquiz.store import Store
 
 

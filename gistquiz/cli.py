@@ -106,7 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 # Commands that live beside the code they drive. Each module has ``add_parsers(sub, common)``, which
 # adds its subcommands with ``set_defaults(handler=...)``; it must import nothing heavy at module level.
-COMMAND_MODULES: tuple[str, ...] = ("gistquiz.notes_import.commands",)
+COMMAND_MODULES: tuple[str, ...] = ("gistquiz.interop.commands", "gistquiz.notes_import.commands")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -344,10 +344,7 @@ class _Parser:
         if kind is Kind.CHOICE:
             return [Card(base, d, kind, front, explanation, n, tags, demo, options, note_id=note_id)]
         if kind is Kind.CLOZE:
-            return [
-                Card(f"{base}/c{i}", d, kind, front, back, n, tags, demo, (), back, i, note_id)
-                for i in numbers
-            ]
+            return [Card(f"{base}/c{i}", d, kind, front, back, n, tags, demo, (), back, i, note_id) for i in numbers]
         if kind is Kind.REVERSED:
             return [
                 Card(base, d, kind, front, back, n, tags, demo, note_id=note_id),

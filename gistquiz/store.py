@@ -358,6 +358,51 @@ class Store:
             for state, fp in states:
                 _write_state(db, state, fp)
 
+    # ----------------------------------------------------------------- imported history (gistquiz import)
+
+    def import_reviews(
+        self,
+        cards: Iterable[tuple[CardState, str, Iterable[tuple[int, datetime, int | None, CardState, CardState]]]],
+    ) -> list[str]:
+        """Append review history from another app (``source='import'``) and set each card's state, in one transaction.
+
+        ``cards`` holds, per card: its final state (from replaying the answers through the scheduler, as
+        ``gistquiz rebuild`` does), its fingerprint, and its answers in time order as ``(rating, reviewed_at,
+        duration_ms, state before, state after)``. A card that already has a log of its own (under its key, or
+        re-linked to it) is left alone: its gistquiz history wins, and importing the same history twice adds
+        nothing. Returns the keys written.
+        """
+        written = []
+        with self.transaction() as db:
+            for final, fingerprint, answers in cards:
+                key = final.key
+                if db.execute(
+                    "SELECT 1 FROM reviews WHERE card_key=? UNION ALL SELECT 1 FROM links WHERE new_key=? LIMIT 1",
+                    (key, key),
+                ).fetchone():
+                    continue
+                db.executemany(
+                    "INSERT INTO reviews (card_key, deck, rating, reviewed_at, duration_ms, state_before, state_after,"
+                    " before_json, after_json, source) VALUES (?,?,?,?,?,?,?,?,?,'import')",
+                    [
+                        (
+                            key,
+                            final.deck,
+                            int(rating),
+                            when.isoformat(),
+                            duration,
+                            int(before.state),
+                            int(after.state),
+                            json.dumps(before.to_dict()),
+                            json.dumps(after.to_dict()),
+                        )
+                        for rating, when, duration, before, after in answers
+                    ],
+                )
+                _write_state(db, final, fingerprint)
+                written.append(key)
+        return written
+
     # ----------------------------------------------------------------- demo results
 
     def demo_result(self, card_key: str, demo: str, params: dict[str, Any]) -> tuple[dict[str, Any], str] | None:

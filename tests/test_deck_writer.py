@@ -29,8 +29,19 @@ def test_every_kind_round_trips():
     deck = read(render("My deck", "Made by a test.", notes))
     assert deck.title == "My deck" and deck.description == "Made by a test."
     kinds = [c.kind for c in deck.cards]
-    assert kinds == [Kind.BASIC, Kind.REVERSED, Kind.REVERSED, Kind.TYPED, Kind.CLOZE, Kind.CLOZE, Kind.CHOICE, Kind.BASIC]
-    assert deck.cards[0].key == "out:bleu-what" and deck.cards[0].tags == ("bleu", "nlp") and deck.cards[0].demo == "bleu"
+    assert kinds == [
+        Kind.BASIC,
+        Kind.REVERSED,
+        Kind.REVERSED,
+        Kind.TYPED,
+        Kind.CLOZE,
+        Kind.CLOZE,
+        Kind.CHOICE,
+        Kind.BASIC,
+    ]
+    assert (
+        deck.cards[0].key == "out:bleu-what" and deck.cards[0].tags == ("bleu", "nlp") and deck.cards[0].demo == "bleu"
+    )
     assert deck.cards[3].answers == ("BLEU", "BLEU score")
     assert [o.correct for o in deck.cards[6].options] == [False, True]
     assert deck.cards[7].front.startswith("What does this print?\n") and deck.cards[7].back == "`1`"

@@ -42,15 +42,22 @@ def store(tmp_path):
         yield s
 
 
+class Clock:
+    def __init__(self) -> None:
+        self.t = T0
+
+    def __call__(self) -> datetime:
+        return self.t
+
+
 def study_all(deck, store, days=3):
-    sched = Scheduler()
-    t = T0
+    sched, clock = Scheduler(), Clock()
     for day in range(days):
-        s = Session(deck.cards, store, sched, clock=lambda: t)
+        s = Session(deck.cards, store, sched, clock=clock)
         while (card := s.next()) is not None:
             s.answer(card, Rating.GOOD)
-            t += timedelta(minutes=11)
-        t = T0 + timedelta(days=day + 1)
+            clock.t += timedelta(minutes=11)
+        clock.t = T0 + timedelta(days=day + 1)
     return {c.front: store.state(c.key) for c in deck.cards}
 
 

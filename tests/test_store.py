@@ -25,7 +25,10 @@ def store(tmp_path):
         yield s
 
 
-def answer(store: Store, key: str, rating: Rating, now: datetime, sched=Scheduler()):
+SCHED = Scheduler()
+
+
+def answer(store: Store, key: str, rating: Rating, now: datetime, sched: Scheduler = SCHED):
     return store.answer(key, "d", rating, now, lambda s: sched.review(s, rating, now), duration_ms=1200)
 
 
@@ -42,7 +45,10 @@ def test_log_keeps_rating_time_duration_and_both_states(store):
     first = answer(store, "d:a", Rating.GOOD, T0)
     second = answer(store, "d:a", Rating.GOOD, T0 + timedelta(minutes=10))
     log = store.reviews()
-    assert [(e.rating, e.reviewed_at, e.duration_ms) for e in log] == [(3, T0, 1200), (3, T0 + timedelta(minutes=10), 1200)]
+    assert [(e.rating, e.reviewed_at, e.duration_ms) for e in log] == [
+        (3, T0, 1200),
+        (3, T0 + timedelta(minutes=10), 1200),
+    ]
     assert log[0].state_before == State.NEW and log[0].after == first.after
     assert log[1].before == first.after and log[1].after == second.after
 
