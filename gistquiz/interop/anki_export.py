@@ -1,0 +1,196 @@
+"""Export gistquiz decks for Anki: an ``.apkg`` (with ``genanki``) or Anki's plain-text format.
+
+Each gistquiz note (a ``##`` section) becomes one Anki note of one of
+gistquiz's own note types (``gistquiz basic``, ``reversed``, ``typed``,
+``cloze``, ``multiple choice``): Anki has no multiple-choice cards, so that one
+is a front/back card whose front lists the options. Own note types, rather than
+Anki's stock ones, because Anki renames imported stock types anyway, and
+because they carry what a round trip needs: every field in HTML converted from
+the Markdown, plus an ``Id`` field holding the card's ``id:``.
+
+GUIDs are derived from the card's identity, so exporting again and importing
+into Anki updates the notes instead of adding copies: a note imported from Anki
+(``id: anki-...``) gets its original GUID back; any other note gets
+``genanki.guid_for("gistquiz", key)`` of its key (``deck:id``, or
+``deck:~hash`` for a card without an ``id:``, whose key already survives
+changes of case, punctuation and spacing).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from gistquiz.deck import Card, Deck, Kind
+from gistquiz.interop.anki_model import (
+    GQ_BASIC,
+    GQ_CHOICE,
+    GQ_CLOZE,
+    GQ_FIELDS,
+    GQ_REVERSED,
+    GQ_TYPED,
+    id_to_guid,
+)
+from gistquiz.interop.anki_text import TextRow, write_text
+from gistquiz.interop.html_md import inline_to_html, markdown_to_html
+
+MODEL_IDS = {
+    GQ_BASIC: 1752046101,
+    GQ_REVERSED: 1752046102,
+    GQ_TYPED: 1752046103,
+    GQ_CLOZE: 1752046104,
+    GQ_CHOICE: 1752046105,
+}
+"""Fixed, so that Anki recognises the note types on every later import."""
+
+CSS = """.card { font-family: sans-serif; font-size: 20px; text-align: left; color: black; background-color: white; }
+.context { color: #666; margin-bottom: 1em; }
+.cloze { font-weight: bold; color: blue; }
+.nightMode .cloze { color: lightblue; }
+"""
+
+_TEMPLATES = {
+    GQ_BASIC: [("Card 1", "{{Front}}", "{{FrontSide}}<hr id=answer>{{Back}}")],
+    GQ_REVERSED: [
+        ("Card 1", "{{Front}}", "{{FrontSide}}<hr id=answer>{{Back}}"),
+        ("Card 2", "{{Back}}", "{{FrontSide}}<hr id=answer>{{Front}}"),
+    ],
+    GQ_TYPED: [
+        (
+            "Card 1",
+            "{{Front}}<br><br>{{type:Answer}}",
+            "{{Front}}<hr id=answer>{{type:Answer}}"
+            "{{#Also accepted}}<br>Also accepted: {{Also accepted}}{{/Also accepted}}"
+            "{{#Explanation}}<br><br>{{Explanation}}{{/Explanation}}",
+        )
+    ],
+    GQ_CLOZE: [
+        (
+            "Cloze",
+            "{{#Context}}<div class=context>{{Context}}</div>{{/Context}}{{cloze:Text}}",
+            "{{#Context}}<div class=context>{{Context}}</div>{{/Context}}{{cloze:Text}}",
+        )
+    ],
+    GQ_CHOICE: [
+        (
+            "Card 1",
+            "{{Question}}<br>{{Options}}",
+            "{{FrontSide}}<hr id=answer>{{Answer}}{{#Explanation}}<br>{{Explanation}}{{/Explanation}}",
+        )
+    ],
+}
+
+
+@dataclass(frozen=True)
+class ExportNote:
+    guid: str
+    notetype: str
+    fields: tuple[str, ...]
+    """HTML, in the order of ``GQ_FIELDS[notetype]``."""
+    tags: tuple[str, ...]
+
+
+def base_key(card: Card) -> str:
+    """The key of the note a card belongs to (without ``/rev`` or ``/cN``)."""
+    deck, _, rest = card.key.partition(":")
+    return f"{deck}:{rest.partition('/')[0]}"
+
+
+def note_guid(card: Card) -> str:
+    import genanki
+
+    return id_to_guid(card.note_id) or genanki.guid_for("gistquiz", base_key(card))
+
+
+def deck_id(deck: Deck) -> int:
+    """A stable Anki deck id for a gistquiz deck (above 2**30, clear of Anki's default deck 1)."""
+    return (1 << 30) + int(hashlib.sha1(f"gistquiz-deck:{deck.key}".encode()).hexdigest()[:12], 16) % (1 << 50)
+
+
+def export_notes(deck: Deck) -> list[ExportNote]:
+    """One Anki note per gistquiz note of the deck, in deck order."""
+    seen: set[str] = set()
+    out = []
+    for card in deck.cards:
+        base = base_key(card)
+        if base in seen:
+            continue
+        seen.add(base)
+        out.append(ExportNote(note_guid(card), *_fields(card), card.tags))
+    return out
+
+
+def _fields(card: Card) -> tuple[str, tuple[str, ...]]:
+    h = markdown_to_html
+    note_id = card.note_id or ""
+    if card.kind is Kind.CLOZE:
+        return GQ_CLOZE, (h(card.cloze_text), h(card.front), note_id)
+    if card.kind is Kind.CHOICE:
+        options = "<ul>" + "".join(f"<li>{inline_to_html(o.text)}</li>" for o in card.options) + "</ul>"
+        right = "<ul>" + "".join(f"<li>{inline_to_html(o.text)}</li>" for o in card.options if o.correct) + "</ul>"
+        return GQ_CHOICE, (h(card.front), options, right, h(card.back), note_id)
+    if card.kind is Kind.TYPED:
+        first, *others = card.answers
+        return GQ_TYPED, (h(card.front), h(first), h(" | ".join(others)), h(card.explanation), note_id)
+    name = GQ_REVERSED if card.kind is Kind.REVERSED else GQ_BASIC
+    return name, (h(card.front), h(card.back), note_id)
+
+
+# --------------------------------------------------------------------------- .apkg
+
+
+def models() -> dict[str, Any]:
+    import genanki
+
+    return {
+        name: genanki.Model(
+            MODEL_IDS[name],
+            name,
+            fields=[{"name": f} for f in GQ_FIELDS[name]],
+            templates=[{"name": n, "qfmt": q, "afmt": a} for n, q, a in _TEMPLATES[name]],
+            css=CSS,
+            model_type=genanki.Model.CLOZE if name == GQ_CLOZE else genanki.Model.FRONT_BACK,
+        )
+        for name in GQ_FIELDS
+    }
+
+
+def write_apkg(decks: list[Deck], path: Path) -> int:
+    """Write the decks as one package (written next to ``path`` and renamed: never half a file). Returns notes."""
+    import genanki
+
+    kinds = models()
+    packaged = []
+    n = 0
+    for deck in decks:
+        d = genanki.Deck(deck_id(deck), deck.title, description=markdown_to_html(deck.description))
+        for note in export_notes(deck):
+            d.add_note(
+                genanki.Note(model=kinds[note.notetype], fields=list(note.fields), tags=list(note.tags), guid=note.guid)
+            )
+            n += 1
+        packaged.append(d)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        genanki.Package(packaged).write_to_file(tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return n
+
+
+# --------------------------------------------------------------------------- plain text
+
+
+def text_rows(decks: list[Deck]) -> list[TextRow]:
+    return [TextRow(n.guid, n.notetype, d.title, n.fields, n.tags) for d in decks for n in export_notes(d)]
+
+
+def write_tsv(decks: list[Deck], out) -> int:
+    return write_text(text_rows(decks), out)

@@ -1,0 +1,405 @@
+"""Read Anki's packages: ``.apkg`` (decks) and ``.colpkg`` (a whole collection).
+
+A package is a zip holding the collection, an SQLite database, under one of
+three names, newest first:
+
+``collection.anki21b``
+    Anki 2.1.50+ ("latest" format, the default export since then): schema 18,
+    compressed with zstd. Note types, fields, templates and decks are tables
+    whose ``config`` columns are small protobuf messages; deck names use
+    ``\\x1f`` between levels. Read with the ``zstandard`` package: refusing it
+    would send almost every user of a current Anki back to re-export with
+    "Support older Anki versions" ticked.
+``collection.anki21`` / ``collection.anki2``
+    Schema 11: note types and decks are JSON in the ``col`` table.
+
+The ``media`` member maps zip member names ("0", "1", ...) to file names: JSON
+in the legacy formats; in the latest format a zstd-compressed protobuf list
+whose members are zstd-compressed too.
+
+Nothing in a package is trusted: see :mod:`gistquiz.interop.zipsafe` for the
+zip, and the SQLite file is opened read-only, ``immutable``, with
+``trusted_schema`` off, and checked to be a collection before it is queried.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from gistquiz.interop.anki_model import NoteType, SourceNote
+from gistquiz.interop.zipsafe import MAX_MEMBER_BYTES, MAX_RATIO, RATIO_FLOOR, PackageError, SafeZip, media_name
+
+COLLECTIONS = ("collection.anki21b", "collection.anki21", "collection.anki2")
+ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
+SQLITE_MAGIC = b"SQLite format 3\x00"
+LEGACY_HINT = "in Anki, export with File > Export, 'Anki Deck Package', and tick 'Support older Anki versions'"
+
+
+@dataclass(frozen=True)
+class RevlogRow:
+    """One answer in Anki's review log."""
+
+    id: int
+    """Epoch milliseconds of the answer (UTC)."""
+    cid: int
+    ease: int
+    """1-4 (Again..Easy; in the v1 scheduler's learning steps 1-3 were Again, Good, Easy); 0 for manual changes."""
+    ivl: int
+    time: int
+    """Milliseconds spent answering."""
+    type: int
+    """0 learn, 1 review, 2 relearn, 3 filtered (cram), 4 manual, 5 rescheduled."""
+
+
+@dataclass
+class Collection:
+    """What gistquiz takes from a package."""
+
+    format: str
+    notes: list[SourceNote]
+    cards: dict[int, tuple[int, int, int]]
+    """Card id -> (note id, ordinal, queue): queue -1 is suspended."""
+    revlog: list[RevlogRow] = field(default_factory=list)
+    sched_v1: bool = False
+    media: dict[str, str] = field(default_factory=dict)
+    """File name as fields write it -> a safe name to create (see :func:`zipsafe.media_name`)."""
+    members: dict[str, tuple[str, bool]] = field(default_factory=dict)
+    """Safe media name -> (zip member, zstd-compressed)."""
+
+
+class Package:
+    """An open package: ``with Package(path) as p: col = p.read()``; then ``p.copy_media(...)``."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.zip = SafeZip(path)
+        self.members: dict[str, tuple[str, bool]] = {}
+
+    def __enter__(self) -> Package:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.zip.__exit__()
+
+    def read(self, with_history: bool = False) -> Collection:
+        names = self.zip.names()
+        member = next((c for c in COLLECTIONS if c in names), None)
+        if member is None:
+            raise PackageError(f"{self.path}: no Anki collection inside (expected one of {', '.join(COLLECTIONS)})")
+        with tempfile.TemporaryDirectory(prefix="gistquiz-import-") as tmp:
+            db_path = Path(tmp) / "collection.sqlite"
+            with open(db_path, "wb") as out:
+                if member.endswith("b"):
+                    self._unzstd(member, out)
+                else:
+                    self.zip.copy(member, out)
+            with _open_collection(db_path, self.path) as db:
+                col = _read_collection(db, self.path, member.removeprefix("collection."), with_history)
+        col.media, col.members = self._media_map()
+        self.members = col.members
+        return col
+
+    def _unzstd(self, member: str, out: BinaryIO) -> None:
+        try:
+            import zstandard
+        except ImportError:  # pragma: no cover - zstandard is a dependency
+            raise PackageError(f"{self.path}: this package is in Anki's newest format; {LEGACY_HINT}") from None
+        compressed = self.zip.infos[member].compress_size
+        written = 0
+        try:
+            with self.zip.open(member) as raw, zstandard.ZstdDecompressor().stream_reader(raw) as reader:
+                while chunk := reader.read(1 << 20):
+                    written += len(chunk)
+                    self.zip.count(len(chunk))
+                    if written > MAX_MEMBER_BYTES or (written > RATIO_FLOOR and written > MAX_RATIO * compressed):
+                        raise PackageError(f"{self.path}: '{member}' expands too much: refusing a possible zip bomb")
+                    out.write(chunk)
+        except zstandard.ZstdError as err:
+            raise PackageError(f"{self.path}: not a valid Anki package ('{member}' is not zstd data: {err})") from None
+
+    def _media_map(self) -> tuple[dict[str, str], dict[str, tuple[str, bool]]]:
+        if "media" not in self.zip.names():
+            return {}, {}
+        raw = self.zip.read("media")
+        if raw.startswith(ZSTD_MAGIC):
+            listed = _media_entries(self._unzstd_bytes(raw), self.path)
+            entries = [(member or str(i), name, True) for i, (name, member) in enumerate(listed)]
+        else:
+            try:
+                listed = json.loads(raw.decode("utf-8") or "{}")
+            except (UnicodeDecodeError, ValueError):
+                raise PackageError(f"{self.path}: not a valid Anki package (unreadable media list)") from None
+            if not isinstance(listed, dict):
+                raise PackageError(f"{self.path}: not a valid Anki package (unreadable media list)")
+            entries = [(str(k), str(v), False) for k, v in listed.items()]
+        names: dict[str, str] = {}
+        members: dict[str, tuple[str, bool]] = {}
+        for member, name, zstd in entries:
+            safe = media_name(name, str(self.path))
+            base, n = safe, 1
+            while safe in members:
+                n += 1
+                stem, dot, ext = base.rpartition(".")
+                safe = f"{stem}-{n}.{ext}" if dot else f"{base}-{n}"
+            if member in self.zip.infos:
+                names[name] = safe
+                members[safe] = (member, zstd)
+        return names, members
+
+    def _unzstd_bytes(self, data: bytes) -> bytes:
+        import zstandard
+
+        try:
+            reader = zstandard.ZstdDecompressor().stream_reader(data)
+            out = reader.read(RATIO_FLOOR + 1)
+        except zstandard.ZstdError as err:
+            raise PackageError(f"{self.path}: not a valid Anki package (unreadable media list: {err})") from None
+        if len(out) > RATIO_FLOOR:
+            raise PackageError(f"{self.path}: the media list is too large")
+        return out
+
+    def copy_media(self, safe: str, out: BinaryIO) -> None:
+        """Write one media file's bytes (unpacked) to ``out``."""
+        member, zstd = self.members[safe]
+        if not zstd:
+            self.zip.copy(member, out)
+            return
+        import zstandard
+
+        written, compressed = 0, self.zip.infos[member].compress_size
+        try:
+            with self.zip.open(member) as raw, zstandard.ZstdDecompressor().stream_reader(raw) as reader:
+                while chunk := reader.read(1 << 20):
+                    written += len(chunk)
+                    self.zip.count(len(chunk))
+                    if written > MAX_MEMBER_BYTES or (written > RATIO_FLOOR and written > MAX_RATIO * compressed):
+                        raise PackageError(f"{self.path}: media '{safe}' expands too much: a possible zip bomb")
+                    out.write(chunk)
+        except zstandard.ZstdError as err:
+            raise PackageError(f"{self.path}: media '{safe}' is damaged ({err})") from None
+
+
+# --------------------------------------------------------------------------- the SQLite collection
+
+
+@contextmanager
+def _open_collection(path: Path, label: Path) -> Iterator[sqlite3.Connection]:
+    with open(path, "rb") as f:
+        head = f.read(len(SQLITE_MAGIC))
+    if head != SQLITE_MAGIC:
+        raise PackageError(f"{label}: not an Anki collection (the database inside is not SQLite)")
+    try:
+        db = sqlite3.connect(f"{path.as_uri()}?mode=ro&immutable=1", uri=True)
+    except sqlite3.Error as err:
+        raise PackageError(f"{label}: not an Anki collection ({err})") from None
+    try:
+        db.execute("PRAGMA trusted_schema=OFF")
+        db.execute("PRAGMA query_only=ON")
+        yield db
+    except sqlite3.Error as err:
+        raise PackageError(f"{label}: not an Anki collection ({err})") from None
+    finally:
+        db.close()
+
+
+def _read_collection(db: sqlite3.Connection, label: Path, fmt: str, with_history: bool) -> Collection:
+    tables = {name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    missing = {"col", "notes", "cards"} - tables
+    if missing:
+        raise PackageError(f"{label}: not an Anki collection (no {', '.join(sorted(missing))} table)")
+    if "notetypes" in tables:
+        notetypes = _notetypes_v18(db, label)
+        decks = {int(i): str(n).replace("\x1f", "::") for i, n in db.execute("SELECT id, name FROM decks")}
+        sched = _config_v18(db, "schedVer")
+    else:
+        row = db.execute("SELECT models, decks, conf FROM col").fetchone()
+        if row is None:
+            raise PackageError(f"{label}: not an Anki collection (the col table is empty)")
+        notetypes = _notetypes_v11(_json(row[0], label, "note types"), label)
+        decks = _decks_v11(_json(row[1], label, "decks"))
+        conf = _json(row[2], label, "settings") if row[2] else {}
+        sched = conf.get("schedVer") if isinstance(conf, dict) else None
+    cards: dict[int, tuple[int, int, int]] = {}
+    deck_of: dict[int, tuple[int, int]] = {}
+    ords: dict[int, set[int]] = {}
+    for cid, nid, did, ord_, queue, odid in db.execute("SELECT id, nid, did, ord, queue, odid FROM cards"):
+        if not all(isinstance(v, int) for v in (cid, nid, did, ord_)):
+            raise PackageError(f"{label}: not an Anki collection (card {cid!r} is malformed)")
+        cards[cid] = (nid, ord_, queue if isinstance(queue, int) else 0)
+        ords.setdefault(nid, set()).add(ord_)
+        home = odid if isinstance(odid, int) and odid else did
+        if nid not in deck_of or ord_ < deck_of[nid][0]:
+            deck_of[nid] = (ord_, home)
+    notes: list[SourceNote] = []
+    for nid, guid, mid, tags, flds in db.execute("SELECT id, guid, mid, tags, flds FROM notes ORDER BY id"):
+        nt = notetypes.get(mid) if isinstance(mid, int) else None
+        if nt is None:
+            raise PackageError(f"{label}: note {nid} has no note type (note type id {mid!r} is missing)")
+        if not isinstance(flds, str):
+            raise PackageError(f"{label}: note {nid} is malformed (its fields are not text)")
+        fields = tuple(flds.split("\x1f"))
+        if len(fields) < len(nt.fields):
+            raise PackageError(
+                f"{label}: note {nid} has {len(fields)} field{'s' * (len(fields) != 1)}, "
+                f"but its note type '{nt.name}' has {len(nt.fields)}: the collection is damaged"
+            )
+        deck_id = deck_of.get(nid, (0, 1))[1]
+        notes.append(
+            SourceNote(
+                guid=str(guid) if guid is not None and str(guid) else None,
+                notetype=nt,
+                fields=fields[: len(nt.fields)],
+                tags=tuple(str(tags or "").split()),
+                deck=decks.get(deck_id, "Default"),
+                ords=frozenset(ords.get(nid, ())),
+                nid=nid,
+            )
+        )
+    if not notes:
+        raise PackageError(f"{label}: the collection holds no notes: nothing to import")
+    col = Collection(fmt, notes, cards, sched_v1=sched in (None, 1))
+    if with_history and "revlog" in tables:
+        for row in db.execute("SELECT id, cid, ease, ivl, time, type FROM revlog ORDER BY id"):
+            if all(isinstance(v, int) for v in row):
+                col.revlog.append(RevlogRow(*row))
+    return col
+
+
+def _json(text: Any, label: Path, what: str) -> Any:
+    try:
+        return json.loads(text) if isinstance(text, str | bytes) and text else {}
+    except ValueError:
+        raise PackageError(f"{label}: not an Anki collection (unreadable {what})") from None
+
+
+def _notetypes_v11(models: Any, label: Path) -> dict[int, NoteType]:
+    out = {}
+    try:
+        for key, m in models.items():
+            flds = sorted(m["flds"], key=lambda f: f.get("ord", 0))
+            tmpls = sorted(m.get("tmpls", []), key=lambda t: t.get("ord", 0))
+            out[int(key)] = NoteType(
+                name=str(m["name"]),
+                fields=tuple(str(f["name"]) for f in flds),
+                cloze=m.get("type") == 1,
+                templates=tuple((str(t.get("qfmt", "")), str(t.get("afmt", ""))) for t in tmpls),
+            )
+    except (AttributeError, KeyError, TypeError, ValueError):
+        raise PackageError(f"{label}: not an Anki collection (unreadable note types)") from None
+    return out
+
+
+def _decks_v11(decks: Any) -> dict[int, str]:
+    out = {}
+    if isinstance(decks, dict):
+        for key, d in decks.items():
+            if isinstance(d, dict) and str(key).lstrip("-").isdigit():
+                out[int(key)] = str(d.get("name", "Default"))
+    return out
+
+
+def _notetypes_v18(db: sqlite3.Connection, label: Path) -> dict[int, NoteType]:
+    fields: dict[int, list[str]] = {}
+    for ntid, _, name in db.execute("SELECT ntid, ord, name FROM fields ORDER BY ntid, ord"):
+        fields.setdefault(ntid, []).append(str(name))
+    templates: dict[int, list[tuple[str, str]]] = {}
+    for ntid, _, config in db.execute("SELECT ntid, ord, config FROM templates ORDER BY ntid, ord"):
+        msg = _protobuf(config)
+        templates.setdefault(ntid, []).append((_text(msg.get(1)), _text(msg.get(2))))
+    out = {}
+    for ntid, name, config in db.execute("SELECT id, name, config FROM notetypes"):
+        kind = _protobuf(config).get(1, 0)
+        out[ntid] = NoteType(str(name), tuple(fields.get(ntid, ())), kind == 1, tuple(templates.get(ntid, ())))
+    return out
+
+
+def _config_v18(db: sqlite3.Connection, key: str) -> Any:
+    try:
+        row = db.execute("SELECT val FROM config WHERE KEY=?", (key,)).fetchone()
+    except sqlite3.Error:
+        return None
+    if row is None:
+        return None
+    try:
+        return json.loads(row[0])
+    except (TypeError, ValueError):
+        return None
+
+
+# --------------------------------------------------------------------------- protobuf, the little that is needed
+
+
+def _varint(data: bytes, pos: int) -> tuple[int, int]:
+    value, shift = 0, 0
+    while True:
+        if pos >= len(data) or shift > 63:
+            raise ValueError("truncated varint")
+        b = data[pos]
+        value |= (b & 0x7F) << shift
+        pos += 1
+        if not b & 0x80:
+            return value, pos
+        shift += 7
+
+
+def _protobuf(data: Any) -> dict[int, Any]:
+    """Top-level fields of a protobuf message (the last value of each): ints and bytes. Bad data gives ``{}``."""
+    if not isinstance(data, bytes):
+        return {}
+    out: dict[int, Any] = {}
+    pos = 0
+    try:
+        while pos < len(data):
+            key, pos = _varint(data, pos)
+            number, wire = key >> 3, key & 7
+            if wire == 0:
+                out[number], pos = _varint(data, pos)
+            elif wire == 2:
+                size, pos = _varint(data, pos)
+                out[number] = data[pos : pos + size]
+                pos += size
+            elif wire == 1:
+                pos += 8
+            elif wire == 5:
+                pos += 4
+            else:
+                break
+    except ValueError:
+        return out
+    return out
+
+
+def _text(value: Any) -> str:
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else ""
+
+
+def _media_entries(data: bytes, label: Path) -> list[tuple[str, str | None]]:
+    """(name, zip member if not the entry's index) of each entry in a ``MediaEntries`` message.
+
+    ``message MediaEntries { repeated MediaEntry entries = 1; }``, ``message MediaEntry { string name = 1;
+    uint32 size = 2; bytes sha1 = 3; optional uint32 legacy_zip_filename = 255; }``
+    """
+    names: list[tuple[str, str | None]] = []
+    pos = 0
+    try:
+        while pos < len(data):
+            key, pos = _varint(data, pos)
+            if key & 7 != 2:
+                raise ValueError("unexpected field")
+            size, pos = _varint(data, pos)
+            entry = data[pos : pos + size]
+            pos += size
+            if key >> 3 == 1:
+                msg = _protobuf(entry)
+                legacy = msg.get(255)
+                names.append((_text(msg.get(1)), str(legacy) if isinstance(legacy, int) else None))
+    except ValueError:
+        raise PackageError(f"{label}: not a valid Anki package (unreadable media list)") from None
+    return names

@@ -1,0 +1,194 @@
+"""``gistquiz import``: read an Anki package or text export, plan the deck files, then write everything or nothing.
+
+Everything that can fail is done before the first byte lands where the user
+will see it: the package is read and checked, the notes converted, the decks
+rendered and parsed back, the history replayed. Then the deck files and media
+are written to temporary files beside their targets, the history is committed
+in one transaction, and the temporary files are renamed into place.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager, suppress
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from gistquiz.errors import UserError
+from gistquiz.interop.convert import ImportPlan, deck_paths, plan
+from gistquiz.scheduler import Scheduler
+from gistquiz.store import Store
+
+MAX_TEXT_BYTES = 256 * 2**20
+ZIP_MAGIC = b"PK\x03\x04"
+
+
+@dataclass
+class ImportResult:
+    plan: ImportPlan
+    media_files: int = 0
+    history_cards: int = 0
+    history_reviews: int = 0
+    history_kept: int = 0
+    """Cards whose gistquiz history was kept instead of the imported one."""
+    history_ignored: int = 0
+    """Log entries that were not answers (manual changes) or belong to cards not imported."""
+    messages: list[str] = field(default_factory=list)
+
+
+def import_file(
+    source: Path,
+    decks_dir: Path,
+    store: Store | None = None,
+    scheduler: Scheduler | None = None,
+    output: Path | None = None,
+    with_history: bool = False,
+    force: bool = False,
+) -> ImportResult:
+    label = str(source)
+    try:
+        with open(source, "rb") as f:
+            head = f.read(4)
+    except OSError as err:
+        raise UserError(f"{label}: cannot read: {err.strerror or err}") from None
+    with ExitStack() as stack:
+        col = package = None
+        if head == ZIP_MAGIC or source.suffix.lower() in (".apkg", ".colpkg"):
+            from gistquiz.interop.apkg import Package
+
+            package = stack.enter_context(Package(source))
+            col = package.read(with_history)
+            notes, media = col.notes, col.media
+        else:
+            if with_history:
+                raise UserError(
+                    f"{label}: a text export holds no review history; "
+                    "for history, export an .apkg from Anki with 'Include scheduling information'"
+                )
+            from gistquiz.interop.anki_text import read_text
+
+            if source.stat().st_size > MAX_TEXT_BYTES:
+                raise UserError(f"{label}: too large for a text export ({source.stat().st_size // 2**20} MiB)")
+            notes, media = read_text(source.read_bytes(), label, default_deck=source.stem), {}
+        names = list(dict.fromkeys(n.deck for n in notes))
+        paths = deck_paths(names, output, decks_dir, label)
+        with _gc_paused():  # many small objects and no cycles: the cyclic GC's passes are wasted time
+            result = ImportResult(plan(notes, paths, media, label))
+        result.messages = list(result.plan.messages)
+        for d in result.plan.decks:
+            if d.path.is_dir():
+                raise UserError(f"{d.path} is a folder: give -o a file name ending in .md")
+            if d.path.exists() and not force:
+                raise UserError(
+                    f"{d.path} exists: use --force to replace it "
+                    "(imported cards have stable ids, so their history stays attached)"
+                )
+        history = None
+        if with_history and col is not None:
+            from gistquiz.interop.history import from_revlog
+
+            if not col.revlog:
+                result.messages.append(
+                    "the package holds no review history (in Anki, export with 'Include scheduling information')"
+                )
+            else:
+                keys = {
+                    k: (key, d.key, d.fingerprints.get(key, "")) for d in result.plan.decks for k, key in d.keys.items()
+                }
+                history = from_revlog(col.revlog, col.cards, keys, scheduler or Scheduler(), col.sched_v1)
+                result.history_ignored = history.ignored
+        _write(result, history, store, package)
+        return result
+
+
+def _write(result: ImportResult, history, store: Store | None, package) -> None:
+    pending: list[tuple[str, Path]] = []
+    made_dirs: list[Path] = []
+    done = False
+    try:
+        for d in result.plan.decks:
+            _mkdirs(d.path.parent, made_dirs)
+            pending.append((_temp_with(d.path, d.text.encode("utf-8")), d.path))
+            if d.media and package is not None:
+                _mkdirs(d.media_dir, made_dirs)
+                for safe in sorted(d.media):
+                    target = d.media_dir / safe
+                    if target.resolve().parent != d.media_dir.resolve():  # never outside the media folder
+                        raise UserError(f"refusing to write media outside {d.media_dir}: {safe!r}")
+                    fd, tmp = tempfile.mkstemp(dir=d.media_dir, prefix=".gistquiz-", suffix=".tmp")
+                    pending.append((tmp, target))
+                    with os.fdopen(fd, "wb") as out:
+                        package.copy_media(safe, out)
+                    result.media_files += 1
+        if history is not None and history.cards:
+            if store is None:
+                raise UserError("--with-history needs the review database")
+            written = store.import_reviews(history.cards)
+            result.history_cards = len(written)
+            kept = set(written)
+            result.history_reviews = sum(len(log) for state, _, log in history.cards if state.key in kept)
+            result.history_kept = len(history.cards) - len(written)
+        for tmp, target in pending:
+            os.replace(tmp, target)
+        done = True
+    finally:
+        for tmp, _ in pending:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+        if not done:
+            for folder in reversed(made_dirs):
+                with suppress(OSError):
+                    folder.rmdir()
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _mkdirs(folder: Path, made: list[Path]) -> None:
+    missing = []
+    p = folder
+    while not p.exists():
+        missing.append(p)
+        p = p.parent
+    for m in reversed(missing):
+        m.mkdir()
+        made.append(m)
+
+
+def _temp_with(target: Path, data: bytes) -> str:
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    with os.fdopen(fd, "wb") as f:
+        f.write(data)
+    return tmp
+
+
+def summary(result: ImportResult) -> list[str]:
+    lines = []
+    for d in result.plan.decks:
+        cards = f"{d.cards} card{'s' * (d.cards != 1)}"
+        lines.append(f"wrote {d.path}: {cards} from {len(d.notes)} notes (Anki deck '{d.name}')")
+        if d.media:
+            lines.append(f"  with {len(d.media)} media file{'s' * (len(d.media) != 1)} in {d.media_dir}")
+    lines += [f"note: {m}" for m in result.messages]
+    if result.history_cards:
+        lines.append(
+            f"history: {result.history_reviews} answers of {result.history_cards} cards imported "
+            "(their FSRS state is replayed from them; 'gistquiz rebuild' gives the same)"
+        )
+    if result.history_ignored:
+        n = result.history_ignored
+        lines.append(f"history: skipped {n} log entr{'ies' if n != 1 else 'y'} (manual changes, cards not imported)")
+    if result.history_kept:
+        lines.append(f"history: kept gistquiz's own history of {result.history_kept} cards that already had one")
+    return lines
