@@ -277,9 +277,9 @@ class _Parser:
         front = s.heading
         if not (_strip_comments(front) if "<!--" in front else front).strip():
             self.error(s.line, "card has an empty front: write the question after '## '")
-        # A line holding only "?" ends a multi-line front.
-        if "?" in rest and (q := _QUESTION_END.search(rest)):
-            front = f"{front}\n{rest[: q.start()]}".strip()
+        # A line holding only "?" (outside code) ends a multi-line front.
+        if "?" in rest and (q := _question_end(rest)):
+            front = f"{front}\n\n{rest[: q.start()].strip()}".strip()
             rest_line += rest.count("\n", 0, q.end()) + 1
             rest = rest[q.end() + 1 :]
         body_text = _strip_comments(rest)
@@ -409,6 +409,12 @@ def _fenced_spans(text: str) -> list[tuple[int, int]]:
     if opened is not None:
         spans.append((opened.start(), len(text)))
     return spans
+
+
+def _question_end(text: str) -> re.Match[str] | None:
+    """The first line holding only "?" that is not inside fenced code."""
+    fenced = _fenced_spans(text) if ("```" in text or "~~~" in text) else []
+    return next((m for m in _QUESTION_END.finditer(text) if not _inside(m.start(), fenced)), None)
 
 
 def _inside(pos: int, spans: list[tuple[int, int]]) -> bool:

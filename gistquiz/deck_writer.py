@@ -11,6 +11,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from gistquiz.deck import _fenced_spans
+
 _HEADING_LIKE = re.compile(r"^(#{1,2})(?=[ \t]|$)", re.MULTILINE)
 _LONE_QUESTION = re.compile(r"^([ \t]*)\?([ \t]*)$", re.MULTILINE)
 _OPTION_LIKE = re.compile(r"^([ \t]*[-*+][ \t]+)\[([ xX])\]", re.MULTILINE)
@@ -65,7 +67,8 @@ def render_note(note: Note) -> str:
     else:
         back = _escape_body(note.back.strip())
         # A list of [x] items would make a multiple-choice card, and {{c1:: a cloze: keep them text.
-        back = _OPTION_LIKE.sub(lambda m: m.group(1) + "\\[" + m.group(2) + "]", back)
+        if _OPTION_LIKE.match(back):  # only a body that starts with options is read as multiple choice
+            back = _OPTION_LIKE.sub(lambda m: m.group(1) + "\\[" + m.group(2) + "]", back)
         if note.type != "basic":
             back = back.replace("{{c", "{\\{c")
         lines.append(back)
@@ -79,8 +82,17 @@ def _one_line(text: str) -> str:
 def _escape_body(text: str) -> str:
     """Body text that the parser reads back as text, never as a new card or the end of a front.
 
-    (Metadata needs no escape: a blank line always separates it from the body.)
+    Fenced code is left alone: the parser does not look inside it. (Metadata needs no escape: a blank
+    line always separates it from the body.)
     """
+    out, pos = [], 0
+    for start, end in _fenced_spans(text):
+        out += [_escape_prose(text[pos:start]), text[start:end]]
+        pos = end
+    out.append(_escape_prose(text[pos:]))
+    return "".join(out)
+
+
+def _escape_prose(text: str) -> str:
     text = _HEADING_LIKE.sub(lambda m: "\\" + m.group(1), text)
-    text = _LONE_QUESTION.sub(lambda m: f"{m.group(1)}\\?{m.group(2)}", text)
-    return text
+    return _LONE_QUESTION.sub(lambda m: f"{m.group(1)}\\?{m.group(2)}", text)

@@ -239,3 +239,9 @@ def test_any_list_of_questions_and_answers_round_trips(cards):
     deck = parse(text)
     assert deck.errors == []
     assert [(c.front, c.back) for c in deck.cards] == [(q.strip(), a.strip()) for q, a in cards]
+
+
+def test_a_question_mark_line_inside_code_does_not_end_the_front():
+    deck = parse("## Q\n\n```\n?\n```\n\nThe answer.\n")
+    assert deck.errors == [] and deck.cards[0].front == "Q"
+    assert deck.cards[0].back.startswith("```\n?\n```")

@@ -55,3 +55,16 @@ def test_awkward_text_stays_one_basic_card(front, back):
     card = deck.cards[0]
     assert card.kind is Kind.BASIC
     assert card.front == " ".join(front.split())
+
+
+def test_code_blocks_are_written_as_they_are():
+    code = "```python\n# a comment, not a heading\n## nor this\n?\nx = 1\n```"
+    deck = read(render("T", "", [Note("Read this code", f"It sets x.\n\n{code}")]))
+    (card,) = deck.cards
+    assert code in card.back and "\\#" not in card.back
+
+
+def test_a_multi_line_front_round_trips():
+    front = "What does this print?\n\n```python\nprint(1)\n```"
+    deck = read(render("T", "", [Note(front, "`1`")]))
+    assert deck.cards[0].front == front
