@@ -105,9 +105,9 @@ class StatsScreen(Screen[None]):
         tr = st.true_retention
         summary = Text()
         summary.append(f"{st.total} cards", style="bold")
-        summary.append(f"  ({counts})\n{st.reviews_total} reviews · {st.due_today} to study today · true retention ")
+        summary.append(f" ({counts})\n{st.reviews_total} reviews · {st.due_today} to study today · true retention ")
         summary.append("–" if tr is None else f"{tr:.1%}", style="bold")
-        summary.append(f" (desired {st.desired_retention:.0%})")
+        summary.append(f"  (desired {st.desired_retention:.0%})")
         self.query_one("#stats-summary", Static).update(summary)
         today = self.app.clock().astimezone().date()
         self.query_one("#stats-calendar", Static).update(
