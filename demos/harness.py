@@ -211,8 +211,7 @@ class Report:
                 for t in self.tables
             ],
             "images": [
-                {**vars(im), "pixels": [[_json_number(v) for v in row] for row in im.pixels]}
-                for im in self.images
+                {**vars(im), "pixels": [[_json_number(v) for v in row] for row in im.pixels]} for im in self.images
             ],
             "notes": self.notes,
             "elapsed_s": round(self.elapsed_s, 4),

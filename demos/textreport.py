@@ -52,7 +52,8 @@ def format_table(table: Table) -> str:
     widths = [max(len(r[i]) for r in cells) for i in range(len(table.columns))]
     lines = [table.title] if table.title else []
     for n, row in enumerate(cells):
-        lines.append("  ".join(c.rjust(w) if n and _numeric(c) else c.ljust(w) for c, w in zip(row, widths)).rstrip())
+        padded = (c.rjust(w) if n and _numeric(c) else c.ljust(w) for c, w in zip(row, widths, strict=True))
+        lines.append("  ".join(padded).rstrip())
         if n == 0:
             lines.append("  ".join("-" * w for w in widths))
     return "\n".join(lines)
@@ -79,20 +80,32 @@ def format_plot(rep: Report, plot: Plot, width: int = 78, height: int = 14, colo
     plt.clear_figure()
     plt.plotsize(width, height)
     plt.theme("clear")
+    ys: list[float] = []
     for name in plot.series:
         s = rep.series[name]
-        pts = [(x, y) for x, y in zip(s.x, s.y) if _plottable(x, plot.log_x) and _plottable(y, plot.log_y)]
+        pts = [(x, y) for x, y in zip(s.x, s.y, strict=True) if _plottable(x, plot.log_x) and _plottable(y, plot.log_y)]
         if pts:
             plt.plot([p[0] for p in pts], [p[1] for p in pts], label=name, marker="braille")
+            ys += [p[1] for p in pts]
     if plot.log_x:
         plt.xscale("log")
     if plot.log_y:
         plt.yscale("log")
+        if ys:
+            plt.yticks(*decade_ticks(min(ys), max(ys)))
     plt.title(plot.title)
     plt.xlabel(plot.xlabel)
     plt.ylabel(plot.ylabel)
     text = plt.build()
     return text if color else plt.uncolorize(text)
+
+
+def decade_ticks(low: float, high: float, most: int = 6) -> tuple[list[float], list[str]]:
+    """Powers of ten spanning [low, high] labelled ``1e-20``: plotext's own log ticks print every digit."""
+    first, last = math.floor(math.log10(low)), math.ceil(math.log10(high))
+    step = max(1, math.ceil((last - first) / most))
+    powers = range(first, last + 1, step)
+    return [10.0**k for k in powers], [f"1e{k}" if k else "1" for k in powers]
 
 
 def _plottable(v: float | None, log: bool) -> bool:
@@ -113,15 +126,15 @@ def format_images(images: list[Image], color: bool, title: str = "", scale: int 
     blocks = [_labelled_cells(im) if im.labels else _image_lines(im, color, scale) for im in images]
     height = max(len(b) for b in blocks)
     widths = [max(len(_strip_ansi(line)) for line in b) if b else 0 for b in blocks]
-    widths = [max(w, len(im.title)) for w, im in zip(widths, images)]
+    widths = [max(w, len(im.title)) for w, im in zip(widths, images, strict=True)]
     lines = [title] if title and (len(images) > 1 or images[0].title != title) else []
     for r in range(height):
         parts = []
-        for b, w in zip(blocks, widths):
+        for b, w in zip(blocks, widths, strict=True):
             line = b[r] if r < len(b) else ""
             parts.append(line + " " * (w - len(_strip_ansi(line))))
         lines.append("  ".join(parts).rstrip())
-    lines.append("  ".join(im.title.ljust(w) for im, w in zip(images, widths)).rstrip())
+    lines.append("  ".join(im.title.ljust(w) for im, w in zip(images, widths, strict=True)).rstrip())
     return "\n".join(lines)
 
 

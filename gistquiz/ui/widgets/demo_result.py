@@ -81,6 +81,7 @@ def make_plot(plot: dict[str, Any], series: dict[str, Any]):
     class ResultPlot(PlotextPlot):
         def on_mount(self) -> None:
             plt = self.plt
+            ys: list[float] = []
             for name in plot["series"]:
                 s = series.get(name)
                 if not s:
@@ -92,15 +93,29 @@ def make_plot(plot: dict[str, Any], series: dict[str, Any]):
                 ]
                 if pts:
                     plt.plot([p[0] for p in pts], [p[1] for p in pts], label=name, marker="braille")
+                    ys.extend(p[1] for p in pts)
             if plot.get("log_x"):
                 plt.xscale("log")
             if plot.get("log_y"):
                 plt.yscale("log")
+                if ys:
+                    plt.yticks(*decade_ticks(min(ys), max(ys)))
             plt.title(plot["title"])
             plt.xlabel(plot.get("xlabel", ""))
             plt.ylabel(plot.get("ylabel", ""))
 
     return ResultPlot(classes="result-plot")
+
+
+def decade_ticks(low: float, high: float, most: int = 6) -> tuple[list[float], list[str]]:
+    """Powers of ten labelled ``1e-20`` (plotext's own log ticks print every digit).
+
+    The same rule as ``demos/textreport.py``, which cannot import gistquiz.
+    """
+    first, last = math.floor(math.log10(low)), math.ceil(math.log10(high))
+    step = max(1, math.ceil((last - first) / most))
+    powers = range(first, last + 1, step)
+    return [10.0**k for k in powers], [f"1e{k}" if k else "1" for k in powers]
 
 
 def _ok(v: Any, log: bool | None) -> bool:
