@@ -148,6 +148,8 @@ class Plot:
     ylabel: str = ""
     log_x: bool = False
     log_y: bool = False
+    scatter: bool = False
+    """Draw points, not lines (a 2-D projection, one series per class)."""
 
 
 @dataclass

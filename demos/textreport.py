@@ -85,7 +85,8 @@ def format_plot(rep: Report, plot: Plot, width: int = 78, height: int = 14, colo
         s = rep.series[name]
         pts = [(x, y) for x, y in zip(s.x, s.y, strict=True) if _plottable(x, plot.log_x) and _plottable(y, plot.log_y)]
         if pts:
-            plt.plot([p[0] for p in pts], [p[1] for p in pts], label=name, marker="braille")
+            draw = plt.scatter if plot.scatter else plt.plot
+            draw([p[0] for p in pts], [p[1] for p in pts], label=name, marker="braille")
             ys += [p[1] for p in pts]
     if plot.log_x:
         plt.xscale("log")

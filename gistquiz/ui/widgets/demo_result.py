@@ -92,7 +92,8 @@ def make_plot(plot: dict[str, Any], series: dict[str, Any]):
                     if _ok(x, plot.get("log_x")) and _ok(y, plot.get("log_y"))
                 ]
                 if pts:
-                    plt.plot([p[0] for p in pts], [p[1] for p in pts], label=name, marker="braille")
+                    draw = plt.scatter if plot.get("scatter") else plt.plot
+                    draw([p[0] for p in pts], [p[1] for p in pts], label=name, marker="braille")
                     ys.extend(p[1] for p in pts)
             if plot.get("log_x"):
                 plt.xscale("log")
