@@ -198,11 +198,28 @@ def cmd_check(args: argparse.Namespace) -> int:
                 print(f"{paths[deck]}: kept the history of an edited card ({old} -> {new}, similarity {sim:.2f})")
     for r in relinks:
         print(r)
+    leeches = _leeches(lib.decks, ws.store) if lib.decks else []
+    for line in leeches:
+        print(line)
     n_cards = sum(len(d.cards) for d in lib.decks)
     n_errors = len(lib.errors)
     summary = f"{len(lib.decks)} deck{'s' * (len(lib.decks) != 1)}, {n_cards} cards"
-    print(f"{summary}, {n_errors} problem{'s' * (n_errors != 1)}")
+    leech_note = f", {len(leeches)} leech{'es' * (len(leeches) != 1)}" if leeches else ""
+    print(f"{summary}, {n_errors} problem{'s' * (n_errors != 1)}{leech_note}")
     return EXIT_PROBLEMS if n_errors or not lib.decks else EXIT_OK
+
+
+def _leeches(decks, store) -> list[str]:
+    """``path:line: leech ...`` for every suspended leech of these decks (not a problem of the file)."""
+    states = store.states()
+    out = []
+    for deck in decks:
+        for card in deck.cards:
+            s = states.get(card.key)
+            if s is not None and s.leech:
+                first = card.front.splitlines()[0][:60]
+                out.append(f"{deck.path}:{card.line}: leech, {s.lapses} lapses, suspended: {first}")
+    return out
 
 
 def _cards_for(ws, deck_name: str | None):

@@ -192,3 +192,20 @@ def test_app_without_a_terminal_says_so(tmp_path):
 def test_main_returns_exit_codes_in_process(tmp_path, tiny, capsys):
     assert main(["check", str(tiny)]) == 0
     assert main(["check", str(tmp_path / "missing")]) == 1
+
+
+def test_check_lists_leeches_without_calling_them_problems(tmp_path, tiny):
+    from dataclasses import replace
+    from datetime import UTC, datetime
+
+    from gistquiz.scheduler import State
+    from gistquiz.store import Store
+
+    now = datetime(2026, 3, 1, tzinfo=UTC)
+    with Store(tmp_path / "gistquiz.sqlite3") as store:
+        leech = lambda s: replace(s, state=State.REVIEW, lapses=8, leech=True, suspended=True, due=now)  # noqa: E731
+        store.answer("tiny:two", "tiny", 1, now, leech)
+    out = gq("check", "--decks", str(tiny), home=tmp_path)
+    assert out.returncode == 0
+    assert f"{tiny / 'tiny.md'}:3: leech, 8 lapses, suspended: What is 2 + 2?" in out.stdout
+    assert out.stdout.splitlines()[-1].endswith("0 problems, 1 leech")
