@@ -245,3 +245,11 @@ def test_a_question_mark_line_inside_code_does_not_end_the_front():
     deck = parse("## Q\n\n```\n?\n```\n\nThe answer.\n")
     assert deck.errors == [] and deck.cards[0].front == "Q"
     assert deck.cards[0].back.startswith("```\n?\n```")
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(max_size=60))
+def test_normalize_keeps_exactly_the_lower_case_word_runs(text):
+    import re
+
+    assert normalize(text) == " ".join(re.findall(r"\w+", text.lower()))
