@@ -1,6 +1,8 @@
 """One user's gistquiz: their data folder, settings, decks and review database, opened lazily.
 
-The command line and the app both start from a :class:`Workspace`.
+The command line and the app both start from a :class:`Workspace`. Its parts are imported when first
+used, so that the app draws its first screen before the store, the scheduler and the decks are loaded
+(in a worker).
 """
 
 from __future__ import annotations
@@ -10,14 +12,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from gistquiz import library as library_mod
 from gistquiz import locations
-from gistquiz import settings as settings_mod
-from gistquiz.library import Library
-from gistquiz.scheduler import Scheduler, utcnow
-from gistquiz.settings import Settings
-from gistquiz.store import Store
+
+if TYPE_CHECKING:
+    from gistquiz.library import Library
+    from gistquiz.scheduler import Scheduler
+    from gistquiz.settings import Settings
+    from gistquiz.store import Store
 
 
 @dataclass
@@ -32,22 +35,29 @@ class Workspace:
 
     @cached_property
     def settings(self) -> Settings:
-        return settings_mod.load(locations.settings_path(self.home))
+        from gistquiz import settings
+
+        return settings.load(locations.settings_path(self.home))
 
     @cached_property
     def scheduler(self) -> Scheduler:
+        from gistquiz.scheduler import Scheduler
+
         return Scheduler(self.settings)
 
     @cached_property
     def store(self) -> Store:
+        from gistquiz.store import Store
+
         return Store(locations.database_path(self.home))
 
     @cached_property
     def library(self) -> Library:
+        from gistquiz import library
         from gistquiz.registry import demo_names
 
         names = demo_names(self.demos_folder)
-        return library_mod.load(self.home, self.extra_decks, known_demos=names, bundled=self.settings.bundled_decks)
+        return library.load(self.home, self.extra_decks, known_demos=names, bundled=self.settings.bundled_decks)
 
     def reload(self) -> Library:
         """Read the deck files again (after an edit)."""
@@ -57,6 +67,7 @@ class Workspace:
     def sync(self, now: datetime | None = None) -> list:
         """Re-link the history of edited cards (see :mod:`gistquiz.relink`); returns the re-links made."""
         from gistquiz import relink
+        from gistquiz.scheduler import utcnow
 
         now = now or utcnow()
         found = []

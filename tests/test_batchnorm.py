@@ -16,7 +16,6 @@ SCRIPT = Path(__file__).resolve().parents[1] / "demos" / "batchnorm.py"
 FAST = {"steps": 40, "tiny_steps": 20, "width": 16, "depth": 2, "eval_every": 10}
 
 
-
 def small_bn_net(rng: np.random.Generator) -> tuple[dict[str, np.ndarray], list[dict]]:
     """A 6 -> 5 -> 4 -> 3 MLP with batch norm, at a random point (gamma, beta and biases not at their init)."""
     weights = batchnorm.with_batchnorm(batchnorm.init_mlp(rng, [6, 5, 4, 3], std=1.0))
@@ -133,9 +132,7 @@ def test_run_is_deterministic_for_a_seed():
 
 def test_script_prints_json_with_the_headline_metrics():
     args = [f"--{k.replace('_', '-')}={v}" for k, v in FAST.items()]
-    out = subprocess.run(
-        [sys.executable, str(SCRIPT), "--json", *args], capture_output=True, text=True, check=True
-    )
+    out = subprocess.run([sys.executable, str(SCRIPT), "--json", *args], capture_output=True, text=True, check=True)
     metrics = json.loads(out.stdout)["metrics"]
     assert {"steps_to_90_bn", "steps_to_90_plain", "tiny_init_accuracy_bn", "tiny_init_accuracy_plain"} <= set(metrics)
     assert 0.0 <= metrics["final_accuracy_bn"] <= 1.0

@@ -17,7 +17,6 @@ SCRIPT = Path(__file__).resolve().parents[1] / "demos" / "tiny_cnn.py"
 FAST = {"epochs": 1, "filters": 4, "hidden": 16}
 
 
-
 @pytest.fixture(scope="module")
 def fast_result() -> tiny_cnn.TinyCnnResult:
     return tiny_cnn.run(seed=3, **FAST)
@@ -94,9 +93,7 @@ def test_report_has_a_filter_image_per_filter_and_a_labelled_confusion_matrix(fa
 
 def test_script_prints_json_with_test_accuracy():
     args = [f"--{k}={v}" for k, v in FAST.items()]
-    out = subprocess.run(
-        [sys.executable, str(SCRIPT), "--json", *args], capture_output=True, text=True, check=True
-    )
+    out = subprocess.run([sys.executable, str(SCRIPT), "--json", *args], capture_output=True, text=True, check=True)
     result = json.loads(out.stdout)
     assert result["demo"] == "tiny_cnn"
     assert 0.0 <= result["metrics"]["test_accuracy"] <= 1.0

@@ -11,14 +11,18 @@ import os
 import shlex
 import subprocess
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 from textual.app import App, SuspendNotSupported
 from textual.binding import Binding
 
-from gistquiz.scheduler import utcnow
 from gistquiz.workspace import Workspace
+
+
+def utcnow() -> datetime:
+    """The clock (UTC); tests give the app a fixed one. (Not imported from the scheduler: see workspace.py.)"""
+    return datetime.now(UTC)
 
 
 class GistQuizApp(App[None]):

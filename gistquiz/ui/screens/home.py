@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -9,7 +11,8 @@ from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
-from gistquiz.overview import DeckCounts, Today
+if TYPE_CHECKING:
+    from gistquiz.overview import DeckCounts, Today
 
 ALL = "*"
 
@@ -31,11 +34,17 @@ class HomeScreen(Screen[None]):
             yield DataTable(id="decks", cursor_type="row", zebra_stripes=True)
             yield Static("", id="today")
             yield Static("", id="problems")
-        yield Footer()
 
     def on_mount(self) -> None:
         self.counts: list[DeckCounts] = []
+        # First paint first: the deck-loading worker would compete with it for the interpreter, and the
+        # footer (a widget per key) takes about 85 ms to build here. Both follow a moment later.
+        self.call_after_refresh(self.after_first_paint)
+
+    async def after_first_paint(self) -> None:
         self.load()
+        await self.mount(Footer())
+        self.refresh_bindings()  # the footer fills itself in when the bindings are announced
 
     def on_screen_resume(self) -> None:
         if getattr(self, "counts", None):

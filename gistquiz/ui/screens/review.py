@@ -17,7 +17,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Input, Static
+from textual.widgets import Header, Input, Static
 
 from gistquiz import quiz
 from gistquiz.card_text import back_text, front_text
@@ -26,6 +26,7 @@ from gistquiz.scheduler import Rating, format_interval
 from gistquiz.session import Session
 from gistquiz.ui.widgets.demo_panel import DemoPanel
 from gistquiz.ui.widgets.diff import diff_text
+from gistquiz.ui.widgets.key_bar import KeyBar, key_bar_text
 
 RATINGS = {Rating.AGAIN: "Again", Rating.HARD: "Hard", Rating.GOOD: "Good", Rating.EASY: "Easy"}
 
@@ -73,7 +74,7 @@ class ReviewScreen(Screen[None]):
             yield DemoPanel(id="demo")
         yield Static("", id="progress")
         yield Static("", id="answer-bar")
-        yield Footer()
+        yield KeyBar(key_bar_text(self.BINDINGS), id="keys")
 
     def on_mount(self) -> None:
         self.title = self.deck_title
