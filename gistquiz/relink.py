@@ -22,7 +22,8 @@ from gistquiz.deck import Deck
 from gistquiz.store import Store
 
 THRESHOLD = 0.6
-"""Measured: rewordings of the bundled cards score 0.65-0.95, unrelated pairs of them below 0.35."""
+"""Measured: four rewordings of deep-learning cards scored 0.64-0.86; the most similar two *different*
+cards of the bundled deck score 0.54 (99% of its pairs below 0.39), and L1-vs-L2 cards 0.52."""
 
 
 @dataclass(frozen=True)
