@@ -55,9 +55,9 @@ PARAMS = [
     Param("test_shift", 1, "test digits are shifted by up to this many whole pixels in x and in y", low=0, high=3),
 ]
 
-# The tiny CNN's default training settings (see tiny_cnn.PARAMS).
+# The tiny CNN's default network and training settings.
 FILTERS, HIDDEN = 16, 64
-SGD = {"lr": 0.1, "momentum": 0.9, "batch_size": 32, "dropout": 0.25}
+SGD = tiny_cnn.default_sgd()
 SWEEP_ANGLES = np.arange(-30.0, 31.0, 5.0)  # degrees, for the accuracy-against-rotation curve
 SHOWN_DIGITS, SHOWN_COPIES = 4, 4
 

@@ -165,17 +165,7 @@ def run(seed: int = 0, progress: Progress | None = None, **params) -> ConvKernel
     rng = np.random.default_rng(seed)
     data = load()
     initial = tiny_cnn.init_weights(rng, p["filters"], hidden=64)
-    weights, history = tiny_cnn.train(
-        initial,
-        data,
-        rng,
-        epochs=p["epochs"],
-        lr=0.1,
-        momentum=0.9,
-        batch_size=32,
-        dropout=0.25,
-        progress=progress,
-    )
+    weights, history = tiny_cnn.train(initial, data, rng, p["epochs"], progress=progress, **tiny_cnn.default_sgd())
     images = data.x_test  # (N, 1, 8, 8)
     return ConvKernelsResult(
         params=p,

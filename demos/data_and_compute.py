@@ -65,7 +65,7 @@ PARAMS = [
 ]
 
 FILTERS, HIDDEN = 16, 64  # the tiny CNN's default size
-SGD = {"momentum": 0.9, "batch_size": 32, "dropout": 0.25}
+SGD = {k: v for k, v in tiny_cnn.default_sgd().items() if k != "lr"}  # the lr is this demo's parameter
 PIXELS, CLASSES = 64, 10
 TRAIN_COST = 3  # MACs of one training step per image, in forward passes (forward + backward ~ 2 x forward)
 

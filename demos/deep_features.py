@@ -159,17 +159,7 @@ def run(seed: int = 0, progress: Progress | None = None, **params) -> DeepFeatur
     rng = np.random.default_rng(seed)
     data = load()
     initial = tiny_cnn.init_weights(rng, p["filters"], p["hidden"])
-    weights, history = tiny_cnn.train(
-        initial,
-        data,
-        rng,
-        epochs=p["epochs"],
-        lr=0.1,
-        momentum=0.9,
-        batch_size=32,
-        dropout=0.25,
-        progress=progress,
-    )
+    weights, history = tiny_cnn.train(initial, data, rng, p["epochs"], progress=progress, **tiny_cnn.default_sgd())
     y_train, y_test, k = data.y_train, data.y_test, p["neighbours"]
     flat_train = data.x_train.reshape(len(y_train), -1)  # (N, 64)
     flat_test = data.x_test.reshape(len(y_test), -1)  # (M, 64)

@@ -68,6 +68,12 @@ POOL = {"pool_height": 2, "pool_width": 2, "stride": 2}
 CLASSES = 10
 
 
+def default_sgd() -> dict[str, float]:
+    """This demo's default optimiser settings (lr, momentum, batch size, dropout), for the other demos
+    that train the same network."""
+    return {p.name: p.default for p in PARAMS if p.name in ("lr", "momentum", "batch_size", "dropout")}
+
+
 def init_weights(rng: np.random.Generator, filters: int, hidden: int) -> dict[str, np.ndarray]:
     """He initialisation (std sqrt(2 / fan_in), suited to ReLU) and zero biases."""
     pooled = filters * 4 * 4  # flattened (F, 4, 4) pooled maps of an 8x8 image

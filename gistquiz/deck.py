@@ -197,13 +197,14 @@ def parse_deck(
     except DeckFileError as err:
         return Deck(key, key, "", path, errors=[err.error], source=source)
     parser = _Parser(path, key, set(known_demos) if known_demos is not None else None)
-    with _gc_paused():
+    with gc_paused():
         return parser.parse(text, source)
 
 
 @contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Parsing makes many small objects and no cycles; the cyclic GC's passes would double the time."""
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic GC while building many small objects without cycles (cards, notes): its passes
+    over them would double the time of a big deck's parse."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:

@@ -106,11 +106,13 @@ class Package:
         self.members = col.members
         return col
 
-    def _unzstd(self, member: str, out: BinaryIO) -> None:
+    def _unzstd(self, member: str, out: BinaryIO, what: str = "") -> None:
+        """Decompress a zstd member into ``out``, refusing one that expands like a zip bomb."""
         try:
             import zstandard
         except ImportError:  # pragma: no cover - zstandard is a dependency
             raise PackageError(f"{self.path}: this package is in Anki's newest format; {LEGACY_HINT}") from None
+        what = what or f"'{member}'"
         compressed = self.zip.infos[member].compress_size
         written = 0
         try:
@@ -119,10 +121,10 @@ class Package:
                     written += len(chunk)
                     self.zip.count(len(chunk))
                     if written > MAX_MEMBER_BYTES or (written > RATIO_FLOOR and written > MAX_RATIO * compressed):
-                        raise PackageError(f"{self.path}: '{member}' expands too much: refusing a possible zip bomb")
+                        raise PackageError(f"{self.path}: {what} expands too much: refusing a possible zip bomb")
                     out.write(chunk)
         except zstandard.ZstdError as err:
-            raise PackageError(f"{self.path}: not a valid Anki package ('{member}' is not zstd data: {err})") from None
+            raise PackageError(f"{self.path}: not a valid Anki package ({what} is not zstd data: {err})") from None
 
     def _media_map(self) -> tuple[dict[str, str], dict[str, tuple[str, bool]]]:
         if "media" not in self.zip.names():
@@ -168,22 +170,10 @@ class Package:
     def copy_media(self, safe: str, out: BinaryIO) -> None:
         """Write one media file's bytes (unpacked) to ``out``."""
         member, zstd = self.members[safe]
-        if not zstd:
+        if zstd:
+            self._unzstd(member, out, what=f"media '{safe}'")
+        else:
             self.zip.copy(member, out)
-            return
-        import zstandard
-
-        written, compressed = 0, self.zip.infos[member].compress_size
-        try:
-            with self.zip.open(member) as raw, zstandard.ZstdDecompressor().stream_reader(raw) as reader:
-                while chunk := reader.read(1 << 20):
-                    written += len(chunk)
-                    self.zip.count(len(chunk))
-                    if written > MAX_MEMBER_BYTES or (written > RATIO_FLOOR and written > MAX_RATIO * compressed):
-                        raise PackageError(f"{self.path}: media '{safe}' expands too much: a possible zip bomb")
-                    out.write(chunk)
-        except zstandard.ZstdError as err:
-            raise PackageError(f"{self.path}: media '{safe}' is damaged ({err})") from None
 
 
 # --------------------------------------------------------------------------- the SQLite collection

@@ -9,14 +9,13 @@ in one transaction, and the temporary files are renamed into place.
 
 from __future__ import annotations
 
-import gc
 import os
 import tempfile
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager, suppress
+from contextlib import ExitStack, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from gistquiz.deck import gc_paused
 from gistquiz.errors import UserError
 from gistquiz.interop.convert import ImportPlan, deck_paths, plan
 from gistquiz.scheduler import Scheduler
@@ -75,7 +74,7 @@ def import_file(
             notes, media = read_text(source.read_bytes(), label, default_deck=source.stem), {}
         names = list(dict.fromkeys(n.deck for n in notes))
         paths = deck_paths(names, output, decks_dir, label)
-        with _gc_paused():  # many small objects and no cycles: the cyclic GC's passes are wasted time
+        with gc_paused():
             result = ImportResult(plan(notes, paths, media, label))
         result.messages = list(result.plan.messages)
         for d in result.plan.decks:
@@ -142,17 +141,6 @@ def _write(result: ImportResult, history, store: Store | None, package) -> None:
             for folder in reversed(made_dirs):
                 with suppress(OSError):
                     folder.rmdir()
-
-
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _mkdirs(folder: Path, made: list[Path]) -> None:
