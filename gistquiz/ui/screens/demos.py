@@ -43,7 +43,8 @@ class DemosScreen(Screen[None]):
                 self.linked.setdefault(card.demo, []).append(card)
         table = self.query_one("#demo-list", DataTable)
         for d in self.demos:
-            table.add_row(d.name, str(len(self.linked.get(d.name, []))), d.claim, key=d.name)
+            claim = d.claim if len(d.claim) <= 52 else d.claim[:51] + "…"  # the whole claim is in the panel below
+            table.add_row(d.name, str(len(self.linked.get(d.name, []))), claim, key=d.name)
         table.focus()
         if self.demos:
             self.select(self.demos[0].name)
@@ -57,6 +58,11 @@ class DemosScreen(Screen[None]):
     def action_run(self) -> None:
         self.query_one("#demo", DemoPanel).run()
 
+    @on(DemoPanel.Finished)
+    def finished(self) -> None:
+        """Hand the keys to the result so that arrows and Page Down scroll it; Tab goes back to the list."""
+        self.query_one("#demos", VerticalScroll).focus()
+
     def select(self, name: str) -> None:
         panel = self.query_one("#demo", DemoPanel)
         if panel.running or panel.demo == name:
@@ -67,7 +73,8 @@ class DemosScreen(Screen[None]):
         if len(cards) > 6:
             lines.append(f"… and {len(cards) - 6} more")
         self.query_one("#demo-cards", Static).update(
-            "Cards that link to it:\n" + "\n".join(lines) if lines else "No card links to it yet."
+            ("Cards that link to it:\n" + "\n".join(lines) if lines else "No card links to it yet.")
+            + "\nTab switches between the list and the result; arrows and Page Up/Down scroll it."
         )
 
     def action_params(self) -> None:

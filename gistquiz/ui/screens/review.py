@@ -130,11 +130,12 @@ class ReviewScreen(Screen[None]):
         if typed.display != wants_typing:
             typed.display = wants_typing
         typed.value = ""
+        card_view = self.query_one("#card", VerticalScroll)
         if wants_typing:
             typed.focus()
-        elif self.focused is not None:
-            self.set_focus(None)
-        self.query_one("#card", VerticalScroll).scroll_home(animate=False)
+        elif self.focused is not card_view:
+            card_view.focus()  # arrows and Page Up/Down scroll a long answer or a demo's result
+        card_view.scroll_home(animate=False)
         self.set_bar()
         self.update_progress()
         self.shown_at = self.app.clock()
@@ -186,8 +187,9 @@ class ReviewScreen(Screen[None]):
             panel = self.query_one("#demo", DemoPanel)
             panel.show_card(card, self.app.workspace)
             panel.display = True
-        if self.focused is not None:
-            self.set_focus(None)
+        card_view = self.query_one("#card", VerticalScroll)
+        if self.focused is not card_view:
+            card_view.focus()
         self.set_bar()
 
     @on(Input.Submitted, "#typed")
