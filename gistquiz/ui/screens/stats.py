@@ -38,6 +38,9 @@ def calendar(per_day: dict[str, int], today: date, weeks: int = 17) -> Text:
             level = 0 if n == 0 else 1 + sum(n > lv for lv in levels[1:])
             text.append(SHADES[level] * 2, style="green" if n else "dim")
         text.append("\n")
+    if not top:
+        text.append("    no reviews yet", style="dim")
+        return text
     text.append(
         f"    {SHADES[1] * 2} 1+  {SHADES[2] * 2} >{levels[1]}  {SHADES[3] * 2} >{levels[2]}  "
         f"{SHADES[4] * 2} >{levels[3]} reviews a day · busiest day {top}",
