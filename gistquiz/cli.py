@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from gistquiz import __version__
-from gistquiz.errors import UserError
+from gistquiz.errors import StoreError, UserError
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 
@@ -125,15 +125,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
-    except _store_error() as err:
+    except StoreError as err:
         print(f"gistquiz: {err}", file=sys.stderr)
         return EXIT_PROBLEMS
-
-
-def _store_error() -> type[Exception]:
-    from gistquiz.store import StoreError
-
-    return StoreError
 
 
 def workspace(args: argparse.Namespace):

@@ -27,3 +27,7 @@ class DeckFileError(Exception):
 
 class UserError(Exception):
     """A mistake in what the user asked for (a bad option, a missing deck): one line, no traceback."""
+
+
+class StoreError(Exception):
+    """The review database cannot be opened, or was made by a newer gistquiz."""

@@ -27,7 +27,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from gistquiz.errors import StoreError
 from gistquiz.scheduler import CardState, Rating, State
+
+__all__ = ["ReviewEntry", "Store", "StoreError"]
 
 SCHEMA_VERSION = 1
 
@@ -91,10 +94,6 @@ _MIGRATIONS: list[list[str]] = []
 _CARD_COLUMNS = (
     "key, deck, state, step, stability, difficulty, due, last_review, reps, lapses, suspended, buried_until, leech"
 )
-
-
-class StoreError(Exception):
-    """The database cannot be opened or is from a newer gistquiz."""
 
 
 @dataclass(frozen=True)

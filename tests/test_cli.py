@@ -209,3 +209,11 @@ def test_check_lists_leeches_without_calling_them_problems(tmp_path, tiny):
     assert out.returncode == 0
     assert f"{tiny / 'tiny.md'}:3: leech, 8 lapses, suspended: What is 2 + 2?" in out.stdout
     assert out.stdout.splitlines()[-1].endswith("0 problems, 1 leech")
+
+
+def test_a_damaged_review_database_is_one_line_not_a_traceback(tmp_path):
+    (tmp_path / "gistquiz.sqlite3").write_bytes(b"not a database at all" * 50)
+    out = gq("stats", home=tmp_path)
+    assert out.returncode == 1
+    assert out.stderr.startswith("gistquiz: ") and "cannot open the review database" in out.stderr
+    assert "Traceback" not in out.stderr
