@@ -576,3 +576,12 @@ def test_snapshot_quiz_question(app, snap_compare):
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=quizzing)
+
+
+async def test_a_bad_settings_file_is_shown_on_home_and_the_app_stays_open(app, gistquiz_home):
+    (gistquiz_home / "settings.toml").write_text("desired_retention = 7\n")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        hint = str(app.screen.query_one("#hint", Static).render())
+        assert "! " in hint and "'desired_retention' must be between 0.7 and 0.99" in hint
+        assert isinstance(app.screen, HomeScreen) and app.is_running

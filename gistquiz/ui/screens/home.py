@@ -11,6 +11,8 @@ from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
+from gistquiz.errors import StoreError, UserError
+
 if TYPE_CHECKING:
     from gistquiz.overview import DeckCounts, Today
 
@@ -56,14 +58,22 @@ class HomeScreen(Screen[None]):
         from gistquiz.overview import deck_counts, today
 
         ws = self.app.workspace
-        if reload:
-            ws.reload()
-        relinks = ws.sync(self.app.clock())
-        now = self.app.clock()
-        counts = deck_counts(ws.library.decks, ws.store, ws.scheduler, now)
-        totals = today(ws.store, ws.scheduler, now)
-        first_run = ws.store.review_count() == 0
+        try:
+            if reload:
+                ws.reload()
+            relinks = ws.sync(self.app.clock())
+            now = self.app.clock()
+            counts = deck_counts(ws.library.decks, ws.store, ws.scheduler, now)
+            totals = today(ws.store, ws.scheduler, now)
+            first_run = ws.store.review_count() == 0
+        except (StoreError, UserError) as err:  # a damaged database, a bad settings.toml: say so, stay open
+            self.app.call_from_thread(self.show_error, str(err))
+            return
         self.app.call_from_thread(self.show, counts, totals, first_run, relinks)
+
+    def show_error(self, message: str) -> None:
+        self.counts = []
+        self.query_one("#hint", Static).update(f"! {message}\nFix it, then press r to reload (Ctrl+Q quits).")
 
     def show(self, counts: list[DeckCounts], totals: Today, first_run: bool, relinks: list) -> None:
         self.counts = counts
