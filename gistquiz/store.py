@@ -22,8 +22,9 @@ import json
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -98,7 +99,11 @@ _CARD_COLUMNS = (
 
 @dataclass(frozen=True)
 class ReviewEntry:
-    """One row of the review log."""
+    """One row of the review log.
+
+    The full card states before and after are parsed from their JSON only when asked for: stats and
+    rebuild read thousands of rows and need only the rating, the time and the state names.
+    """
 
     id: int
     card_key: str
@@ -108,10 +113,18 @@ class ReviewEntry:
     duration_ms: int | None
     state_before: State
     state_after: State
-    before: CardState
-    after: CardState
+    before_json: str = field(repr=False)
+    after_json: str = field(repr=False)
     undoes: int | None
     source: str
+
+    @cached_property
+    def before(self) -> CardState:
+        return CardState.from_dict(json.loads(self.before_json))
+
+    @cached_property
+    def after(self) -> CardState:
+        return CardState.from_dict(json.loads(self.after_json))
 
 
 class Store:
@@ -200,6 +213,7 @@ class Store:
             before = self._state_in(db, key) or CardState(key, deck)
             after = schedule(before)
             _write_state(db, after, fingerprint)
+            before_json, after_json = json.dumps(before.to_dict()), json.dumps(after.to_dict())
             cur = db.execute(
                 "INSERT INTO reviews (card_key, deck, rating, reviewed_at, duration_ms, state_before, state_after,"
                 " before_json, after_json, source) VALUES (?,?,?,?,?,?,?,?,?,?)",
@@ -211,15 +225,26 @@ class Store:
                     duration_ms,
                     int(before.state),
                     int(after.state),
-                    json.dumps(before.to_dict()),
-                    json.dumps(after.to_dict()),
+                    before_json,
+                    after_json,
                     source,
                 ),
             )
             review_id = cur.lastrowid
         assert review_id is not None
         return ReviewEntry(
-            review_id, key, deck, int(rating), now, duration_ms, before.state, after.state, before, after, None, source
+            review_id,
+            key,
+            deck,
+            int(rating),
+            now,
+            duration_ms,
+            before.state,
+            after.state,
+            before_json,
+            after_json,
+            None,
+            source,
         )
 
     def undo_last(self, now: datetime, keys: Iterable[str] | None = None) -> ReviewEntry | None:
@@ -489,8 +514,8 @@ def _row_entry(r: tuple[Any, ...]) -> ReviewEntry:
         duration_ms=r[5],
         state_before=State(r[6]),
         state_after=State(r[7]),
-        before=CardState.from_dict(json.loads(r[8])),
-        after=CardState.from_dict(json.loads(r[9])),
+        before_json=r[8],
+        after_json=r[9],
         undoes=r[10],
         source=r[11],
     )
