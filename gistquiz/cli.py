@@ -179,12 +179,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         print(err)
     relinks = []
     if lib.decks:
-        from gistquiz import relink
-        from gistquiz.scheduler import utcnow
-
-        now = utcnow()
-        for deck in lib.decks:
-            relinks += relink.sync(deck, ws.store, now)
+        relinks = ws.sync(decks=lib.decks)
         reported = {(r.old_key, r.new_key) for r in relinks}
         paths = {d.key: d.path for d in lib.decks}
         for old, new, deck, sim in ws.store.unreported_links():

@@ -63,10 +63,7 @@ def run_plain(ws, cards: list[Card], title: str, inp: TextIO, out: TextIO) -> in
             if typed is None:
                 return 0
             if typed.strip():
-                if card.kind is Kind.TYPED:
-                    grade = quiz.grade_typed(typed, card.answers)
-                else:
-                    grade = quiz.grade_cloze_card([t.strip() for t in typed.split("/")], card)
+                grade = quiz.grade_card_answer(typed, card)
                 verdict = "right" if grade.correct else "not quite"
                 say(f"{verdict}: expected '{grade.expected}'")
                 if not grade.exact:

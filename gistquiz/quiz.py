@@ -168,6 +168,13 @@ def grade_cloze_card(given: list[str], card: Card) -> Grade:
     return grade_cloze(given, Question(card, QuestionKind.CLOZE, "", answers=answers))
 
 
+def grade_card_answer(given: str, card: Card) -> Grade:
+    """Grade what a learner typed for a typed card, or a cloze card's blanks (``a / b`` for two)."""
+    if card.kind is Kind.CLOZE:
+        return grade_cloze_card([part.strip() for part in given.split("/")], card)
+    return grade_typed(given, card.answers)
+
+
 def grade_choice(chosen: set[int], q: Question) -> Grade:
     expected = " / ".join(q.options[i] for i in sorted(q.correct))
     given = " / ".join(q.options[i] for i in sorted(chosen) if 0 <= i < len(q.options))

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from gistquiz import locations
 
 if TYPE_CHECKING:
+    from gistquiz.deck import Deck
     from gistquiz.library import Library
     from gistquiz.scheduler import Scheduler
     from gistquiz.settings import Settings
@@ -64,14 +65,15 @@ class Workspace:
         self.__dict__.pop("library", None)
         return self.library
 
-    def sync(self, now: datetime | None = None) -> list:
-        """Re-link the history of edited cards (see :mod:`gistquiz.relink`); returns the re-links made."""
+    def sync(self, now: datetime | None = None, decks: Iterable[Deck] | None = None) -> list:
+        """Re-link the history of edited cards of ``decks`` (default: the library's; see
+        :mod:`gistquiz.relink`); returns the re-links made."""
         from gistquiz import relink
         from gistquiz.scheduler import utcnow
 
         now = now or utcnow()
         found = []
-        for deck in self.library.decks:
+        for deck in self.library.decks if decks is None else decks:
             found += relink.sync(deck, self.store, now)
         return found
 

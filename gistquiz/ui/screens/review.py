@@ -199,10 +199,7 @@ class ReviewScreen(Screen[None]):
             return
         given = event.value.strip()
         if given:
-            if card.kind is Kind.TYPED:
-                grade = quiz.grade_typed(given, card.answers)
-            else:
-                grade = quiz.grade_cloze_card([g.strip() for g in given.split("/")], card)
+            grade = quiz.grade_card_answer(given, card)
             self.query_one("#grade", Static).update(diff_text(grade))
         self.action_reveal()
 
