@@ -62,6 +62,7 @@ class Grade:
 
 
 _DROP = re.compile(r"[\"'`*_,;:!?\u2018\u2019\u201c\u201d]")
+_MARKDOWN_ESCAPE = re.compile(r"\\(?=[!-/:-@\[-`{-~])")
 _WORD_HYPHEN = re.compile(r"(?<=[^\W\d_])-(?=[^\W\d_])")
 _NOT_SIGN = re.compile(r"[^0-9+\-/^=<>()*.]")
 _OPERATOR_SPACE = re.compile(r"\s*([-+/^=<>()])\s*")
@@ -72,6 +73,7 @@ def normalize_answer(text: str) -> str:
 
     Signs and operators do (``-log p`` is not ``log p``, ``1e-3`` is not ``1e3``).
     """
+    text = _MARKDOWN_ESCAPE.sub("", text)  # "a\\*b" in a deck file is the answer "a*b"
     text = unicodedata.normalize("NFKD", text)
     text = "".join(ch for ch in text if not unicodedata.combining(ch))
     text = text.lower().replace("\u2212", "-").replace("\u00d7", "*")

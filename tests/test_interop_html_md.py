@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -137,4 +138,22 @@ _HTML_PIECE = st.one_of(
 @given(st.lists(_HTML_PIECE, max_size=12).map("".join))
 def test_anki_html_reaches_a_fixed_point_after_one_round(html):
     md = html_to_markdown(html)
+    assert html_to_markdown(markdown_to_html(md)) == md
+
+
+@pytest.mark.parametrize(
+    ("html", "md"),
+    [
+        ("2 * 3 = 6", "2 \\* 3 = 6"),  # a star in the text is text, not emphasis
+        ("*;<b>*;*;", "\\*;**\\*;\\*;**"),
+        ("<code>a*b</code> x*y", "`a*b` x\\*y"),  # but inside code it stays as it is
+        ("a \\* b", "a \\\\\\* b"),  # a backslash Markdown would read as an escape, and the star
+        ("<b>one<br>two</b>", "**one**\\\n**two**"),  # bold does not run across lines
+        ("a<b>&nbsp;</b>x", "a x"),  # nor start at a (non-breaking) space
+        ("a<b>;</b>", "a;"),  # Markdown cannot bold a lone ';' after a letter: dropped, not shown as **
+        ("<code>c</code><i></i><code>c</code>", "`cc`"),  # touching code spans are one
+    ],
+)
+def test_edge_cases_found_by_the_fixed_point_property(html, md):
+    assert html_to_markdown(html) == md
     assert html_to_markdown(markdown_to_html(md)) == md

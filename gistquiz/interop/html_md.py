@@ -88,23 +88,42 @@ class _ToMarkdown:
         self.cell = False
         self.link = ""
         self.last_code = ""
+        self.code_piece: str | None = None
+        """The last code span written, as an element of a line: a code span right after it joins it."""
 
     # -- lines
 
     def end_line(self, kind: str = "hard") -> None:
-        """End the current line: at a ``<br>`` (kind "hard", which may leave an empty line) or a block."""
+        """End the current line: at a ``<br>`` (kind "hard", which may leave an empty line) or a block.
+
+        Bold and italics do not run across lines in gistquiz's Markdown (nor in the Markdown -> HTML of the
+        exporter): runs still open are closed here and reopened before the next line's text.
+        """
         empty = not self.line.text and self.line.kind == "text"
         if kind == "block" and empty:
             return
+        self._suspend_runs()
         self.lines.append(self.line)
         self.line = _Line()
         self.just_closed = ""
 
-    def text(self, s: str) -> None:
+    def _suspend_runs(self) -> None:
+        """Close the bold/italic runs open on this line, to reopen them before the next line's text."""
+        reopen = []
+        for i in range(len(self.open_marks) - 1, -1, -1):
+            mark, written = self.open_marks[i]
+            if written:
+                self._write_closing(mark)
+                self.open_marks[i] = (mark, False)
+                reopen.insert(0, mark)
+        self.pending[:0] = reopen
+
+    def text(self, s: str, code: bool = False) -> None:
+        """Visible text (``code``: a finished code span, whose characters are never escaped)."""
         if not s:
             return
-        if self.pending and s.strip(" "):
-            lead = len(s) - len(s.lstrip(" "))
+        if self.pending and s.strip():  # markers open before visible text, never before (non-breaking) spaces
+            lead = len(s) - len(s.lstrip())
             self.line.text.append(s[:lead])
             self.line.text.append("".join(self.pending))
             for i, (mark, written) in enumerate(self.open_marks):
@@ -112,6 +131,9 @@ class _ToMarkdown:
                     self.open_marks[i] = (mark, True)
             self.pending.clear()
             s = s[lead:]
+        # Text, not markup: a literal * or \\ would otherwise be read back as emphasis or an escape.
+        if not code and ("*" in s or "\\" in s):
+            s = _BACKSLASH_BEFORE_PUNCT.sub(r"\\\\", s).replace("*", "\\*")
         self.line.text.append(s)
         self.just_closed = ""
 
@@ -159,6 +181,7 @@ class _ToMarkdown:
             pos = m.end()
             at_start = not self.line.text
             if "\n" in m.group(0) and self.line.text and not self.cell:
+                self._suspend_runs()
                 self.lines.append(self.line)
                 self.line = _Line(soft_before=True)
                 self.just_closed = ""
@@ -202,8 +225,8 @@ class _ToMarkdown:
         elif tag == "br":
             self.end_line()
         elif tag == "code":
-            if not self.code and self.just_closed == "`" and self.line.text:
-                self.line.text.pop()  # <code>a</code><code>b</code> is one span
+            if not self.code and self.line.text and self.line.text[-1] is self.code_piece:
+                self.line.text.pop()  # <code>a</code><code>b</code> is one span (even with <i></i> between)
                 self.code_text = [self.last_code]
             self.code += 1
         elif tag == "pre":
@@ -256,8 +279,9 @@ class _ToMarkdown:
                 if body:
                     ticks = "`" * (_longest_run(body, "`") + 1)
                     pad = " " if body.startswith("`") or body.endswith("`") else ""
-                    self.text(f"{ticks}{pad}{body}{pad}{ticks}")
-                    self.just_closed, self.last_code = "`", body
+                    self.text(f"{ticks}{pad}{body}{pad}{ticks}", code=True)
+                    self.last_code = body
+                    self.code_piece = self.line.text[-1]
         elif tag in ("ul", "ol"):
             if self.lists:
                 self.lists.pop()
@@ -297,12 +321,14 @@ class _ToMarkdown:
             if mark in self.pending:
                 self.pending.remove(mark)
             return
+        self._write_closing(mark)
+        self.just_closed = mark if not "".join(self.line.text).endswith(" ") else ""
+
+    def _write_closing(self, mark: str) -> None:
         # Markers go inside trailing spaces: "**bold** " and not "**bold **".
         joined = "".join(self.line.text)
         stripped = joined.rstrip(" ")
         self.line.text = [stripped, mark, joined[len(stripped) :]] if stripped != joined else [joined, mark]
-        if stripped == joined:
-            self.just_closed = mark
 
     def media_line(self, src: str) -> None:
         name = html.unescape(src).strip()
@@ -314,7 +340,7 @@ class _ToMarkdown:
 
     # -- output
 
-    def markdown(self) -> str:
+    def markdown(self, check_emphasis: bool = True) -> str:
         for mark, written in reversed(self.open_marks):  # unclosed <b> at the end of a field
             if written:
                 self.close_mark(mark)
@@ -326,6 +352,8 @@ class _ToMarkdown:
             text = "".join(line.text)
             if line.kind != "pre":
                 text = text.rstrip(" ").replace("\xa0", " ")
+                if check_emphasis and _MARKER.search(text):
+                    text = _expressible(text, line.kind)
             if not text.strip() and line.kind == "text":
                 empty_run += 1
                 continue
@@ -339,6 +367,43 @@ class _ToMarkdown:
             out.append(text)
             prev, empty_run = line, 0
         return "".join(out).strip("\n")
+
+
+_MARKER = re.compile(r"(?<!\\)\*")
+"""A ``*`` not escaped: text stars are written ``\\*``, so a bare one is an emphasis marker."""
+
+
+def _expressible(line: str, kind: str) -> str:
+    """``line``, or the same text without its emphasis markers if Markdown would not read them back.
+
+    CommonMark cannot mark every run the way HTML can (``a<b>;</b>``: a ``**`` between a letter and a
+    punctuation mark is text, not bold). Such a run is dropped rather than left as literal asterisks,
+    which keeps the conversion stable: converting the result to HTML and back gives it again.
+    """
+    prefix = ""
+    if kind == "item":
+        prefix = re.match(r"\s*(?:[-*+]|\d+[.)])\s+", line).group(0)
+    body = line[len(prefix) :]
+    if _line_again(body) == body:
+        return line
+    # Drop the markers (outside code spans, whose stars are text), then let the converter tidy what is left
+    # (two code spans the markers kept apart now touch, and merge).
+    parts, pos = [], 0
+    for m in _CODE_SPAN.finditer(body):
+        parts += [_UNESCAPED_STAR.sub(lambda e: e.group(1) or "", body[pos : m.start()]), m.group(0)]
+        pos = m.end()
+    parts.append(_UNESCAPED_STAR.sub(lambda e: e.group(1) or "", body[pos:]))
+    return prefix + _line_again("".join(parts))
+
+
+def _line_again(body: str) -> str:
+    """One line of Markdown through HTML and back, as the exporter and a re-import would take it."""
+    again = _ToMarkdown(missing_media)
+    again.feed(_inline(body))
+    return again.markdown(check_emphasis=False)
+
+
+_UNESCAPED_STAR = re.compile(r"(\\.)|\*")
 
 
 def _ends_with_space(parts: list[str]) -> bool:
@@ -483,10 +548,15 @@ def _inline(text: str) -> str:
         body = m.group(2)
         if body.startswith(" ") and body.endswith(" ") and body.strip():
             body = body[1:-1]
-        codes.append(f"<code>{html.escape(body, quote=False)}</code>")
+        return hold_char(f"<code>{html.escape(body, quote=False)}</code>", escaped=True)
+
+    def hold_char(piece: str, escaped: bool = False) -> str:
+        codes.append(piece if escaped else html.escape(piece, quote=False))
         return chr(_HOLD + len(codes) - 1)
 
     text = _CODE_SPAN.sub(hold, text) if "`" in text else text
+    if "\\" in text:  # backslash escapes (CommonMark): the character, never markup
+        text = _ESCAPED.sub(lambda m: hold_char(m.group(1)), text)
     out = _emphasis(html.escape(text, quote=False))
     if codes:
         out = re.sub(f"[{chr(_HOLD)}-{chr(_HOLD + len(codes) - 1)}]", lambda m: codes[ord(m.group(0)) - _HOLD], out)
@@ -494,6 +564,9 @@ def _inline(text: str) -> str:
     return _SPACES.sub(_spaces, out)
 
 
+_ESCAPED = re.compile(r"\\([!-/:-@\[-`{-~])")
+_BACKSLASH_BEFORE_PUNCT = re.compile(r"\\(?=[!-/:-@\[-`{-~])")
+"""A backslash that Markdown would read as an escape; any other backslash is already literal."""
 _HOLD = 0xF0000
 """Code spans stand aside as characters of a private-use plane while emphasis is matched around them."""
 
