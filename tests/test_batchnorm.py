@@ -25,6 +25,22 @@ def small_bn_net(rng: np.random.Generator) -> tuple[dict[str, np.ndarray], list[
     return weights, [{"mode": "train"} for _ in range(2)]
 
 
+def biases_before_batchnorm(weights: dict[str, np.ndarray]) -> set[str]:
+    """The biases of the layers that feed a batch norm: the hidden layers' (the output layer has none after it)."""
+    return {f"b{k}" for k in range(1, batchnorm.hidden_layers(weights) + 1)}
+
+
+def assert_zero_gradient(analytic: np.ndarray, numerical: np.ndarray, loss: float, name: str, h: float = 1e-5) -> None:
+    """A bias just before batch norm has a true gradient of exactly zero (BN subtracts the batch mean).
+
+    Both gradients are then round-off, so their relative error means nothing: a centred difference carries
+    an error of about eps * |loss| / h. Both must be zero to within a thousand times that.
+    """
+    tol = 1e3 * np.finfo(np.float64).eps * max(1.0, abs(loss)) / h  # ~2e-8 for a loss near 1
+    assert np.max(np.abs(analytic)) < tol, (name, float(np.max(np.abs(analytic))), tol)
+    assert np.max(np.abs(numerical)) < tol, (name, float(np.max(np.abs(numerical))), tol)
+
+
 @pytest.mark.slow
 def test_default_settings_meet_the_stated_targets():
     m = batchnorm.report(batchnorm.run(seed=0)).metrics
@@ -44,8 +60,28 @@ def test_bn_mlp_gradient_matches_numerical_gradient():
         return batchnorm.loss_and_grads(weights, x, y, bn_params)[0]
 
     assert set(grads) == set(weights)
+    loss_value = loss(None)
+    before_bn = biases_before_batchnorm(weights)
+    assert before_bn == {"b1", "b2"}
     for name, w in weights.items():
-        assert rel_error(grads[name], eval_numerical_gradient(loss, w)) < 1e-6, name
+        numerical = eval_numerical_gradient(loss, w)
+        if name in before_bn:
+            assert_zero_gradient(grads[name], numerical, loss_value, name)
+        else:
+            assert rel_error(grads[name], numerical) < 1e-6, name
+
+
+def test_the_zero_gradient_check_catches_a_planted_error():
+    rng = np.random.default_rng(0)
+    weights, bn_params = small_bn_net(rng)
+    x, y = rng.normal(size=(7, 6)), rng.integers(0, 3, size=7)
+    loss_value, grads = batchnorm.loss_and_grads(weights, x, y, bn_params)
+    numerical = eval_numerical_gradient(lambda _: batchnorm.loss_and_grads(weights, x, y, bn_params)[0], weights["b2"])
+    assert_zero_gradient(grads["b2"], numerical, loss_value, "b2")  # the true one passes
+    planted = grads["b2"].copy()
+    planted[0] += 1e-3
+    with pytest.raises(AssertionError):
+        assert_zero_gradient(planted, numerical, loss_value, "b2")
 
 
 def test_plain_mlp_gradient_matches_numerical_gradient():
