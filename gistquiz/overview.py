@@ -37,11 +37,10 @@ def deck_counts(decks: list[Deck], store: Store, scheduler: Scheduler, now: date
     from gistquiz.session import build_queue
 
     states = store.states()
-    day_start = scheduler.day_start(now)
+    key_sets = [{c.key for c in deck.cards} for deck in decks]
+    done = store.today_counts_each(scheduler.day_start(now), key_sets)  # one query for all decks
     out = []
-    for deck in decks:
-        keys = {c.key for c in deck.cards}
-        new_done, review_done = store.today_counts(day_start, keys) if keys else (0, 0)
+    for deck, keys, (new_done, review_done) in zip(decks, key_sets, done, strict=True):
         q = build_queue(deck.cards, states, now, scheduler, new_done, review_done)
         seen = sum(1 for k in keys if k in states and states[k].reps > 0)
         out.append(DeckCounts(deck, len(keys) - seen, len(q.learning), len(q.review), len(deck.cards), len(q.new)))
@@ -49,10 +48,5 @@ def deck_counts(decks: list[Deck], store: Store, scheduler: Scheduler, now: date
 
 
 def today(store: Store, scheduler: Scheduler, now: datetime) -> Today:
-    start = scheduler.day_start(now).isoformat()
-    n, ms = store.db.execute(
-        "SELECT COUNT(*), COALESCE(SUM(duration_ms), 0) FROM reviews r WHERE reviewed_at >= ? AND rating > 0"
-        " AND NOT EXISTS (SELECT 1 FROM reviews u WHERE u.undoes = r.id)",
-        (start,),
-    ).fetchone()
+    n, ms = store.answer_totals(scheduler.day_start(now))
     return Today(n, ms / 1000)

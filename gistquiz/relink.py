@@ -54,8 +54,7 @@ def sync(deck: Deck, store: Store, now: datetime) -> list[Relink]:
     current = {c.key: c for c in deck.cards}
     signature = hashlib.sha1("\n".join(sorted(current)).encode()).hexdigest()
     meta_key = f"relink:{deck.key}"
-    row = store.db.execute("SELECT value FROM meta WHERE key=?", (meta_key,)).fetchone()
-    if row and row[0] == signature:
+    if store.meta(meta_key) == signature:
         return []  # the deck's cards are the same as when last checked
     stored = store.fingerprints(deck.key)
     orphans = {k: fp for k, fp in stored.items() if k not in current and fp}
@@ -66,8 +65,7 @@ def sync(deck: Deck, store: Store, now: datetime) -> list[Relink]:
             card = fresh[new]
             store.relink(old, new, deck.key, sim, now, card.fingerprint)
             relinks.append(Relink(deck.key, deck.path, card.line, old, new, sim))
-    with store.transaction() as db:
-        db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (meta_key, signature))
+    store.set_meta(meta_key, signature)
     return relinks
 
 

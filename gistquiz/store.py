@@ -6,8 +6,12 @@ Tables
 ``reviews``  the append-only log: one row per answer (rating 1-4) and one per undo
              (rating 0, ``undoes`` pointing at the answer it takes back)
 ``links``    history re-linked from an edited card's old key to its new one
-``demo_runs`` the last result of a demo per card and parameters (a cache)
-``meta``     the schema version
+``demo_runs`` the last result of a demo per card and parameters (a cache, read and written by
+             :mod:`gistquiz.demo_cache` on this connection)
+``meta``     key/value pairs: the schema version, and what other modules remember (``meta``/``set_meta``)
+
+This module and :mod:`gistquiz.demo_cache` are the only ones that hold SQL (``tests/test_architecture.py``
+checks it): the rest of gistquiz asks for named operations.
 
 Every answer is one ``BEGIN IMMEDIATE`` transaction that reads the card's state,
 computes the new one and appends the log row, committed before the caller shows
@@ -32,8 +36,6 @@ from gistquiz.errors import StoreError
 from gistquiz.scheduler import CardState, Rating, State
 
 __all__ = ["ReviewEntry", "Store", "StoreError"]
-
-SCHEMA_VERSION = 1
 
 _SCHEMA = [
     """CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)""",
@@ -89,12 +91,31 @@ _SCHEMA = [
     )""",
 ]
 
-# Migrations from version N to N+1, in order. Version 1 is the first schema.
+# Migrations, in order: step i takes the schema from version i + 1 to i + 2 (version 1 is ``_SCHEMA``).
+# Each step runs in a transaction of its own that also records the new version, so a step that fails
+# leaves the database at the version before it, and the next start tries that step again.
 _MIGRATIONS: list[list[str]] = []
+
+SCHEMA_VERSION = 1 + len(_MIGRATIONS)
 
 _CARD_COLUMNS = (
     "key, deck, state, step, stability, difficulty, due, last_review, reps, lapses, suspended, buried_until, leech"
 )
+_CARD_BY_KEY = f"SELECT {_CARD_COLUMNS} FROM cards WHERE key=?"
+
+# In the order of ReviewEntry's fields after ``id`` (see _review_values and _row_entry).
+_REVIEW_COLUMNS = (
+    "card_key, deck, rating, reviewed_at, duration_ms, state_before, state_after, before_json, after_json, undoes,"
+    " source"
+)
+_INSERT_REVIEW = f"INSERT INTO reviews ({_REVIEW_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?)"
+_SELECT_REVIEWS = f"SELECT id, {_REVIEW_COLUMNS} FROM reviews r"
+
+# An answer that counts: not an undo row, and not taken back by one. For queries on ``reviews r``.
+_NOT_UNDONE = "r.rating > 0 AND NOT EXISTS (SELECT 1 FROM reviews u WHERE u.undoes = r.id)"
+
+_GET_META = "SELECT value FROM meta WHERE key=?"
+_SET_META = "INSERT OR REPLACE INTO meta VALUES (?, ?)"
 
 
 @dataclass(frozen=True)
@@ -163,11 +184,10 @@ class Store:
         self.db.execute("COMMIT")
 
     def _migrate(self) -> None:
+        """Create the schema (version 1), then run each migration step not yet run, one transaction each."""
         with self.transaction() as db:
-            for statement in _SCHEMA[:1]:
-                db.execute(statement)
-            row = db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
-            version = int(row[0]) if row else 0
+            db.execute(_SCHEMA[0])
+            version = _schema_version(db)
             if version > SCHEMA_VERSION:
                 raise StoreError(
                     f"{self.path}: made by a newer gistquiz (schema {version}, this one knows {SCHEMA_VERSION})"
@@ -175,12 +195,25 @@ class Store:
             if version == 0:
                 for statement in _SCHEMA[1:]:
                     db.execute(statement)
-                version = 1
-            for statements in _MIGRATIONS[version - 1 :]:
+                db.execute(_SET_META, ("schema_version", "1"))
+        for target, statements in enumerate(_MIGRATIONS, start=2):
+            with self.transaction() as db:
+                if _schema_version(db) >= target:  # done before, or by another process meanwhile
+                    continue
                 for statement in statements:
                     db.execute(statement)
-                version += 1
-            db.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (str(version),))
+                db.execute(_SET_META, ("schema_version", str(target)))
+
+    # ----------------------------------------------------------------- key/value pairs
+
+    def meta(self, key: str) -> str | None:
+        """The value stored under ``key`` in ``meta``, or None."""
+        row = self.db.execute(_GET_META, (key,)).fetchone()
+        return row[0] if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self.transaction() as db:
+            db.execute(_SET_META, (key, value))
 
     # ----------------------------------------------------------------- card state
 
@@ -191,8 +224,7 @@ class Store:
         return {r[0]: _row_state(r) for r in rows}
 
     def state(self, key: str) -> CardState | None:
-        row = self.db.execute(f"SELECT {_CARD_COLUMNS} FROM cards WHERE key=?", (key,)).fetchone()
-        return _row_state(row) if row else None
+        return _read_state(self.db, key)
 
     def fingerprints(self, deck: str) -> dict[str, str]:
         return dict(self.db.execute("SELECT key, fingerprint FROM cards WHERE deck=?", (deck,)))
@@ -210,72 +242,29 @@ class Store:
     ) -> ReviewEntry:
         """Record an answer: read the card's state, ``schedule`` it, write it and log it, atomically."""
         with self.transaction() as db:
-            before = self._state_in(db, key) or CardState(key, deck)
+            before = _read_state(db, key) or CardState(key, deck)
             after = schedule(before)
             _write_state(db, after, fingerprint)
-            before_json, after_json = json.dumps(before.to_dict()), json.dumps(after.to_dict())
-            cur = db.execute(
-                "INSERT INTO reviews (card_key, deck, rating, reviewed_at, duration_ms, state_before, state_after,"
-                " before_json, after_json, source) VALUES (?,?,?,?,?,?,?,?,?,?)",
-                (
-                    key,
-                    deck,
-                    int(rating),
-                    now.isoformat(),
-                    duration_ms,
-                    int(before.state),
-                    int(after.state),
-                    before_json,
-                    after_json,
-                    source,
-                ),
-            )
-            review_id = cur.lastrowid
+            entry = _new_entry(key, deck, rating, now, duration_ms, before, after, source)
+            review_id = db.execute(_INSERT_REVIEW, _review_values(entry)).lastrowid
         assert review_id is not None
-        return ReviewEntry(
-            review_id,
-            key,
-            deck,
-            int(rating),
-            now,
-            duration_ms,
-            before.state,
-            after.state,
-            before_json,
-            after_json,
-            None,
-            source,
-        )
+        return replace(entry, id=review_id)
 
     def undo_last(self, now: datetime, keys: Iterable[str] | None = None) -> ReviewEntry | None:
         """Take back the newest answer (of one of ``keys``) not yet undone: restore the state, log an undo."""
         allowed = set(keys) if keys is not None else None
         with self.transaction() as db:
-            rows = db.execute(
-                "SELECT * FROM reviews r WHERE rating > 0 AND NOT EXISTS"
-                " (SELECT 1 FROM reviews u WHERE u.undoes = r.id) ORDER BY id DESC LIMIT 200"
-            )
+            rows = db.execute(f"{_SELECT_REVIEWS} WHERE {_NOT_UNDONE} ORDER BY id DESC LIMIT 200")
             target = next((e for e in map(_row_entry, rows) if allowed is None or e.card_key in allowed), None)
             if target is None:
                 return None
-            current = self._state_in(db, target.card_key)
+            current = _read_state(db, target.card_key)
             restored = _with_flags(target.before, current) if current else target.before
             _write_state(db, restored, None)
-            db.execute(
-                "INSERT INTO reviews (card_key, deck, rating, reviewed_at, duration_ms, state_before, state_after,"
-                " before_json, after_json, undoes, source) VALUES (?,?,0,?,NULL,?,?,?,?,?,?)",
-                (
-                    target.card_key,
-                    target.deck,
-                    now.isoformat(),
-                    int(target.after.state),
-                    int(restored.state),
-                    json.dumps(target.after.to_dict()),
-                    json.dumps(restored.to_dict()),
-                    target.id,
-                    target.source,
-                ),
+            undo = _new_entry(
+                target.card_key, target.deck, 0, now, None, target.after, restored, target.source, undoes=target.id
             )
+            db.execute(_INSERT_REVIEW, _review_values(undo))
         return target
 
     def set_flags(
@@ -289,7 +278,7 @@ class Store:
     ) -> CardState:
         """Suspend/unsuspend or bury/unbury a card (``buried_until=None`` unburies)."""
         with self.transaction() as db:
-            state = self._state_in(db, key) or CardState(key, deck)
+            state = _read_state(db, key) or CardState(key, deck)
             changes: dict[str, Any] = {}
             if suspended is not None:
                 changes["suspended"] = suspended
@@ -301,10 +290,6 @@ class Store:
             _write_state(db, state, fingerprint)
         return state
 
-    def _state_in(self, db: sqlite3.Connection, key: str) -> CardState | None:
-        row = db.execute(f"SELECT {_CARD_COLUMNS} FROM cards WHERE key=?", (key,)).fetchone()
-        return _row_state(row) if row else None
-
     # ----------------------------------------------------------------- the log
 
     def reviews(
@@ -313,35 +298,44 @@ class Store:
         """Answers in time order (undo rows and the answers they undo left out unless asked for)."""
         where, args = ["1=1"], []
         if since is not None:
-            where.append("reviewed_at >= ?")
+            where.append("r.reviewed_at >= ?")
             args.append(since.isoformat())
         if deck is not None:
-            where.append("deck = ?")
+            where.append("r.deck = ?")
             args.append(deck)
         if not include_undone:
-            where.append("rating > 0 AND NOT EXISTS (SELECT 1 FROM reviews u WHERE u.undoes = reviews.id)")
-        sql = f"SELECT * FROM reviews WHERE {' AND '.join(where)} ORDER BY id"
+            where.append(_NOT_UNDONE)
+        sql = f"{_SELECT_REVIEWS} WHERE {' AND '.join(where)} ORDER BY id"
         return [_row_entry(r) for r in self.db.execute(sql, args)]
 
     def review_count(self) -> int:
         return self.db.execute("SELECT COUNT(*) FROM reviews WHERE rating > 0").fetchone()[0]
 
-    def today_counts(self, day_start: datetime, keys: set[str] | None = None) -> tuple[int, int]:
-        """(new cards introduced, review-state cards answered) since ``day_start``."""
-        rows = self.db.execute(
-            "SELECT card_key, state_before FROM reviews r WHERE reviewed_at >= ? AND rating > 0 AND source='review'"
-            " AND NOT EXISTS (SELECT 1 FROM reviews u WHERE u.undoes = r.id)",
-            (day_start.isoformat(),),
+    def answer_totals(self, since: datetime) -> tuple[int, int]:
+        """(answers that count, milliseconds spent on them) since ``since``, from every source."""
+        sql = (
+            "SELECT COUNT(*), COALESCE(SUM(r.duration_ms), 0) FROM reviews r"
+            f" WHERE r.reviewed_at >= ? AND {_NOT_UNDONE}"
         )
-        new, review = set(), 0
-        for key, before in rows:
-            if keys is not None and key not in keys:
-                continue
-            if before == State.NEW:
-                new.add(key)
-            elif before == State.REVIEW:
-                review += 1
-        return len(new), review
+        n, ms = self.db.execute(sql, (since.isoformat(),)).fetchone()
+        return n, ms
+
+    def today_counts(self, day_start: datetime, keys: set[str] | None = None) -> tuple[int, int]:
+        """(new cards introduced, review-state cards answered) in reviews since ``day_start``, of ``keys``."""
+        return _count_today(self._reviewed_since(day_start), keys)
+
+    def today_counts_each(self, day_start: datetime, key_sets: Iterable[set[str]]) -> list[tuple[int, int]]:
+        """:meth:`today_counts` for each set of keys (each deck's), from one query."""
+        rows = self._reviewed_since(day_start)
+        return [_count_today(rows, keys) if keys else (0, 0) for keys in key_sets]
+
+    def _reviewed_since(self, day_start: datetime) -> list[tuple[str, int]]:
+        """(card key, state before) of each review answer since ``day_start`` (quiz answers do not count)."""
+        sql = (
+            "SELECT r.card_key, r.state_before FROM reviews r"
+            f" WHERE r.reviewed_at >= ? AND r.source='review' AND {_NOT_UNDONE}"
+        )
+        return self.db.execute(sql, (day_start.isoformat(),)).fetchall()
 
     # ----------------------------------------------------------------- re-linking
 
@@ -406,20 +400,9 @@ class Store:
                 ).fetchone():
                     continue
                 db.executemany(
-                    "INSERT INTO reviews (card_key, deck, rating, reviewed_at, duration_ms, state_before, state_after,"
-                    " before_json, after_json, source) VALUES (?,?,?,?,?,?,?,?,?,'import')",
+                    _INSERT_REVIEW,
                     [
-                        (
-                            key,
-                            final.deck,
-                            int(rating),
-                            when.isoformat(),
-                            duration,
-                            int(before.state),
-                            int(after.state),
-                            json.dumps(before.to_dict()),
-                            json.dumps(after.to_dict()),
-                        )
+                        _review_values(_new_entry(key, final.deck, rating, when, duration, before, after, "import"))
                         for rating, when, duration, before, after in answers
                     ],
                 )
@@ -427,26 +410,31 @@ class Store:
                 written.append(key)
         return written
 
-    # ----------------------------------------------------------------- demo results
-
-    def demo_result(self, card_key: str, demo: str, params: dict[str, Any]) -> tuple[dict[str, Any], str] | None:
-        row = self.db.execute(
-            "SELECT result, ran_at FROM demo_runs WHERE card_key=? AND demo=? AND params=?",
-            (card_key, demo, json.dumps(params, sort_keys=True)),
-        ).fetchone()
-        return (json.loads(row[0]), row[1]) if row else None
-
-    def save_demo_result(
-        self, card_key: str, demo: str, params: dict[str, Any], result: dict[str, Any], now: datetime
-    ) -> None:
-        with self.transaction() as db:
-            db.execute(
-                "INSERT OR REPLACE INTO demo_runs VALUES (?,?,?,?,?)",
-                (card_key, demo, json.dumps(params, sort_keys=True), json.dumps(result), now.isoformat()),
-            )
-
     def integrity_ok(self) -> bool:
         return self.db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def _schema_version(db: sqlite3.Connection) -> int:
+    row = db.execute(_GET_META, ("schema_version",)).fetchone()
+    return int(row[0]) if row else 0
+
+
+def _count_today(rows: list[tuple[str, int]], keys: set[str] | None) -> tuple[int, int]:
+    """(distinct new cards, answers to review-state cards) among ``rows`` of (key, state before)."""
+    new, review = set(), 0
+    for key, before in rows:
+        if keys is not None and key not in keys:
+            continue
+        if before == State.NEW:
+            new.add(key)
+        elif before == State.REVIEW:
+            review += 1
+    return len(new), review
+
+
+def _read_state(db: sqlite3.Connection, key: str) -> CardState | None:
+    row = db.execute(_CARD_BY_KEY, (key,)).fetchone()
+    return _row_state(row) if row else None
 
 
 def _row_state(r: tuple[Any, ...]) -> CardState:
@@ -501,6 +489,41 @@ def _with_flags(restored: CardState, current: CardState) -> CardState:
         restored,
         suspended=current.suspended and not leech_from_answer,
         buried_until=current.buried_until,
+    )
+
+
+def _new_entry(
+    key: str,
+    deck: str,
+    rating: int,
+    when: datetime,
+    duration_ms: int | None,
+    before: CardState,
+    after: CardState,
+    source: str,
+    undoes: int | None = None,
+) -> ReviewEntry:
+    """A log row not yet written (``id`` 0): an answer, or an undo (rating 0, ``undoes`` its answer's id)."""
+    before_json, after_json = json.dumps(before.to_dict()), json.dumps(after.to_dict())
+    return ReviewEntry(
+        0, key, deck, int(rating), when, duration_ms, before.state, after.state, before_json, after_json, undoes, source
+    )
+
+
+def _review_values(e: ReviewEntry) -> tuple[Any, ...]:
+    """The values for ``_INSERT_REVIEW``, in ``_REVIEW_COLUMNS`` order."""
+    return (
+        e.card_key,
+        e.deck,
+        e.rating,
+        e.reviewed_at.isoformat(),
+        e.duration_ms,
+        int(e.state_before),
+        int(e.state_after),
+        e.before_json,
+        e.after_json,
+        e.undoes,
+        e.source,
     )
 
 

@@ -17,7 +17,10 @@ from typing import TYPE_CHECKING
 from gistquiz import locations
 
 if TYPE_CHECKING:
+    import argparse
+
     from gistquiz.deck import Deck
+    from gistquiz.demo_cache import DemoCache
     from gistquiz.library import Library
     from gistquiz.scheduler import Scheduler
     from gistquiz.settings import Settings
@@ -33,6 +36,11 @@ class Workspace:
     @classmethod
     def open(cls, home: str | Path | None = None, extra_decks: Iterable[str | Path] = ()) -> Workspace:
         return cls(locations.home(home), [Path(p).expanduser() for p in extra_decks])
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace) -> Workspace:
+        """The workspace a command's ``--home`` and ``--decks`` options name (both optional)."""
+        return cls.open(getattr(args, "home", None), getattr(args, "decks", []) or [])
 
     @cached_property
     def settings(self) -> Settings:
@@ -51,6 +59,13 @@ class Workspace:
         from gistquiz.store import Store
 
         return Store(locations.database_path(self.home))
+
+    @property
+    def demo_cache(self) -> DemoCache:
+        # Not cached: it must follow the store, which close() drops and the next use opens again.
+        from gistquiz.demo_cache import DemoCache
+
+        return DemoCache(self.store)
 
     @cached_property
     def library(self) -> Library:

@@ -351,7 +351,7 @@ async def test_demo_runs_to_completion_shows_its_result_and_is_cached(app):
         shown = " ".join(str(s.render()) for s in panel.query(Static))
         assert "counted to 3" in shown and "The card says" in shown and "What does quick count to?" in shown
         assert panel.query("ResultPlot") and panel.query(".heatmap") and panel.query(".images")
-        cached = app.workspace.store.demo_result("tiny:quick", "quick", {"seed": 0})
+        cached = app.workspace.demo_cache.get("tiny:quick", "quick", {"seed": 0})
         assert cached is not None and cached[0]["metrics"]["count"] == 3
         # revisiting the card shows the cached result at once, marked with when it ran
         await pilot.press("3")
@@ -417,7 +417,7 @@ async def test_parameter_form_rejects_a_bad_value_in_place_and_runs_good_ones(ap
         await settle(pilot, app)
         assert isinstance(app.screen, ReviewScreen)
         assert "counted to 5" in " ".join(str(s.render()) for s in panel.query(Static))
-        assert app.workspace.store.demo_result("tiny:quick", "quick", {"n": 5, "seed": 0}) is not None
+        assert app.workspace.demo_cache.get("tiny:quick", "quick", {"n": 5, "seed": 0}) is not None
 
 
 async def test_demos_screen_lists_claims_and_linked_cards_and_runs_one(app):
@@ -562,7 +562,7 @@ def test_snapshot_demo_result(app, snap_compare):
 
         outcome = DemoRun("quick", folder=app.workspace.demos_folder).run()
         outcome.result["elapsed_s"] = 0.25
-        app.workspace.store.save_demo_result("tiny:quick", "quick", {"seed": 0}, outcome.result, T0)
+        app.workspace.demo_cache.save("tiny:quick", "quick", {"seed": 0}, outcome.result, T0)
         screen, panel = await reveal_demo_card(pilot, app, "quick")
         await settle(pilot, app)
 

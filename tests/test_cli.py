@@ -75,18 +75,6 @@ def test_help_imports_nothing_heavy():
     assert out.stdout.strip().splitlines()[-1] == "[]"
 
 
-def test_core_never_imports_textual():
-    code = (
-        "import sys\n"
-        "import gistquiz.deck, gistquiz.cloze, gistquiz.scheduler, gistquiz.store, gistquiz.session\n"
-        "import gistquiz.library, gistquiz.registry, gistquiz.runner, gistquiz.quiz, gistquiz.stats\n"
-        "import gistquiz.relink, gistquiz.rebuild, gistquiz.workspace, gistquiz.plain_review, gistquiz.cli\n"
-        "print('textual' in sys.modules)"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "False"
-
-
 def test_check_clean_deck_exits_0(tiny):
     out = gq("check", str(tiny / "tiny.md"))
     assert out.returncode == 0, out.stdout + out.stderr

@@ -9,10 +9,12 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from gistquiz import store as store_module
 from gistquiz.scheduler import CardState, Rating, Scheduler, State
 from gistquiz.store import SCHEMA_VERSION, Store, StoreError
 
@@ -101,10 +103,64 @@ def test_a_file_that_is_not_a_database_gives_a_clear_error(tmp_path):
         Store(path)
 
 
-def test_demo_results_are_cached_per_card_and_parameters(store):
-    store.save_demo_result("d:a", "bleu", {"smoothing": "none"}, {"score": 0.5}, T0)
-    assert store.demo_result("d:a", "bleu", {"smoothing": "none"}) == ({"score": 0.5}, T0.isoformat())
-    assert store.demo_result("d:a", "bleu", {"smoothing": "floor"}) is None
+def test_migration_steps_run_in_order_once_each(tmp_path, monkeypatch):
+    old, fresh = tmp_path / "old.sqlite3", tmp_path / "fresh.sqlite3"
+    Store(old).close()  # a database at version 1
+    monkeypatch.setattr(store_module, "_MIGRATIONS", [["CREATE TABLE extra (x)"], ["INSERT INTO extra VALUES (7)"]])
+    monkeypatch.setattr(store_module, "SCHEMA_VERSION", 3)
+    for path in (old, fresh, old):  # the second opening of ``old`` must not run a step again
+        Store(path).close()
+    for path in (old, fresh):
+        db = sqlite3.connect(path)
+        assert db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone() == ("3",)
+        assert db.execute("SELECT x FROM extra").fetchall() == [(7,)]
+        db.close()
+
+
+def test_a_failing_migration_step_keeps_the_steps_before_it_and_rolls_itself_back(tmp_path, monkeypatch):
+    path = tmp_path / "db.sqlite3"
+    Store(path).close()
+    steps = [["CREATE TABLE extra (x)"], ["INSERT INTO extra VALUES (7)", "INSERT INTO missing VALUES (1)"]]
+    monkeypatch.setattr(store_module, "_MIGRATIONS", steps)
+    monkeypatch.setattr(store_module, "SCHEMA_VERSION", 3)
+    with pytest.raises(StoreError, match="no such table: missing"):
+        Store(path)
+    db = sqlite3.connect(path)
+    assert db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone() == ("2",)
+    assert db.execute("SELECT x FROM extra").fetchall() == []
+    db.close()
+
+
+def test_meta_pairs_round_trip_and_outlive_the_connection(tmp_path):
+    path = tmp_path / "db.sqlite3"
+    with Store(path) as s:
+        assert s.meta("relink:d") is None
+        s.set_meta("relink:d", "abc")
+        s.set_meta("relink:d", "def")
+    with Store(path) as s:
+        assert s.meta("relink:d") == "def"
+        assert s.meta("schema_version") == str(SCHEMA_VERSION)
+
+
+def _make_review_card(state: CardState) -> CardState:
+    return replace(state, state=State.REVIEW)
+
+
+def test_today_totals_count_the_answers_that_stand(store):
+    store.answer("d:r", "d", Rating.GOOD, T0 - timedelta(days=2), _make_review_card)  # before today
+    answer(store, "d:a", Rating.GOOD, T0)  # a new card: new today
+    answer(store, "d:a", Rating.GOOD, T0 + timedelta(minutes=1))  # a learning card: neither count
+    store.answer("d:r", "d", Rating.GOOD, T0 + timedelta(minutes=2), _make_review_card, duration_ms=1200)  # review
+    store.answer("d:q", "d", Rating.AGAIN, T0, lambda s: s, duration_ms=500, source="quiz")  # quiz: totals only
+    answer(store, "d:b", Rating.AGAIN, T0 + timedelta(minutes=3))
+    store.undo_last(T0 + timedelta(minutes=4))  # takes back d:b: it counts nowhere, nor does the undo row
+    assert store.answer_totals(T0) == (4, 3 * 1200 + 500)
+    assert store.answer_totals(T0 + timedelta(hours=1)) == (0, 0)
+    assert store.today_counts(T0) == (1, 1)
+    assert store.today_counts(T0, {"d:r", "d:b"}) == (0, 1)
+    groups = [{"d:a"}, {"d:r", "d:q"}, set(), {"d:a", "d:r"}]
+    assert store.today_counts_each(T0, groups) == [(1, 0), (0, 1), (0, 0), (1, 1)]
+    assert store.today_counts_each(T0, groups) == [store.today_counts(T0, keys) for keys in groups]
 
 
 # A child process answering cards as fast as it can and printing each committed review id.

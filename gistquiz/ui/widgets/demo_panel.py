@@ -89,7 +89,7 @@ class DemoPanel(Vertical):
 
     def show_cached(self) -> None:
         assert self.ws is not None
-        cached = self.ws.store.demo_result(self.card_key(), self.demo, self.cache_key())
+        cached = self.ws.demo_cache.get(self.card_key(), self.demo, self.cache_key())
         body = self.query_one("#demo-body", Vertical)
         body.remove_children()
         if cached is None:
@@ -149,9 +149,7 @@ class DemoPanel(Vertical):
         self.query_one("#demo-progress", ProgressBar).display = False
         if outcome.ok and outcome.result is not None:
             assert self.ws is not None
-            self.ws.store.save_demo_result(
-                self.card_key(), self.demo, self.cache_key(), outcome.result, self.app.clock()
-            )
+            self.ws.demo_cache.save(self.card_key(), self.demo, self.cache_key(), outcome.result, self.app.clock())
             self.status(f"Finished in {outcome.elapsed_s:.1f} s · r runs it again · p parameters")
             self.show_result(outcome.result, "just now")
         elif outcome.cancelled:
