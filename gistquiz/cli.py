@@ -1,7 +1,12 @@
 """The ``gistquiz`` command. With no subcommand it opens the app.
 
+Every command, built in or added by a command module, is one subparser whose
+``handler`` default runs it: ``main`` parses, calls the handler and turns the
+errors a user can cause into one line and an exit code.
+
 Imports stay inside the commands so that ``gistquiz --help`` is instant: no
-Textual, NumPy, scikit-learn or nltk on that path.
+Textual, NumPy, scikit-learn or nltk on that path (``gistquiz.workspace`` is
+light: it imports its parts when first used).
 """
 
 from __future__ import annotations
@@ -10,16 +15,56 @@ import argparse
 import importlib
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from gistquiz import __version__
 from gistquiz.errors import StoreError, UserError
+from gistquiz.workspace import Workspace
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """Every command, each with the ``handler`` that runs it; with no command, the app's."""
+    common = _common_options()
+    parser = argparse.ArgumentParser(
+        prog="gistquiz",
+        description="Spaced-repetition flashcards and quizzes from your notes, with demos that prove each card.",
+        epilog="Run 'gistquiz COMMAND --help' for a command's options. With no command, the app opens.",
+        parents=[common],
+    )
+    parser.add_argument("--version", action="version", version=f"gistquiz {__version__}")
+    parser.set_defaults(handler=cmd_app)  # a subcommand's own default replaces it
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    add_parsers(sub, common)
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).add_parsers(sub, common)
+    return parser
+
+
+# Commands that live beside the code they drive. Each module has ``add_parsers(sub, common)``, as this
+# one does, which adds its subcommands with ``set_defaults(handler=...)``; it must import nothing heavy
+# at module level, and it reaches the user's data through ``Workspace.from_args``, never through this module.
+COMMAND_MODULES: tuple[str, ...] = ("gistquiz.interop.commands", "gistquiz.notes_import.commands")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.handler(args)
+    except UserError as err:
+        print(f"gistquiz: {err}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+    except StoreError as err:
+        print(f"gistquiz: {err}", file=sys.stderr)
+        return EXIT_PROBLEMS
+
+
+def _common_options() -> argparse.ArgumentParser:
+    """``--home`` and ``--decks``, accepted before and after the command (a subcommand's copy wins)."""
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
         "--home",
@@ -34,106 +79,66 @@ def build_parser() -> argparse.ArgumentParser:
         default=argparse.SUPPRESS,
         help="also load the *.md decks in DIR (repeatable)",
     )
-    parser = argparse.ArgumentParser(
-        prog="gistquiz",
-        description="Spaced-repetition flashcards and quizzes from your notes, with demos that prove each card.",
-        epilog="Run 'gistquiz COMMAND --help' for a command's options. With no command, the app opens.",
-        parents=[common],
-    )
-    parser.add_argument("--version", action="version", version=f"gistquiz {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    return common
 
-    sub.add_parser("app", parents=[common], help="open the app (the default)", description="Open the terminal app.")
 
-    sub.add_parser(
+def add_parsers(sub, common: argparse.ArgumentParser) -> None:
+    """The commands this module runs: the app, decks, check, review, stats, rebuild and demo."""
+
+    def command(name: str, handler: Callable[[argparse.Namespace], int], help: str, description: str):
+        p = sub.add_parser(name, parents=[common], help=help, description=description)
+        p.set_defaults(handler=handler)
+        return p
+
+    command("app", cmd_app, "open the app (the default)", "Open the terminal app.")
+    command(
         "decks",
-        parents=[common],
-        help="list decks with their counts and problems",
-        description="List every deck with its new, due and total counts, where it was found, and any problems.",
+        cmd_decks,
+        "list decks with their counts and problems",
+        "List every deck with its new, due and total counts, where it was found, and any problems.",
     )
-
-    p = sub.add_parser(
+    p = command(
         "check",
-        parents=[common],
-        help="check deck files for problems",
-        description="Check deck files (default: all decks) and print 'path:line: message' for each problem. "
+        cmd_check,
+        "check deck files for problems",
+        "Check deck files (default: all decks) and print 'path:line: message' for each problem. "
         "Exit code 0 when clean, 1 when there are problems, 2 for bad usage.",
     )
     p.add_argument("paths", nargs="*", metavar="PATH", help="deck files or folders")
-
-    p = sub.add_parser(
+    p = command(
         "review",
-        parents=[common],
-        help="review due cards",
-        description="Review the cards due today. --plain gives a line-based review for plain terminals, "
+        cmd_review,
+        "review due cards",
+        "Review the cards due today. --plain gives a line-based review for plain terminals, "
         "ssh and screen readers, which also reads answers from a pipe.",
     )
     p.add_argument("deck", nargs="?", help="deck name (default: all decks)")
     p.add_argument("--plain", action="store_true", help="line-based review instead of the app")
-
-    p = sub.add_parser(
+    p = command(
         "stats",
-        parents=[common],
-        help="show review statistics",
-        description="Counts by state, reviews per day, true retention, the due forecast and leeches.",
+        cmd_stats,
+        "show review statistics",
+        "Counts by state, reviews per day, true retention, the due forecast and leeches.",
     )
     p.add_argument("deck", nargs="?", help="deck name (default: all decks)")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.add_argument("--days", type=int, default=14, help="days of due forecast (default: 14)")
-
-    p = sub.add_parser(
+    p = command(
         "rebuild",
-        parents=[common],
-        help="recompute card states from the review log",
-        description="Replay the review log through the scheduler (after changing settings or upgrading).",
+        cmd_rebuild,
+        "recompute card states from the review log",
+        "Replay the review log through the scheduler (after changing settings or upgrading).",
     )
     p.add_argument("--dry-run", action="store_true", help="report what would change, write nothing")
-
-    p = sub.add_parser(
+    p = command(
         "demo",
-        parents=[common],
-        help="list or run the demos",
-        description="'gistquiz demo list' lists the demos; 'gistquiz demo NAME [--seed N] [--PARAM VALUE ...] "
+        cmd_demo,
+        "list or run the demos",
+        "'gistquiz demo list' lists the demos; 'gistquiz demo NAME [--seed N] [--PARAM VALUE ...] "
         "[--json]' runs one, exactly like 'python demos/NAME.py'.",
     )
     p.add_argument("name", help="'list' or a demo's name")
     p.add_argument("args", nargs=argparse.REMAINDER, help="arguments for the demo (see 'gistquiz demo NAME --help')")
-
-    for name in COMMAND_MODULES:
-        importlib.import_module(name).add_parsers(sub, common)
-    return parser
-
-
-# Commands that live beside the code they drive. Each module has ``add_parsers(sub, common)``, which
-# adds its subcommands with ``set_defaults(handler=...)``; it must import nothing heavy at module level.
-COMMAND_MODULES: tuple[str, ...] = ("gistquiz.interop.commands", "gistquiz.notes_import.commands")
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    command = args.command or "app"
-    try:
-        if command == "app":
-            return cmd_app(args)
-        handler = _COMMANDS.get(command) or getattr(args, "handler", None)
-        if handler is None:
-            parser.error(f"unknown command {command}")
-        return handler(args)
-    except UserError as err:
-        print(f"gistquiz: {err}", file=sys.stderr)
-        return EXIT_USAGE
-    except KeyboardInterrupt:
-        return 130
-    except StoreError as err:
-        print(f"gistquiz: {err}", file=sys.stderr)
-        return EXIT_PROBLEMS
-
-
-def workspace(args: argparse.Namespace):
-    from gistquiz.workspace import Workspace
-
-    return Workspace.open(getattr(args, "home", None), getattr(args, "decks", []) or [])
 
 
 def cmd_app(args: argparse.Namespace) -> int:
@@ -142,7 +147,7 @@ def cmd_app(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     from gistquiz.ui.app import GistQuizApp
 
-    ws = workspace(args)
+    ws = Workspace.from_args(args)
     GistQuizApp(ws).run()
     ws.close()
     return EXIT_OK
@@ -152,7 +157,7 @@ def cmd_decks(args: argparse.Namespace) -> int:
     from gistquiz.overview import deck_counts
     from gistquiz.scheduler import utcnow
 
-    ws = workspace(args)
+    ws = Workspace.from_args(args)
     ws.sync()
     rows = deck_counts(ws.library.decks, ws.store, ws.scheduler, utcnow())
     if not rows:
@@ -173,7 +178,7 @@ def cmd_decks(args: argparse.Namespace) -> int:
 def cmd_check(args: argparse.Namespace) -> int:
     from gistquiz import library
 
-    ws = workspace(args)
+    ws = Workspace.from_args(args)
     lib = library.load_paths([Path(p) for p in args.paths]) if args.paths else ws.library
     for err in lib.errors:
         print(err)
@@ -229,7 +234,7 @@ def cmd_review(args: argparse.Namespace) -> int:
         raise UserError("not a terminal: use 'gistquiz review --plain'")
     from gistquiz.plain_review import run_plain
 
-    ws = workspace(args)
+    ws = Workspace.from_args(args)
     cards, title = _cards_for(ws, args.deck)
     if n := len(ws.library.errors):
         print(f"gistquiz: {n} problem{'s' * (n != 1)} in the deck files; 'gistquiz check' lists them", file=sys.stderr)
@@ -241,7 +246,7 @@ def cmd_stats(args: argparse.Namespace) -> int:
     from gistquiz import stats
     from gistquiz.scheduler import utcnow
 
-    ws = workspace(args)
+    ws = Workspace.from_args(args)
     ws.sync()
     cards, title = _cards_for(ws, args.deck)
     if args.days < 1 or args.days > 3650:
@@ -273,7 +278,7 @@ def cmd_stats(args: argparse.Namespace) -> int:
 def cmd_rebuild(args: argparse.Namespace) -> int:
     from gistquiz.rebuild import rebuild
 
-    ws = workspace(args)
+    ws = Workspace.from_args(args)
     result = rebuild(ws.store, ws.scheduler, dry_run=args.dry_run)
     verb = "would change" if args.dry_run else "changed"
     print(f"replayed {result.reviews} reviews of {result.cards} cards; {verb} {len(result.changed)}")
@@ -300,13 +305,3 @@ def cmd_demo(args: argparse.Namespace) -> int:
         hint = f" (did you mean '{close[0]}'?)" if close else ""
         raise UserError(f"unknown demo '{args.name}'{hint}; 'gistquiz demo list' shows them all")
     return subprocess.call([sys.executable, str(info.path), *args.args])
-
-
-_COMMANDS = {
-    "decks": cmd_decks,
-    "check": cmd_check,
-    "review": cmd_review,
-    "stats": cmd_stats,
-    "rebuild": cmd_rebuild,
-    "demo": cmd_demo,
-}

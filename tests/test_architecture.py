@@ -1,6 +1,7 @@
 """Rules about where code lives, checked on the package's source: each rule has one home.
 
 - The core (everything outside ``gistquiz/ui/``) never imports Textual.
+- Only ``python -m gistquiz`` imports the command line; command modules never import it back.
 - Only the store and the demo cache hold SQL on gistquiz's database: no other module runs ``.execute(``
   or names one of its tables in a query; they ask the store for named operations instead. The Anki
   reader opens Anki's own database and names Anki's tables (``cards`` among them), so it is exempt.
@@ -114,6 +115,20 @@ def test_the_checks_see_what_they_look_for():
         "db.execute(q)"
     )
     assert tables_named(sample) == [(2, "links"), (4, "meta"), (4, "reviews")] and sql_calls(sample) == [5]
+
+
+def test_nothing_imports_the_command_line_back():
+    # The CLI imports the command modules; they reach the workspace through gistquiz.workspace.
+    found = [
+        f"{name}:{node.lineno}"
+        for name, tree in sources().items()
+        if name != "__main__.py"
+        for node in ast.walk(tree)
+        if (isinstance(node, ast.ImportFrom) and node.module == "gistquiz.cli")
+        or (isinstance(node, ast.ImportFrom) and node.module == "gistquiz" and any(a.name == "cli" for a in node.names))
+        or (isinstance(node, ast.Import) and any(a.name == "gistquiz.cli" for a in node.names))
+    ]
+    assert found == []
 
 
 def test_core_never_imports_textual():

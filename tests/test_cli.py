@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import subprocess
@@ -10,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from gistquiz.cli import main
+from gistquiz.cli import build_parser, cmd_app, cmd_decks, cmd_stats, main
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -62,6 +63,19 @@ def test_help_lists_every_command():
     assert out.returncode == 0
     for command in ("decks", "check", "review", "stats", "rebuild", "demo", "import-notes", "new-deck"):
         assert command in out.stdout
+
+
+def test_every_command_is_dispatched_by_its_own_handler():
+    parser = build_parser()
+    (commands,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    for name, sub in commands.choices.items():
+        assert callable(sub.get_default("handler")), name
+    assert parser.parse_args([]).handler is cmd_app  # no command: the app
+    assert parser.parse_args(["--home", "x"]).handler is cmd_app
+    assert parser.parse_args(["decks", "--home", "x"]).handler is cmd_decks
+    assert parser.parse_args(["stats", "tiny"]).handler is cmd_stats
+    assert parser.parse_args(["import", "a.apkg"]).handler.__module__ == "gistquiz.interop.commands"
+    assert parser.parse_args(["new-deck", "Algebra"]).handler.__module__ == "gistquiz.notes_import.commands"
 
 
 def test_help_imports_nothing_heavy():

@@ -9,6 +9,7 @@ import tempfile
 from pathlib import Path
 
 from gistquiz.errors import UserError
+from gistquiz.workspace import Workspace
 
 EXIT_OK = 0
 TEXT_SUFFIXES = (".txt", ".tsv", ".csv")
@@ -53,14 +54,13 @@ def add_parsers(sub, common: argparse.ArgumentParser) -> None:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from gistquiz.cli import workspace
     from gistquiz.interop.importer import import_file, summary
     from gistquiz.locations import user_decks_dir
 
     source = Path(args.file).expanduser()
     if not source.is_file():
         raise UserError(f"{args.file}: no such file")
-    ws = workspace(args)
+    ws = Workspace.from_args(args)
     result = import_file(
         source,
         user_decks_dir(ws.home),
@@ -77,11 +77,10 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from gistquiz.cli import workspace
 
     if not args.deck_names and not args.history:
         raise UserError("name a deck to export (see 'gistquiz decks'), or give --history FILE.csv")
-    ws = workspace(args)
+    ws = Workspace.from_args(args)
     decks = [_find_deck(ws, name) for name in args.deck_names]
     for deck in decks:
         if deck.errors:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from gistquiz.errors import UserError
 from gistquiz.notes_import import MAX_NOTES_BYTES
+from gistquiz.workspace import Workspace
 
 EXIT_OK = 0
 
@@ -84,7 +85,6 @@ def cmd_import_notes(args: argparse.Namespace) -> int:
 
 
 def cmd_new_deck(args: argparse.Namespace) -> int:
-    from gistquiz.cli import workspace
     from gistquiz.locations import bundled_decks_dir, user_decks_dir
     from gistquiz.notes_import import template
 
@@ -93,7 +93,7 @@ def cmd_new_deck(args: argparse.Namespace) -> int:
         raise UserError(f"'{args.name}' has no letters or digits to name the deck file after")
     if (bundled_decks_dir() / f"{stem}.md").exists():
         raise UserError(f"'{stem}' is the name of a bundled deck; choose another name")
-    folder = user_decks_dir(workspace(args).home)
+    folder = user_decks_dir(Workspace.from_args(args).home)
     path = folder / f"{stem}.md"
     if path.exists() and not args.force:
         raise UserError(f"{path} already exists; use --force to replace it")
@@ -147,7 +147,6 @@ def _check_output(src: Path, out: Path, force: bool) -> None:
 
 
 def _decks_dir(args: argparse.Namespace) -> Path:
-    from gistquiz.cli import workspace
     from gistquiz.locations import user_decks_dir
 
-    return user_decks_dir(workspace(args).home)
+    return user_decks_dir(Workspace.from_args(args).home)
