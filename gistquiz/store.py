@@ -101,7 +101,8 @@ SCHEMA_VERSION = 1 + len(_MIGRATIONS)
 _CARD_COLUMNS = (
     "key, deck, state, step, stability, difficulty, due, last_review, reps, lapses, suspended, buried_until, leech"
 )
-_CARD_BY_KEY = f"SELECT {_CARD_COLUMNS} FROM cards WHERE key=?"
+_SELECT_CARDS = f"SELECT {_CARD_COLUMNS} FROM cards"
+_CARD_BY_KEY = f"{_SELECT_CARDS} WHERE key=?"
 
 # In the order of ReviewEntry's fields after ``id`` (see _review_values and _row_entry).
 _REVIEW_COLUMNS = (
@@ -219,7 +220,7 @@ class Store:
 
     def states(self, deck: str | None = None) -> dict[str, CardState]:
         """Stored state of every card (of one deck), by key."""
-        sql = f"SELECT {_CARD_COLUMNS} FROM cards"
+        sql = _SELECT_CARDS
         rows = self.db.execute(sql + " WHERE deck=?", (deck,)) if deck else self.db.execute(sql)
         return {r[0]: _row_state(r) for r in rows}
 
