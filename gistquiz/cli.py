@@ -90,6 +90,9 @@ def add_parsers(sub, common: argparse.ArgumentParser) -> None:
         p.set_defaults(handler=handler)
         return p
 
+    def add_deck_name(p: argparse.ArgumentParser) -> None:
+        p.add_argument("deck", nargs="?", help="deck name (default: all decks)")
+
     command("app", cmd_app, "open the app (the default)", "Open the terminal app.")
     command(
         "decks",
@@ -112,7 +115,7 @@ def add_parsers(sub, common: argparse.ArgumentParser) -> None:
         "Review the cards due today. --plain gives a line-based review for plain terminals, "
         "ssh and screen readers, which also reads answers from a pipe.",
     )
-    p.add_argument("deck", nargs="?", help="deck name (default: all decks)")
+    add_deck_name(p)
     p.add_argument("--plain", action="store_true", help="line-based review instead of the app")
     p = command(
         "stats",
@@ -120,7 +123,7 @@ def add_parsers(sub, common: argparse.ArgumentParser) -> None:
         "show review statistics",
         "Counts by state, reviews per day, true retention, the due forecast and leeches.",
     )
-    p.add_argument("deck", nargs="?", help="deck name (default: all decks)")
+    add_deck_name(p)
     p.add_argument("--json", action="store_true", help="print JSON")
     p.add_argument("--days", type=int, default=14, help="days of due forecast (default: 14)")
     p = command(

@@ -86,31 +86,29 @@ def test_reworded_card_keeps_its_history(store):
     assert rebuild(store, Scheduler()).changed == []
 
 
-def test_a_card_replaced_by_an_unrelated_one_does_not_inherit_history(store):
-    old = load(BEFORE)
-    study_all(old, store)
-    replaced = load(
-        BEFORE.replace(
+@pytest.mark.parametrize(
+    "old_card, new_card",
+    [
+        pytest.param(
             "## What is the learning rate?\n\nThe step size of gradient descent.",
             "## What does BLEU measure?\n\nThe n-gram overlap of a translation with reference translations.",
-        )
-    )
-    assert relink.sync(replaced, store, T0 + timedelta(days=5)) == []
-    bleu = next(c for c in replaced.cards if "BLEU" in c.front)
-    assert store.state(bleu.key) is None
-
-
-def test_l1_and_l2_cards_are_not_confused(store):
-    """Close in wording, different in meaning: below the threshold."""
-    old = load(BEFORE)
-    study_all(old, store)
-    swapped = load(
-        BEFORE.replace(
+            id="unrelated-card",
+        ),
+        pytest.param(  # close in wording, different in meaning: below the threshold
             "## What does L1 regularization do to useless weights?\n\nIt drives them to exactly zero.",
             "## What does L2 regularization do to weights?\n\nIt shrinks all weights towards zero.",
-        )
-    )
-    assert relink.sync(swapped, store, T0 + timedelta(days=5)) == []
+            id="l1-vs-l2",
+        ),
+    ],
+)
+def test_a_card_replaced_by_a_different_one_does_not_inherit_history(store, old_card, new_card):
+    old = load(BEFORE)
+    study_all(old, store)
+    assert old_card in BEFORE
+    replaced = load(BEFORE.replace(old_card, new_card))
+    assert relink.sync(replaced, store, T0 + timedelta(days=5)) == []
+    (fresh,) = [c for c in replaced.cards if c.key not in {o.key for o in old.cards}]
+    assert store.state(fresh.key) is None
 
 
 def test_history_is_never_merged_into_a_card_that_has_its_own(store):
