@@ -113,6 +113,27 @@ async def hello_keypresses(keys: int) -> list[float]:
     return times
 
 
+async def floor_keypresses(deck_dir: Path, keys: int) -> list[float]:
+    """The floor: the review screen's widgets repainted with the same deck's cards, nothing else."""
+    sys.path.insert(0, str(HERE))
+    from hello_textual import CardFloorApp
+
+    from gistquiz.card_text import back_text, front_text
+    from gistquiz.deck import parse_deck
+
+    path = deck_dir / "gen.md"
+    deck = parse_deck(path.read_bytes(), str(path))
+    app = CardFloorApp([(front_text(c), back_text(c)) for c in deck.cards[: keys + 1]])
+    times: list[float] = []
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        for _ in range(keys):
+            index = app.index
+            times.append(await timed_key(app, pilot, "space", " ", lambda: app.revealed))
+            times.append(await timed_key(app, pilot, "3", "3", lambda i=index: app.index != i))
+    return times
+
+
 async def review_keypresses(home: Path, deck_dir: Path, keys: int) -> list[float]:
     """Reveal, then rate Good (and show the next card), on ``keys`` cards of a big deck."""
     from gistquiz.deck import Kind
@@ -163,15 +184,18 @@ class TrainingDemo:
             raise AssertionError("the demo finished before the keys did: give it more epochs")
 
 
-def keypresses(tmp: Path, deck_dir: Path, keys: int, rounds: int, with_demo: bool) -> tuple[list[float], list[float]]:
-    """Interleaved blocks of keys: (hello-world, review), ``rounds`` blocks each."""
-    hello, ours = [], []
+def keypresses(
+    tmp: Path, deck_dir: Path, keys: int, rounds: int, with_demo: bool
+) -> tuple[list[float], list[float], list[float]]:
+    """Interleaved blocks of keys: (hello-world, floor, review), ``rounds`` blocks each."""
+    hello, floor, ours = [], [], []
     for i in range(rounds):
         home = tmp / f"home-{with_demo}-{i}"
         home.mkdir()
         hello += asyncio.run(hello_keypresses(keys))
+        floor += asyncio.run(floor_keypresses(deck_dir, keys))
         ours += asyncio.run(review_keypresses(home, deck_dir, keys))
-    return hello, ours
+    return hello, floor, ours
 
 
 def summary(samples: Sequence[float]) -> str:
@@ -190,7 +214,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keys", type=int, default=50, help="cards to reveal and rate per block")
     parser.add_argument("--rounds", type=int, default=3, help="interleaved blocks of keys per app")
     args = parser.parse_args(argv)
-    rows: list[tuple[str, Sequence[float], Sequence[float], float, float]] = []  # name, anchor, ours, stat, goal
+    rows: list[tuple[str, Sequence[float], Sequence[float], float, float]] = []  # name, anchor, ours, ratio, goal
+    floors: list[tuple[str, Sequence[float], Sequence[float], Sequence[float]]] = []
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         home = tmp / "home"
@@ -206,11 +231,12 @@ def main(argv: list[str] | None = None) -> int:
             label = ", tiny_cnn training" if with_demo else ""
             if with_demo:
                 with TrainingDemo():
-                    anchor, ours = keypresses(tmp, deck_dir, args.keys, args.rounds, with_demo)
+                    anchor, floor, ours = keypresses(tmp, deck_dir, args.keys, args.rounds, with_demo)
             else:
-                anchor, ours = keypresses(tmp, deck_dir, args.keys, args.rounds, with_demo)
+                anchor, floor, ours = keypresses(tmp, deck_dir, args.keys, args.rounds, with_demo)
             rows.append((f"keypress median{label}", anchor, ours, med(ours) / med(anchor), 1.5))
             rows.append((f"keypress p95{label}", anchor, ours, p95(ours) / p95(anchor), 2.0))
+            floors.append((f"keypress median{label}", anchor, floor, ours))
     failed = False
     print(f"gistquiz vs a hello-world Textual app, {args.cards:,} cards, interleaved; anchor | ours | ratio (goal)")
     for name, anchor, ours, ratio, goal in rows:
@@ -219,6 +245,14 @@ def main(argv: list[str] | None = None) -> int:
         a = f"{p95(anchor) * 1000:8.1f} ms p95" if stat else summary(anchor)
         o = f"{p95(ours) * 1000:8.1f} ms p95" if stat else summary(ours)
         print(f"{name:<32} {a} | {o} | {ratio:5.2f}x (<= {goal}x)")
+    print("\nThe floor: the review screen's widgets repainted with the same cards' Markdown and nothing else")
+    print("(benchmarks/hello_textual.py CardFloorApp); hello | floor | ours | floor/hello, ours/floor")
+    for name, anchor, floor, ours in floors:
+        med = statistics.median
+        print(
+            f"{name:<32} {med(anchor) * 1000:6.1f} | {med(floor) * 1000:6.1f} | {med(ours) * 1000:6.1f} ms | "
+            f"{med(floor) / med(anchor):5.2f}x, {med(ours) / med(floor):5.2f}x"
+        )
     print("FAILED: a goal was missed" if failed else "every goal met")
     return 1 if failed else 0
 
