@@ -1,0 +1,90 @@
+"""The anchor for the app benchmarks: the smallest Textual app, one ``Static``, and a key that changes it.
+
+    python benchmarks/hello_textual.py
+
+``bench_app.py`` starts it in the same pseudo-terminal harness as ``gistquiz`` (first paint: its text on
+screen) and drives it with the same keypress loop (the key flips the text), interleaved with the app.
+"""
+
+from __future__ import annotations
+
+from textual.app import App, ComposeResult
+from textual.widgets import Static
+
+TEXT = "Hello, world"
+
+
+class HelloApp(App[None]):
+    presses = 0
+
+    def compose(self) -> ComposeResult:
+        yield Static(TEXT, id="hello")
+
+    def on_key(self, event) -> None:
+        self.presses += 1
+        self.query_one("#hello", Static).update(f"{TEXT} {self.presses}")
+
+
+if __name__ == "__main__":
+    HelloApp().run()
+
+
+class CardFloorApp(App[None]):
+    """The floor of a review keypress: the review screen's widgets, repainted with a card's Markdown.
+
+    No session, no scheduler, no store: Space shows the back under a rule, ``3`` shows the next front and
+    clears the back, and both rewrite the progress and answer bars, as the review screen does. What a
+    review keypress costs beyond this is gistquiz's own work.
+    """
+
+    CSS = "#card { height: 1fr; } #progress, #answer-bar, #keys { height: 1; }"
+    BINDINGS = [("space", "reveal"), ("3", "next")]
+
+    def __init__(self, cards: list[tuple[str, str]]):
+        super().__init__()
+        self.cards = cards
+        self.index = 0
+        self.revealed = False
+
+    def compose(self) -> ComposeResult:
+        from textual.containers import VerticalScroll
+        from textual.widgets import Header, Input
+
+        yield Header()
+        with VerticalScroll(id="card"):
+            yield Static("", id="front")
+            yield Input(id="typed")
+            yield Static("", id="grade")
+            yield Static("", id="back")
+        yield Static("", id="progress")
+        yield Static("", id="answer-bar")
+        yield Static("Space Show answer  u Undo  s Suspend  b Bury  e Edit  Esc Back", id="keys")
+
+    def on_mount(self) -> None:
+        self.query_one("#typed").display = False
+        self.show(0)
+
+    def markdown(self, widget_id: str, text: str, rule: bool = False) -> None:
+        from rich.console import Group
+        from rich.markdown import Markdown
+        from rich.rule import Rule
+
+        content = Markdown(text, code_theme="ansi_dark") if text else ""
+        if rule and text:
+            content = Group(Rule(), content)
+        self.query_one(f"#{widget_id}", Static).update(content)
+
+    def show(self, index: int) -> None:
+        self.index, self.revealed = index, False
+        self.markdown("front", self.cards[index % len(self.cards)][0])
+        self.markdown("back", "")
+        self.query_one("#answer-bar", Static).update(" Show answer   Space")
+        self.query_one("#progress", Static).update(f"{len(self.cards) - index} left · {index} answered")
+
+    def action_reveal(self) -> None:
+        self.revealed = True
+        self.markdown("back", self.cards[self.index % len(self.cards)][1], rule=True)
+        self.query_one("#answer-bar", Static).update(" 1 Again 1m   2 Hard 6m   3 Good 10m   4 Easy 2d ")
+
+    def action_next(self) -> None:
+        self.show(self.index + 1)
