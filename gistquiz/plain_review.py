@@ -12,13 +12,13 @@ from __future__ import annotations
 import time
 from typing import TextIO
 
-from gistquiz import quiz
+from gistquiz import grading, quiz
 from gistquiz.card_text import LETTERS, back_text, front_text
 from gistquiz.deck import Card, Kind
 from gistquiz.scheduler import Rating, format_interval
-from gistquiz.session import Session
+from gistquiz.session import Session, leech_notice
 
-RATING_NAMES = {Rating.AGAIN: "Again", Rating.HARD: "Hard", Rating.GOOD: "Good", Rating.EASY: "Easy"}
+RATING_KEYS = {r.key: r for r in Rating}
 
 
 def render_diff(diff: list[tuple[str, str]]) -> str:
@@ -63,12 +63,12 @@ def run_plain(ws, cards: list[Card], title: str, inp: TextIO, out: TextIO) -> in
             if typed is None:
                 return 0
             if typed.strip():
-                grade = quiz.grade_card_answer(typed, card)
+                grade = grading.grade(card, typed)
                 verdict = "right" if grade.correct else "not quite"
                 say(f"{verdict}: expected '{grade.expected}'")
                 if not grade.exact:
                     say(f"diff: {render_diff(grade.diff) if grade.diff else typed}")
-                suggestion = Rating.GOOD if grade.correct else Rating.AGAIN
+                suggestion = grade.rating
         elif card.kind is Kind.CHOICE:
             letters = LETTERS[: len(card.options)]
             line = ask(f"\nyour choice ({', '.join(letters)}; Enter to skip): ")
@@ -76,9 +76,9 @@ def run_plain(ws, cards: list[Card], title: str, inp: TextIO, out: TextIO) -> in
                 return 0
             picked = {letters.index(ch) for ch in line.lower() if ch in letters}
             if picked:
-                right = {n for n, i in enumerate(order) if card.options[i].correct}
-                say("right" if picked == right else "not quite")
-                suggestion = Rating.GOOD if picked == right else Rating.AGAIN
+                grade = grading.grade(card, {order[n] for n in picked})  # shown letters -> the card's options
+                say("right" if grade.correct else "not quite")
+                suggestion = grade.rating
         else:
             line = ask("\n[Enter] show answer  [q] quit: ")
             if line is None or line.strip().lower() == "q":
@@ -89,21 +89,21 @@ def run_plain(ws, cards: list[Card], title: str, inp: TextIO, out: TextIO) -> in
             say(f"\n(demo: gistquiz demo {card.demo})")
         preview = session.preview(card)
         say("")
-        say("   ".join(f"{int(r)} {RATING_NAMES[r]} {format_interval(preview[r])}" for r in Rating))
-        hint = f" (suggested {int(suggestion)})" if suggestion else ""
+        say("   ".join(f"{r.key} {r.label} {format_interval(preview[r])}" for r in Rating))
+        hint = f" (suggested {suggestion.key})" if suggestion else ""
         while True:
             line = ask(f"[1-4] rate{hint}  [u] undo  [s] suspend  [b] bury  [q] quit: ")
             if line is None:
                 return 0
             choice = line.strip().lower()
             if choice == "" and suggestion:
-                choice = str(int(suggestion))
-            if choice in ("1", "2", "3", "4"):
+                choice = suggestion.key
+            if choice in RATING_KEYS:
                 duration = int((time.monotonic() - shown) * 1000)
-                entry = session.answer(card, Rating(int(choice)), duration_ms=duration)
+                entry = session.answer(card, RATING_KEYS[choice], duration_ms=duration)
                 answered += 1
-                if entry.after.leech and not entry.before.leech:
-                    say("This card is a leech (many lapses): suspended. Consider rewriting it.")
+                if notice := leech_notice(entry):
+                    say(notice)
                 break
             if choice == "u":
                 undone = session.undo()

@@ -29,6 +29,16 @@ class Rating(IntEnum):
     GOOD = 3
     EASY = 4
 
+    @property
+    def label(self) -> str:
+        """The button's name, as in Anki: Again, Hard, Good, Easy."""
+        return self.name.capitalize()
+
+    @property
+    def key(self) -> str:
+        """The key that gives this rating, as in Anki: 1 to 4."""
+        return str(self.value)
+
 
 class State(IntEnum):
     NEW = 0

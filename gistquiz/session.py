@@ -18,10 +18,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from gistquiz.deck import Card, Kind
+from gistquiz.grading import Grade
 from gistquiz.scheduler import CardState, Rating, Scheduler, State, utcnow
 from gistquiz.store import ReviewEntry, Store
 
 LEARN_AHEAD = timedelta(minutes=20)
+LEECH_NOTICE = "Leech: this card lapsed many times and is now suspended. Consider rewriting it."
 
 
 @dataclass(frozen=True)
@@ -158,6 +160,19 @@ class Session:
 
     def answer(self, card: Card, rating: Rating, duration_ms: int | None = None) -> ReviewEntry:
         """Schedule and commit the answer; returns once it is on disk."""
+        return self._answer(card, rating, duration_ms, source="review")
+
+    def answer_quiz(self, card: Card, result: Grade) -> ReviewEntry | None:
+        """Record a quiz answer as a review (:attr:`Grade.rating`) if the settings say quiz answers count.
+
+        With ``quiz_updates_schedule`` off (the default) the schedule is left alone and nothing is
+        recorded: returns ``None``.
+        """
+        if not self.scheduler.settings.quiz_updates_schedule:
+            return None
+        return self._answer(card, result.rating, None, source="quiz")
+
+    def _answer(self, card: Card, rating: Rating, duration_ms: int | None, source: str) -> ReviewEntry:
         now = self.clock()
         entry = self.store.answer(
             card.key,
@@ -167,6 +182,7 @@ class Session:
             lambda s: self.scheduler.review(s, rating, now),
             duration_ms=duration_ms,
             fingerprint=card.fingerprint,
+            source=source,
         )
         self._remove(card.key)
         if card.kind in (Kind.REVERSED, Kind.CLOZE):  # only these notes make sibling cards
@@ -219,3 +235,8 @@ class Session:
         q = self.queue
         q.new = [k for k in q.new if note_key(k) != note]
         q.review = [k for k in q.review if note_key(k) != note or k == key]
+
+
+def leech_notice(entry: ReviewEntry) -> str | None:
+    """What to tell the learner when this answer made the card a leech (the scheduler suspends it then)."""
+    return LEECH_NOTICE if entry.after.leech and not entry.before.leech else None

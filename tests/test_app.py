@@ -470,6 +470,26 @@ async def test_quiz_grades_right_and_wrong_answers_and_sums_up(app, decks_dir):
         assert isinstance(app.screen, QuizScreen) and len(app.screen.questions) == wrong
 
 
+async def test_quiz_answers_count_as_good_or_again_when_the_setting_says_so(app, gistquiz_home):
+    (gistquiz_home / "settings.toml").write_text("bundled_decks = false\nquiz_updates_schedule = true\n")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        cards = app.workspace.library.deck("tiny").cards
+        chosen = [c for c in cards if c.key in ("tiny:paris", "tiny:parts/c1")]
+        app.push_screen(QuizScreen("tiny", chosen, count=2, seed=1))
+        await pilot.pause()
+        screen, shown = app.screen, {}
+        while isinstance(app.screen, QuizScreen):
+            q = screen.question
+            await pilot.press(*("Paris" if q.card.key == "tiny:paris" else "pooling"), "enter")
+            shown[q.card.key] = "✓" in str(screen.query_one("#quiz-feedback", Static).render())
+            await pilot.press("enter")
+            await pilot.pause()
+        assert shown == {"tiny:paris": True, "tiny:parts/c1": False}
+        logged = {e.card_key: (e.rating, e.source) for e in app.workspace.store.reviews()}
+        assert logged == {"tiny:paris": (3, "quiz"), "tiny:parts/c1": (1, "quiz")}  # right: Good, wrong: Again
+
+
 async def test_quiz_setup_filters_by_tag(app):
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot, app)

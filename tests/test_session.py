@@ -8,9 +8,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from gistquiz.deck import parse_deck
+from gistquiz.grading import grade
 from gistquiz.rebuild import rebuild, replay
 from gistquiz.scheduler import Rating, Scheduler, State
-from gistquiz.session import Session
+from gistquiz.session import LEECH_NOTICE, Session, leech_notice
 from gistquiz.settings import Settings
 from gistquiz.store import Store
 
@@ -152,3 +153,42 @@ def test_rebuild_after_a_retention_change_reschedules(store):
     assert result.changed
     after = store.states()
     assert all(after[k].due >= before[k].due for k in result.changed)  # lower retention, longer intervals
+
+
+def test_quiz_answers_leave_the_schedule_alone_by_default(store):
+    cards, clock = deck(1), Clock(T0)
+    s = session(cards, store, clock)
+    assert s.answer_quiz(cards[0], grade(cards[0], "Answer 0")) is None
+    assert store.reviews() == [] and store.state(cards[0].key) is None
+
+
+def test_a_quiz_answer_counts_as_good_or_again_when_the_setting_says_so(store, tmp_path):
+    cards, clock = deck(2), Clock(T0)
+    s = session(cards, store, clock, quiz_updates_schedule=True)
+    right = s.answer_quiz(cards[0], grade(cards[0], "answer 0"))
+    wrong = s.answer_quiz(cards[1], grade(cards[1], "Answer 7"))
+    assert (right.rating, right.source) == (Rating.GOOD, "quiz")
+    assert (wrong.rating, wrong.source) == (Rating.AGAIN, "quiz")
+    assert [(e.card_key, e.rating) for e in store.reviews()] == [(cards[0].key, 3), (cards[1].key, 1)]
+    # scheduled exactly as a review with that rating would be
+    with Store(tmp_path / "reference.sqlite3") as ref:
+        r = session(cards, ref, Clock(T0))
+        assert r.answer(cards[0], Rating.GOOD).after == right.after
+        assert r.answer(cards[1], Rating.AGAIN).after == wrong.after
+
+
+def test_the_leech_notice_comes_once_with_the_answer_that_makes_a_leech(store):
+    (card,), clock = deck(1), Clock(T0)
+    s = session([card], store, clock, leech_threshold=1)
+    entries = []
+    while store.state(card.key) is None or store.state(card.key).state != State.REVIEW:
+        entries.append(s.answer(s.next(), Rating.GOOD))
+        clock.advance(minutes=11)
+    assert all(leech_notice(e) is None for e in entries)
+    clock.advance(days=60)
+    s.refresh()
+    lapse = s.answer(s.next(), Rating.AGAIN)  # the first lapse reaches the threshold of 1
+    assert lapse.after.leech and lapse.after.suspended
+    assert leech_notice(lapse) == LEECH_NOTICE
+    s.cram()
+    assert leech_notice(s.answer(s.next(), Rating.AGAIN)) is None  # already a leech: said once

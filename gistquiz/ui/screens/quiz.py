@@ -1,7 +1,8 @@
 """Quiz: multiple choice, typed answers and cloze fill-ins over a deck or a tag, timed or not.
 
-Quiz answers do not touch the schedule unless the ``quiz_updates_schedule``
-setting is on; then a right answer counts as Good and a wrong one as Again.
+Grading is :func:`gistquiz.grading.grade`'s, and recording an answer is
+:meth:`gistquiz.session.Session.answer_quiz`'s (quiz answers leave the schedule
+alone unless the ``quiz_updates_schedule`` setting is on); this screen asks and shows.
 """
 
 from __future__ import annotations
@@ -17,11 +18,12 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, Footer, Header, Input, Label, Markdown, OptionList, Select, Static
 
-from gistquiz import quiz
+from gistquiz import grading, quiz
 from gistquiz.card_text import LETTERS
 from gistquiz.deck import Card
-from gistquiz.quiz import Grade, Question, QuestionKind
-from gistquiz.scheduler import Rating
+from gistquiz.grading import Grade
+from gistquiz.quiz import Question, QuestionKind
+from gistquiz.session import Session, leech_notice
 from gistquiz.ui.widgets.diff import diff_text
 
 
@@ -109,6 +111,8 @@ class QuizScreen(Screen[None]):
             self.notify("No cards to quiz on.", severity="warning")
             self.app.pop_screen()
             return
+        ws = self.app.workspace
+        self.session = Session(self.cards, ws.store, ws.scheduler, clock=self.app.clock)
         if self.seconds:
             self.set_interval(1, self.tick)
         self.show_question()
@@ -164,37 +168,22 @@ class QuizScreen(Screen[None]):
         q = self.question
         if self.answered or q.kind is not QuestionKind.CHOICE or index >= len(q.options):
             return
-        self.record(quiz.grade_choice({index}, q))
+        self.record(grading.grade(q.expected, {index}))
 
     @on(Input.Submitted, "#quiz-input")
     def typed(self, event: Input.Submitted) -> None:
         if self.answered:
             self.action_next()
             return
-        q = self.question
-        if q.kind is QuestionKind.CLOZE:
-            grade = quiz.grade_cloze([g.strip() for g in event.value.split("/")], q)
-        else:
-            grade = quiz.grade_typed(event.value, q.answers)
-        self.record(grade)
+        self.record(grading.grade(self.question.expected, event.value))
 
     def record(self, grade: Grade) -> None:
         self.answered = True
         q = self.question
         self.results.append((q, grade))
-        ws = self.app.workspace
-        if ws.settings.quiz_updates_schedule:
-            rating = Rating.GOOD if grade.correct else Rating.AGAIN
-            now = self.app.clock()
-            ws.store.answer(
-                q.card.key,
-                q.card.deck,
-                rating,
-                now,
-                lambda s: ws.scheduler.review(s, rating, now),
-                fingerprint=q.card.fingerprint,
-                source="quiz",
-            )
+        entry = self.session.answer_quiz(q.card, grade)  # on disk when it returns, if quiz answers count
+        if entry is not None and (notice := leech_notice(entry)):
+            self.notify(notice)
         feedback = diff_text(grade)
         if q.card.kind.value in ("basic", "reversed") and q.kind is QuestionKind.CHOICE and not grade.correct:
             feedback.append(f"\n  {q.card.back}")

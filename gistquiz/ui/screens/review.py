@@ -19,26 +19,21 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Header, Input, Static
 
-from gistquiz import quiz
+from gistquiz import grading, quiz
 from gistquiz.card_text import back_text, front_text
 from gistquiz.deck import Card, Kind
 from gistquiz.scheduler import Rating, format_interval
-from gistquiz.session import Session
+from gistquiz.session import Session, leech_notice
 from gistquiz.ui.widgets.demo_panel import DemoPanel
 from gistquiz.ui.widgets.diff import diff_text
 from gistquiz.ui.widgets.key_bar import KeyBar, key_bar_text
-
-RATINGS = {Rating.AGAIN: "Again", Rating.HARD: "Hard", Rating.GOOD: "Good", Rating.EASY: "Easy"}
 
 
 class ReviewScreen(Screen[None]):
     BINDINGS = [
         Binding("space", "reveal", "Show answer"),
         Binding("enter", "reveal", "Show answer", show=False),
-        Binding("1", "rate(1)", "Again", show=False),
-        Binding("2", "rate(2)", "Hard", show=False),
-        Binding("3", "rate(3)", "Good", show=False),
-        Binding("4", "rate(4)", "Easy", show=False),
+        *[Binding(r.key, f"rate({int(r)})", r.label, show=False) for r in Rating],
         Binding("u", "undo", "Undo"),
         Binding("ctrl+z", "undo", "Undo", show=False, priority=True),  # also while typing an answer
         Binding("s", "suspend", "Suspend"),
@@ -157,8 +152,8 @@ class ReviewScreen(Screen[None]):
             bar.append_text(Text.from_markup("[@click=screen.reveal][reverse] Show answer [/reverse][/]  Space"))
         else:
             preview = self.session.preview(self.card)
-            for r, name in RATINGS.items():
-                label = f" {int(r)} {name} {format_interval(preview[r])} "
+            for r in Rating:
+                label = f" {r.key} {r.label} {format_interval(preview[r])} "
                 bar.append_text(Text.from_markup(f"[@click=screen.rate({int(r)})][reverse]{label}[/reverse][/]"))
                 bar.append("  ")
         self.query_one("#answer-bar", Static).update(bar)
@@ -199,7 +194,7 @@ class ReviewScreen(Screen[None]):
             return
         given = event.value.strip()
         if given:
-            grade = quiz.grade_card_answer(given, card)
+            grade = grading.grade(card, given)
             self.query_one("#grade", Static).update(diff_text(grade))
         self.action_reveal()
 
@@ -216,8 +211,8 @@ class ReviewScreen(Screen[None]):
         duration = int((self.app.clock() - self.shown_at).total_seconds() * 1000)
         entry = self.session.answer(self.card, Rating(rating), duration_ms=duration)  # on disk when it returns
         self.answered += 1
-        if entry.after.leech and not entry.before.leech:
-            self.notify("Leech: this card lapsed many times and is now suspended. Consider rewriting it.")
+        if notice := leech_notice(entry):
+            self.notify(notice)
         self.query_one("#demo", DemoPanel).stop()
         self.show_next()
 

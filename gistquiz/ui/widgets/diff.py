@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rich.text import Text
 
-from gistquiz.quiz import Grade
+from gistquiz.grading import Grade
 
 
 def diff_text(grade: Grade) -> Text:
