@@ -1,9 +1,10 @@
 """Grading an answer: typed text, cloze blanks or chosen options, against a card or a quiz question.
 
 One entry point, :func:`grade`, for the review (the app and ``review --plain``) and the quiz.
-Typed answers are graded leniently: case, accents, punctuation, extra spaces and a few typos (a
-Damerau-Levenshtein distance that grows with the word's length) are accepted, and a character diff
-shows what was off. Several cloze blanks are typed as ``a / b``; each is graded on its own.
+Typed answers are graded leniently: case (folded, not lowered), accents, punctuation, extra spaces
+and a few typos (a Damerau-Levenshtein distance on the folded words that grows with a word's length)
+are accepted, and a character diff shows what was off. Several cloze blanks are typed as ``a / b``;
+each is graded on its own.
 
 The rule that turns a grade into a rating (right = Good, wrong = Again: the review's suggestion,
 and what a quiz records when it updates the schedule) is :attr:`Grade.rating`, and lives only here.
@@ -94,15 +95,27 @@ _NOT_SIGN = re.compile(r"[^0-9+\-/^=<>()*.]")
 _OPERATOR_SPACE = re.compile(r"\s*([-+/^=<>()])\s*")
 
 
+def fold(text: str) -> str:
+    """Case and accents folded away: ``STRASSE`` and ``Straße``, ``SIĞ`` and ``sığ`` fold alike.
+
+    Unicode's caseless match (decompose, casefold, decompose again: a folded letter can decompose
+    further), then the accents dropped, and the Turkish dotless ``ı`` read as ``i``, since its
+    capital ``I`` folds to ``i`` (as ``ğ`` is read as ``g``). Lowercasing alone keeps ``ß``, ``ı``
+    and Greek letters with an iota subscript apart from their capitals.
+    """
+    text = unicodedata.normalize("NFKD", text)
+    text = unicodedata.normalize("NFKD", text.casefold())
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    return text.replace("\u0131", "i")
+
+
 def normalize_answer(text: str) -> str:
     """What a typed answer is compared on: case, accents, quotes, commas and spacing don't count.
 
     Signs and operators do (``-log p`` is not ``log p``, ``1e-3`` is not ``1e3``).
     """
     text = _MARKDOWN_ESCAPE.sub("", text)  # "a\\*b" in a deck file is the answer "a*b"
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(ch for ch in text if not unicodedata.combining(ch))
-    text = text.lower().replace("\u2212", "-").replace("\u00d7", "*")
+    text = fold(text).replace("\u2212", "-").replace("\u00d7", "*")
     text = _DROP.sub(" ", text)
     text = _WORD_HYPHEN.sub(" ", text)  # "batch-norm" is "batch norm"
     text = _OPERATOR_SPACE.sub(r"\1", " ".join(text.split()))

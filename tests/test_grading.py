@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import sys
+import unicodedata
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -145,3 +148,69 @@ def test_right_earns_good_and_wrong_earns_again():
 
 def test_rating_labels_and_keys_are_ankis():
     assert [(r.key, r.label) for r in Rating] == [("1", "Again"), ("2", "Hard"), ("3", "Good"), ("4", "Easy")]
+
+
+# ----------------------------------------------------------------- case in other languages
+
+
+@pytest.mark.parametrize(
+    ("given_", "accepted", "ok"),
+    [
+        ("STRASSE", "Straße", True),  # ß folds to ss
+        ("straße", "STRASSE", True),
+        ("MASS", "Maß", True),  # not two typos in a three-letter word
+        ("SIĞ", "sığ", True),  # Turkish: the capital of ı is I
+        ("ı", "i", True),  # dotless and dotted i are one letter to the grader, as accents are
+        ("İSTANBUL", "ıstanbul", True),
+        ("ΟΔΟΣ", "οδός", True),  # final sigma
+        ("ᾼ", "αι", True),  # the capital's prosgegrammeni is an iota
+        # the typo allowance is counted on the folded words: "strae" misses two letters of "strasse"
+        ("Strase", "Straße", True),
+        ("STRAE", "Straße", False),
+        ("sug", "SIĞ", False),  # no typo forgiven in a three-letter word, folded or not
+    ],
+)
+def test_case_is_folded_not_lowered(given_, accepted, ok):
+    assert grade_typed(given_, [accepted]).correct is ok
+
+
+CASE_CHANGES = (str.upper, str.lower, str.title, str.swapcase, str.casefold)
+
+CASE_EXCEPTIONS: dict[str, str] = {}
+"""Letters whose case changes grade wrong, with the reason (none at present: a new Unicode version may add some)."""
+
+
+def test_every_unicode_letter_grades_right_in_any_case():
+    wrong = []
+    for cp in range(sys.maxunicode + 1):
+        ch = chr(cp)
+        if unicodedata.category(ch)[0] != "L" or ch in CASE_EXCEPTIONS:
+            continue
+        changes = [f for f in CASE_CHANGES if f(ch) != ch]  # most letters (CJK, ...) have no case
+        folded = grading.normalize_answer(ch) if changes else ""
+        wrong += [(ch, f.__name__) for f in changes if grading.normalize_answer(f(ch)) != folded]
+    assert wrong == []
+
+
+LETTERS = st.characters(categories=("L",))
+WORDS = st.lists(st.text(LETTERS, min_size=1, max_size=8), min_size=1, max_size=4).map(" ".join)
+
+
+@st.composite
+def case_changed(draw):
+    """A text of letters, and the same text with its case changed, whole or letter by letter."""
+    text = draw(WORDS)
+    flips = draw(st.lists(st.sampled_from(CASE_CHANGES), min_size=len(text), max_size=len(text)))
+    whole = draw(st.sampled_from((*CASE_CHANGES, None)))
+    changed = whole(text) if whole else "".join(f(ch) for f, ch in zip(flips, text, strict=True))
+    return text, changed
+
+
+@settings(max_examples=500, deadline=None)
+@given(case_changed(), WORDS)
+def test_grading_is_invariant_under_case_changes(pair, other):
+    text, changed = pair
+    if set(text) & set(CASE_EXCEPTIONS):
+        return
+    assert grade_typed(changed, [text]).correct
+    assert grade_typed(changed, [other]).correct == grade_typed(text, [other]).correct
