@@ -16,7 +16,9 @@ from pathlib import Path
 import pytest
 from textual.widgets import DataTable, Input, Static
 
-from gistquiz.scheduler import State
+from gistquiz.scheduler import Rating, State
+from gistquiz.selection import Selection
+from gistquiz.session import Session
 from gistquiz.ui.app import GistQuizApp
 from gistquiz.ui.screens.browse import BrowseScreen
 from gistquiz.ui.screens.demos import DemosScreen
@@ -177,6 +179,22 @@ async def settle(pilot, app) -> None:
     await pilot.pause()
 
 
+OTHER_DECK = "# Other\n\n## Two plus two?\nid: four\ntype: typed\n\nfour\n"
+
+
+def spy_reviews(app: GistQuizApp, monkeypatch: pytest.MonkeyPatch) -> list[tuple[Selection, bool]]:
+    """Every (selection, cram) handed to the app's one way into a review; the review still opens."""
+    opened: list[tuple[Selection, bool]] = []
+    open_review = app.open_review
+
+    def spy(selection: Selection, cram: bool = False) -> None:
+        opened.append((selection, cram))
+        open_review(selection, cram=cram)
+
+    monkeypatch.setattr(app, "open_review", spy)
+    return opened
+
+
 async def open_tiny(pilot, app) -> ReviewScreen:
     await settle(pilot, app)
     table = app.screen.query_one("#decks", DataTable)
@@ -227,6 +245,54 @@ async def test_home_keys_open_each_screen(app):
         await pilot.press("question_mark")
         await pilot.pause()
         assert app.screen.query("HelpPanel")
+
+
+async def test_home_opens_a_deck_or_all_decks_through_the_app_with_the_flag_said(app, decks_dir, monkeypatch):
+    (decks_dir / "other.md").write_text(OTHER_DECK)
+    opened = spy_reviews(app, monkeypatch)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        table = app.screen.query_one("#decks", DataTable)
+        table.move_cursor(row=table.get_row_index("*"))
+        await pilot.press("enter")
+        await pilot.pause()
+        assert opened == [(Selection("All decks", (), all_decks=True), False)]
+        assert isinstance(app.screen, ReviewScreen) and {c.deck for c in app.screen.cards} == {"tiny", "other"}
+        await pilot.press("escape", "escape")  # the first reveals, if the card asks for a typed answer
+        await settle(pilot, app)  # home reloads its counts, which moves the cursor
+        assert isinstance(app.screen, HomeScreen)
+        table.move_cursor(row=table.get_row_index("other"))
+        await pilot.press("enter")
+        await pilot.pause()
+        selection, cram = opened[-1]
+        assert (selection.title, selection.all_decks, cram) == ("Other", False, False)
+        assert [c.key for c in selection.cards] == [c.key for c in app.screen.cards] == ["other:four"]
+
+
+async def test_stats_of_all_decks_says_so_and_a_toggles_between_one_deck_and_all(app, decks_dir):
+    (decks_dir / "other.md").write_text(OTHER_DECK)
+    async with app.run_test(size=(100, 50)) as pilot:
+        await settle(pilot, app)
+        table = app.screen.query_one("#decks", DataTable)
+        table.move_cursor(row=table.get_row_index("*"))
+        await pilot.press("s")
+        await settle(pilot, app)
+        assert app.screen.selection.all_decks and app.screen.title == "Stats: all decks"
+        assert "8 cards" in str(app.screen.query_one("#stats-summary", Static).render())
+        await pilot.press("a")  # already every deck: nothing to toggle
+        await settle(pilot, app)
+        assert app.screen.all_decks and "8 cards" in str(app.screen.query_one("#stats-summary", Static).render())
+        await pilot.press("escape")
+        await settle(pilot, app)
+        table.move_cursor(row=table.get_row_index("tiny"))
+        await pilot.press("s")
+        await settle(pilot, app)
+        assert not app.screen.selection.all_decks and app.screen.title == "Stats: Tiny deck"
+        assert "7 cards" in str(app.screen.query_one("#stats-summary", Static).render())
+        await pilot.press("a")
+        await settle(pilot, app)
+        assert app.screen.title == "Stats: all decks"
+        assert "8 cards" in str(app.screen.query_one("#stats-summary", Static).render())
 
 
 # ----------------------------------------------------------------- review
@@ -532,6 +598,45 @@ async def test_search_updates_as_you_type_and_opens_a_card(app):
         await pilot.press("enter", "enter")
         await pilot.pause()
         assert isinstance(app.screen, ReviewScreen) and app.screen.card.key == "tiny:quick"
+
+
+async def test_a_card_found_by_search_opens_through_the_app_as_itself_not_all_decks(app, monkeypatch):
+    opened = spy_reviews(app, monkeypatch)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        await pilot.press("slash")
+        await pilot.pause()
+        await pilot.press(*"paris", "enter", "enter")
+        await pilot.pause()
+        paris = app.workspace.library.card("tiny:paris")
+        assert opened == [(Selection("tiny: Capital of France?", (paris,)), True)]
+        assert isinstance(app.screen, ReviewScreen) and app.screen.card == paris and app.screen.cram
+
+
+async def test_a_leech_opens_from_stats_through_the_app_as_itself(app, gistquiz_home, monkeypatch):
+    (gistquiz_home / "settings.toml").write_text("bundled_decks = false\nleech_threshold = 1\n")
+    opened = spy_reviews(app, monkeypatch)
+    async with app.run_test(size=(100, 50)) as pilot:
+        await settle(pilot, app)
+        ws, clock = app.workspace, app.clock
+        quick = ws.library.card("tiny:quick")
+        session = Session([quick], ws.store, ws.scheduler, clock=clock)
+        session.answer(quick, Rating.EASY)  # straight to review
+        clock.t = T0 + timedelta(days=30)
+        session.refresh()
+        session.answer(quick, Rating.AGAIN)  # a lapse: one is a leech here
+        assert ws.store.state("tiny:quick").leech
+        table = app.screen.query_one("#decks", DataTable)
+        table.move_cursor(row=table.get_row_index("tiny"))
+        await pilot.press("s")
+        await settle(pilot, app)
+        leeches = app.screen.query_one("#stats-leeches", DataTable)
+        assert leeches.row_count == 1
+        leeches.focus()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert opened == [(Selection("Leech in tiny", (quick,)), True)]
+        assert isinstance(app.screen, ReviewScreen) and app.screen.card == quick
 
 
 # ----------------------------------------------------------------- how it looks (SVG snapshots, 80x24)
