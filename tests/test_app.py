@@ -693,6 +693,15 @@ async def test_a_leech_opens_from_stats_through_the_app_as_itself(app, gistquiz_
 # ----------------------------------------------------------------- how it looks (SVG snapshots, 80x24)
 
 
+def test_app_stylesheet_names_no_id_each_screen_styles_its_own():
+    """An id belongs to one screen or widget, so its style sits beside it (DEFAULT_CSS), not in app.tcss."""
+    import re
+
+    tcss = (ROOT / "gistquiz" / "ui" / "app.tcss").read_text()
+    rules = re.sub(r"/\*.*?\*/", "", tcss, flags=re.S)
+    assert re.findall(r"#[\w-]+", rules) == []
+
+
 def test_snapshot_home(app, snap_compare):
     async def loaded(pilot):
         await settle(pilot, app)

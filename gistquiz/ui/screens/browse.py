@@ -19,6 +19,12 @@ LIMIT = 200
 
 
 class BrowseScreen(Screen[None]):
+    DEFAULT_CSS = """
+    #search-count {
+        color: $text-muted;
+    }
+    """
+
     BINDINGS = [Binding("escape", "back", "Back"), Binding("down", "to_results", "Results", show=False)]
 
     def compose(self) -> ComposeResult:

@@ -14,6 +14,20 @@ from gistquiz.ui.widgets.demo_panel import DemoPanel
 
 
 class DemosScreen(Screen[None]):
+    DEFAULT_CSS = """
+    #demos {
+        padding: 0 1;
+    }
+    #demo-list {
+        height: auto;
+        max-height: 12;
+    }
+    #demo-cards {
+        margin: 1 0 0 0;
+        color: $text-muted;
+    }
+    """
+
     BINDINGS = [
         Binding("r", "run", "Run"),
         Binding("p", "params", "Parameters"),

@@ -21,6 +21,27 @@ ALL = "*"
 
 
 class HomeScreen(Screen[None]):
+    DEFAULT_CSS = """
+    #home {
+        padding: 0 1;
+    }
+    #hint {
+        color: $text-muted;
+        margin: 1 0;
+    }
+    #decks {
+        height: auto;
+        max-height: 14;
+    }
+    #today {
+        margin-top: 1;
+    }
+    #problems {
+        margin-top: 1;
+        color: $warning;
+    }
+    """
+
     BINDINGS = [
         Binding("enter", "review", "Review", priority=True),
         Binding("q", "quiz", "Quiz"),

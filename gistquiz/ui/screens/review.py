@@ -32,6 +32,31 @@ RATINGS = {Rating.AGAIN: "Again", Rating.HARD: "Hard", Rating.GOOD: "Good", Rati
 
 
 class ReviewScreen(Screen[None]):
+    DEFAULT_CSS = """
+    #card {
+        padding: 0 1;
+    }
+    #front, #back {
+        margin: 0;
+    }
+    #typed {
+        margin: 0 0 1 0;
+    }
+    #grade {
+        margin: 0 1;
+    }
+    #progress {
+        height: 1;
+        padding: 0 1;
+        color: $text-muted;
+    }
+    #answer-bar {
+        height: 1;
+        margin-bottom: 1;
+        text-align: center;
+    }
+    """
+
     BINDINGS = [
         Binding("space", "reveal", "Show answer"),
         Binding("enter", "reveal", "Show answer", show=False),

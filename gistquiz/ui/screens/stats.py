@@ -70,6 +70,19 @@ def forecast_bars(forecast: list[int]) -> Text:
 
 
 class StatsScreen(Screen[None]):
+    DEFAULT_CSS = """
+    #stats {
+        padding: 0 1;
+    }
+    #stats > Static {
+        margin-bottom: 1;
+    }
+    #stats-leeches {
+        height: auto;
+        max-height: 10;
+    }
+    """
+
     BINDINGS = [Binding("escape", "back", "Back"), Binding("a", "toggle_all", "This deck / all decks")]
 
     def __init__(self, selection: Selection):

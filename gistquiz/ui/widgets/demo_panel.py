@@ -46,6 +46,21 @@ def ago(when: str, now: datetime) -> str:
 class DemoPanel(Vertical):
     """The demo of one card (or of no card, from the demos screen)."""
 
+    DEFAULT_CSS = """
+    DemoPanel {
+        height: auto;
+        border: round $accent;
+        padding: 0 1;
+        margin-top: 1;
+    }
+    #demo-progress {
+        margin: 0 0 1 0;
+    }
+    #demo-body {
+        height: auto;
+    }
+    """
+
     @dataclass
     class Finished(Message):
         """A run ended (result, error or cancel)."""
