@@ -5,9 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from gistquiz.deck import Card
-
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # only named in annotations: home, the first screen, builds selections before any deck loads
+    from gistquiz.deck import Card
     from gistquiz.library import Library
 
 

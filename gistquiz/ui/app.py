@@ -13,12 +13,15 @@ import subprocess
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual.app import App, SuspendNotSupported
 from textual.binding import Binding
 
-from gistquiz.selection import Selection
 from gistquiz.workspace import Workspace
+
+if TYPE_CHECKING:
+    from gistquiz.selection import Selection
 
 
 def utcnow() -> datetime:
