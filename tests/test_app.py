@@ -16,7 +16,9 @@ from pathlib import Path
 import pytest
 from textual.widgets import DataTable, Input, Static
 
-from gistquiz.scheduler import State
+from gistquiz.scheduler import Rating, State
+from gistquiz.selection import Selection
+from gistquiz.session import Session
 from gistquiz.ui.app import GistQuizApp
 from gistquiz.ui.screens.browse import BrowseScreen
 from gistquiz.ui.screens.demos import DemosScreen
@@ -177,11 +179,32 @@ async def settle(pilot, app) -> None:
     await pilot.pause()
 
 
-async def open_tiny(pilot, app) -> ReviewScreen:
+OTHER_DECK = "# Other\n\n## Two plus two?\nid: four\ntype: typed\n\nfour\n"
+
+
+def spy_reviews(app: GistQuizApp, monkeypatch: pytest.MonkeyPatch) -> list[tuple[Selection, bool]]:
+    """Every (selection, cram) handed to the app's one way into a review; the review still opens."""
+    opened: list[tuple[Selection, bool]] = []
+    open_review = app.open_review
+
+    def spy(selection: Selection, cram: bool = False) -> None:
+        opened.append((selection, cram))
+        open_review(selection, cram=cram)
+
+    monkeypatch.setattr(app, "open_review", spy)
+    return opened
+
+
+async def press_on_deck(pilot, app, deck: str, key: str) -> None:
+    """On home, once its counts are in: put the cursor on ``deck`` ("*": all decks), then press ``key``."""
     await settle(pilot, app)
     table = app.screen.query_one("#decks", DataTable)
-    table.move_cursor(row=table.get_row_index("tiny"))
-    await pilot.press("enter")
+    table.move_cursor(row=table.get_row_index(deck))
+    await pilot.press(key)
+
+
+async def open_tiny(pilot, app) -> ReviewScreen:
+    await press_on_deck(pilot, app, "tiny", "enter")
     await pilot.pause()
     assert isinstance(app.screen, ReviewScreen)
     return app.screen
@@ -227,6 +250,45 @@ async def test_home_keys_open_each_screen(app):
         await pilot.press("question_mark")
         await pilot.pause()
         assert app.screen.query("HelpPanel")
+
+
+async def test_home_opens_a_deck_or_all_decks_through_the_app_with_the_flag_said(app, decks_dir, monkeypatch):
+    (decks_dir / "other.md").write_text(OTHER_DECK)
+    opened = spy_reviews(app, monkeypatch)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await press_on_deck(pilot, app, "*", "enter")
+        await pilot.pause()
+        assert opened == [(Selection("All decks", (), all_decks=True), False)]
+        assert isinstance(app.screen, ReviewScreen) and {c.deck for c in app.screen.cards} == {"tiny", "other"}
+        await pilot.press("escape", "escape")  # the first reveals, if the card asks for a typed answer
+        await pilot.pause()
+        assert isinstance(app.screen, HomeScreen)
+        await press_on_deck(pilot, app, "other", "enter")  # after home's reload, which moves the cursor
+        await pilot.pause()
+        selection, cram = opened[-1]
+        assert (selection.title, selection.all_decks, cram) == ("Other", False, False)
+        assert [c.key for c in selection.cards] == [c.key for c in app.screen.cards] == ["other:four"]
+
+
+async def test_stats_of_all_decks_says_so_and_a_toggles_between_one_deck_and_all(app, decks_dir):
+    (decks_dir / "other.md").write_text(OTHER_DECK)
+    async with app.run_test(size=(100, 50)) as pilot:
+        await press_on_deck(pilot, app, "*", "s")
+        await settle(pilot, app)
+        assert app.screen.selection.all_decks and app.screen.title == "Stats: all decks"
+        assert "8 cards" in str(app.screen.query_one("#stats-summary", Static).render())
+        await pilot.press("a")  # already every deck: nothing to toggle
+        await settle(pilot, app)
+        assert app.screen.all_decks and "8 cards" in str(app.screen.query_one("#stats-summary", Static).render())
+        await pilot.press("escape")
+        await press_on_deck(pilot, app, "tiny", "s")
+        await settle(pilot, app)
+        assert not app.screen.selection.all_decks and app.screen.title == "Stats: Tiny deck"
+        assert "7 cards" in str(app.screen.query_one("#stats-summary", Static).render())
+        await pilot.press("a")
+        await settle(pilot, app)
+        assert app.screen.title == "Stats: all decks"
+        assert "8 cards" in str(app.screen.query_one("#stats-summary", Static).render())
 
 
 # ----------------------------------------------------------------- review
@@ -420,6 +482,63 @@ async def test_parameter_form_rejects_a_bad_value_in_place_and_runs_good_ones(ap
         assert app.workspace.demo_cache.get("tiny:quick", "quick", {"n": 5, "seed": 0}) is not None
 
 
+async def test_parameter_form_from_the_demos_screen_runs_the_demo_and_cancel_keeps_the_last_values(app):
+    async with app.run_test(size=(80, 30)) as pilot:
+        await settle(pilot, app)
+        await pilot.press("d")
+        await settle(pilot, app)
+        demos = app.screen
+        table = demos.query_one("#demo-list", DataTable)
+        table.move_cursor(row=table.get_row_index("quick"))
+        await pilot.pause()
+        await pilot.press("p")
+        await settle(pilot, app)
+        assert isinstance(app.screen, ParamsScreen) and app.screen.demo == "quick"
+        app.screen.query_one("#param-n", Input).value = "4"
+        await pilot.press("ctrl+r")
+        await settle(pilot, app)
+        assert app.screen is demos
+        panel = demos.query_one("#demo", DemoPanel)
+        assert "counted to 4" in " ".join(str(s.render()) for s in panel.query(Static))
+        assert app.workspace.demo_cache.get("demo:quick", "quick", {"n": 4, "seed": 0}) is not None
+        await pilot.press("p")
+        await settle(pilot, app)
+        assert app.screen.query_one("#param-n", Input).value == "4"  # the form opens on the values last run
+        await pilot.press("escape")
+        await settle(pilot, app)
+        assert app.screen is demos and panel.params == {"n": 4}
+        assert "Last run just now (cached)" in str(panel.query_one("#demo-status", Static).render())
+
+
+async def test_the_demo_panel_asks_its_host_for_the_form_by_message_and_never_opens_a_screen(gistquiz_home, demos_dir):
+    from textual.app import App
+
+    class Host(App[None]):
+        def compose(self):
+            yield DemoPanel(id="demo")
+
+        def on_demo_panel_params_wanted(self, message: DemoPanel.ParamsWanted) -> None:
+            wanted.append(message)
+
+    wanted: list[DemoPanel.ParamsWanted] = []
+    host = Host()
+    host.clock = Clock()  # the panel stamps results with the app's clock
+    cache = Workspace(gistquiz_home, [], demos_folder=demos_dir).demo_cache
+    async with host.run_test(size=(80, 30)) as pilot:
+        panel = host.query_one(DemoPanel)
+        panel.show_card(None, demos_dir, cache, demo="quick")
+        panel.edit_params()
+        await settle(pilot, host)
+        assert len(host.screen_stack) == 1 and len(wanted) == 1
+        m = wanted[0]
+        assert (m.panel, m.demo, m.params, m.seed, m.folder) == (panel, "quick", {}, 0, demos_dir)
+        assert [p["name"] for p in m.spec] == ["n"] and m.control is panel
+        panel.use_params((2, {"n": 2}))
+        await settle(pilot, host)
+        assert "counted to 2" in " ".join(str(s.render()) for s in panel.query(Static))
+        assert cache.get("demo:quick", "quick", {"n": 2, "seed": 2}) is not None
+
+
 async def test_demos_screen_lists_claims_and_linked_cards_and_runs_one(app):
     async with app.run_test(size=(80, 30)) as pilot:
         await settle(pilot, app)
@@ -554,7 +673,53 @@ async def test_search_updates_as_you_type_and_opens_a_card(app):
         assert isinstance(app.screen, ReviewScreen) and app.screen.card.key == "tiny:quick"
 
 
+async def test_a_card_found_by_search_opens_through_the_app_as_itself_not_all_decks(app, monkeypatch):
+    opened = spy_reviews(app, monkeypatch)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        await pilot.press("slash")
+        await pilot.pause()
+        await pilot.press(*"paris", "enter", "enter")
+        await pilot.pause()
+        paris = app.workspace.library.card("tiny:paris")
+        assert opened == [(Selection("tiny: Capital of France?", (paris,)), True)]
+        assert isinstance(app.screen, ReviewScreen) and app.screen.card == paris and app.screen.cram
+
+
+async def test_a_leech_opens_from_stats_through_the_app_as_itself(app, gistquiz_home, monkeypatch):
+    (gistquiz_home / "settings.toml").write_text("bundled_decks = false\nleech_threshold = 1\n")
+    opened = spy_reviews(app, monkeypatch)
+    async with app.run_test(size=(100, 50)) as pilot:
+        await settle(pilot, app)
+        ws, clock = app.workspace, app.clock
+        quick = ws.library.card("tiny:quick")
+        session = Session([quick], ws.store, ws.scheduler, clock=clock)
+        session.answer(quick, Rating.EASY)  # straight to review
+        clock.t = T0 + timedelta(days=30)
+        session.refresh()
+        session.answer(quick, Rating.AGAIN)  # a lapse: one is a leech here
+        assert ws.store.state("tiny:quick").leech
+        await press_on_deck(pilot, app, "tiny", "s")
+        await settle(pilot, app)
+        leeches = app.screen.query_one("#stats-leeches", DataTable)
+        assert leeches.row_count == 1
+        leeches.focus()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert opened == [(Selection("Leech in tiny", (quick,)), True)]
+        assert isinstance(app.screen, ReviewScreen) and app.screen.card == quick
+
+
 # ----------------------------------------------------------------- how it looks (SVG snapshots, 80x24)
+
+
+def test_app_stylesheet_names_no_id_each_screen_styles_its_own():
+    """An id belongs to one screen or widget, so its style sits beside it (DEFAULT_CSS), not in app.tcss."""
+    import re
+
+    tcss = (ROOT / "gistquiz" / "ui" / "app.tcss").read_text()
+    rules = re.sub(r"/\*.*?\*/", "", tcss, flags=re.S)
+    assert re.findall(r"#[\w-]+", rules) == []
 
 
 def test_snapshot_home(app, snap_compare):

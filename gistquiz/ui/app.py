@@ -13,11 +13,15 @@ import subprocess
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual.app import App, SuspendNotSupported
 from textual.binding import Binding
 
 from gistquiz.workspace import Workspace
+
+if TYPE_CHECKING:
+    from gistquiz.selection import Selection
 
 
 def utcnow() -> datetime:
@@ -43,6 +47,15 @@ class GistQuizApp(App[None]):
         from gistquiz.ui.screens.home import HomeScreen
 
         self.push_screen(HomeScreen())
+
+    def open_review(self, selection: Selection, cram: bool = False) -> None:
+        """The one way into a review: a deck or all of them from home, a card from search, a leech from stats.
+
+        ``cram`` reviews the cards now, due or not.
+        """
+        from gistquiz.ui.screens.review import ReviewScreen  # not before it is wanted: the first screen stays lean
+
+        self.push_screen(ReviewScreen(selection.title, selection.resolve(self.workspace.library), cram=cram))
 
     def action_toggle_keys(self) -> None:
         """``?``: the panel listing every key of the current screen."""

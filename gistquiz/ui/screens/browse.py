@@ -11,27 +11,20 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
-from gistquiz.deck import Card, normalize
+from gistquiz import search
+from gistquiz.deck import Card
+from gistquiz.selection import Selection
 
 LIMIT = 200
 
 
-def search(cards: list[tuple[Card, str]], query: str) -> list[Card]:
-    """Cards whose text holds every word of ``query`` and that carry every ``tag:NAME``."""
-    words, tags = [], []
-    for token in query.split():
-        if token.lower().startswith("tag:") and len(token) > 4:
-            tags.append(token[4:].lower())
-        else:
-            words += normalize(token).split()
-    out = []
-    for card, text in cards:
-        if all(w in text for w in words) and all(t in (x.lower() for x in card.tags) for t in tags):
-            out.append(card)
-    return out
-
-
 class BrowseScreen(Screen[None]):
+    DEFAULT_CSS = """
+    #search-count {
+        color: $text-muted;
+    }
+    """
+
     BINDINGS = [Binding("escape", "back", "Back"), Binding("down", "to_results", "Results", show=False)]
 
     def compose(self) -> ComposeResult:
@@ -46,7 +39,7 @@ class BrowseScreen(Screen[None]):
     def on_mount(self) -> None:
         self.title = "Search"
         self.sub_title = ""
-        self.index = [(c, normalize(f"{c.front} {c.back} {c.cloze_text}")) for c in self.app.workspace.library.cards()]
+        self.index = search.index(self.app.workspace.library.cards())
         self.found: list[Card] = []
         self.query_one("#search", Input).focus()
         self.update("")
@@ -62,7 +55,7 @@ class BrowseScreen(Screen[None]):
             table.focus()
 
     def update(self, query: str) -> None:
-        self.found = search(self.index, query)
+        self.found = search.search(self.index, query)
         table = self.query_one("#results", DataTable)
         table.clear()
         for i, c in enumerate(self.found[:LIMIT]):
@@ -76,9 +69,7 @@ class BrowseScreen(Screen[None]):
     @on(DataTable.RowSelected, "#results")
     def open(self, event: DataTable.RowSelected) -> None:
         card = self.found[int(event.row_key.value or 0)]
-        from gistquiz.ui.screens.review import ReviewScreen
-
-        self.app.push_screen(ReviewScreen(f"{card.deck}: {card.front.splitlines()[0][:40]}", [card], cram=True))
+        self.app.open_review(Selection(f"{card.deck}: {card.front.splitlines()[0][:40]}", (card,)), cram=True)
 
     def action_back(self) -> None:
         self.app.pop_screen()

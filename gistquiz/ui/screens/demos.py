@@ -14,6 +14,20 @@ from gistquiz.ui.widgets.demo_panel import DemoPanel
 
 
 class DemosScreen(Screen[None]):
+    DEFAULT_CSS = """
+    #demos {
+        padding: 0 1;
+    }
+    #demo-list {
+        height: auto;
+        max-height: 12;
+    }
+    #demo-cards {
+        margin: 1 0 0 0;
+        color: $text-muted;
+    }
+    """
+
     BINDINGS = [
         Binding("r", "run", "Run"),
         Binding("p", "params", "Parameters"),
@@ -67,7 +81,8 @@ class DemosScreen(Screen[None]):
         panel = self.query_one("#demo", DemoPanel)
         if panel.running or panel.demo == name:
             return
-        panel.show_card(None, self.app.workspace, demo=name)
+        ws = self.app.workspace
+        panel.show_card(None, ws.demos_folder, ws.demo_cache, demo=name)
         cards = self.linked.get(name, [])
         lines = [f"• {c.front.splitlines()[0][:72]}" for c in cards[:6]]
         if len(cards) > 6:
@@ -79,6 +94,13 @@ class DemosScreen(Screen[None]):
 
     def action_params(self) -> None:
         self.query_one("#demo", DemoPanel).edit_params()
+
+    @on(DemoPanel.ParamsWanted)
+    def open_params(self, wanted: DemoPanel.ParamsWanted) -> None:
+        from gistquiz.ui.screens.params import ParamsScreen
+
+        form = ParamsScreen(wanted.demo, wanted.spec, wanted.params, wanted.seed, wanted.folder)
+        self.app.push_screen(form, wanted.panel.use_params)
 
     def action_back(self) -> None:
         panel = self.query_one("#demo", DemoPanel)

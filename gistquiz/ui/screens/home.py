@@ -12,6 +12,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
 from gistquiz.errors import StoreError, UserError
+from gistquiz.selection import Selection
 
 if TYPE_CHECKING:
     from gistquiz.overview import DeckCounts, Today
@@ -20,6 +21,27 @@ ALL = "*"
 
 
 class HomeScreen(Screen[None]):
+    DEFAULT_CSS = """
+    #home {
+        padding: 0 1;
+    }
+    #hint {
+        color: $text-muted;
+        margin: 1 0;
+    }
+    #decks {
+        height: auto;
+        max-height: 14;
+    }
+    #today {
+        margin-top: 1;
+    }
+    #problems {
+        margin-top: 1;
+        color: $warning;
+    }
+    """
+
     BINDINGS = [
         Binding("enter", "review", "Review", priority=True),
         Binding("q", "quiz", "Quiz"),
@@ -122,33 +144,31 @@ class HomeScreen(Screen[None]):
         self.query_one("#problems", Static).update("\n".join(lines))
         self.query_one("#problems").display = bool(lines)
 
-    def selected(self) -> tuple[str, list] | None:
-        """(title, cards) of the row under the cursor."""
+    def selected(self) -> Selection | None:
+        """The row under the cursor: a deck, or all of them."""
         table = self.query_one("#decks", DataTable)
         if not self.counts or table.row_count == 0:
             return None
         key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
         if key == ALL:
-            return "All decks", [card for c in self.counts for card in c.deck.cards]
+            return Selection.every_deck()
         deck = next(c.deck for c in self.counts if c.deck.key == key)
-        return deck.title, deck.cards
+        return Selection(deck.title, tuple(deck.cards))
 
     def action_review(self) -> None:
         picked = self.selected()
-        if picked is None or not picked[1]:
+        if picked is None or picked.empty:
             self.notify("This deck has no usable cards.", severity="warning")
             return
-        from gistquiz.ui.screens.review import ReviewScreen
-
-        self.app.push_screen(ReviewScreen(*picked))
+        self.app.open_review(picked)
 
     def action_quiz(self) -> None:
         picked = self.selected()
-        if picked is None or not picked[1]:
+        if picked is None or picked.empty:
             return
         from gistquiz.ui.screens.quiz import QuizSetupScreen
 
-        self.app.push_screen(QuizSetupScreen(*picked))
+        self.app.push_screen(QuizSetupScreen(picked.title, picked.resolve(self.app.workspace.library)))
 
     def action_demos(self) -> None:
         from gistquiz.ui.screens.demos import DemosScreen
@@ -158,8 +178,7 @@ class HomeScreen(Screen[None]):
     def action_stats(self) -> None:
         from gistquiz.ui.screens.stats import StatsScreen
 
-        picked = self.selected()
-        self.app.push_screen(StatsScreen(*(picked or ("All decks", []))))
+        self.app.push_screen(StatsScreen(self.selected() or Selection.every_deck()))
 
     def action_browse(self) -> None:
         from gistquiz.ui.screens.browse import BrowseScreen

@@ -19,6 +19,24 @@ from gistquiz.demo_params import check, check_seed
 class ParamsScreen(ModalScreen[tuple[int, dict[str, Any]] | None]):
     """Returns (seed, overrides) on Run, ``None`` on Cancel."""
 
+    DEFAULT_CSS = """
+    ParamsScreen {
+        align: center middle;
+    }
+    #params-fields {
+        height: auto;
+        max-height: 15;
+    }
+    .param-input {
+        margin-bottom: 1;
+    }
+    .param-error {
+        color: $error;
+        height: auto;
+        display: none;
+    }
+    """
+
     BINDINGS = [Binding("escape", "cancel", "Cancel"), Binding("ctrl+r", "submit", "Run")]
 
     def __init__(self, demo: str, spec: list[dict[str, Any]], current: dict[str, Any], seed: int, folder: Path):
@@ -30,14 +48,14 @@ class ParamsScreen(ModalScreen[tuple[int, dict[str, Any]] | None]):
         self.folder = folder
 
     def compose(self) -> ComposeResult:
-        with Vertical(id="params-dialog"):
+        with Vertical(id="params-dialog", classes="dialog"):
             yield Label(f"Parameters of {self.demo} (Enter or Ctrl+R runs, Esc cancels)", id="params-title")
             with VerticalScroll(id="params-fields"):
                 yield from self.field("seed", str(self.seed), "random seed (0 ..)", "")
                 for p in self.spec:
                     value = self.current.get(p["name"], p["default"])
                     yield from self.field(p["name"], _text(value), p.get("help", ""), _range(p))
-            with Horizontal(id="params-buttons"):
+            with Horizontal(id="params-buttons", classes="dialog-buttons"):
                 yield Button("Run", id="run", variant="primary")
                 yield Button("Cancel", id="cancel")
 

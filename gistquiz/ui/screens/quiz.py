@@ -30,6 +30,16 @@ from gistquiz.ui.widgets.diff import diff_text
 class QuizSetupScreen(ModalScreen[None]):
     """Pick the cards (all, or one tag), how many questions, and a time limit."""
 
+    DEFAULT_CSS = """
+    QuizSetupScreen {
+        align: center middle;
+    }
+    #quiz-setup-error {
+        color: $error;
+        height: auto;
+    }
+    """
+
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
     def __init__(self, title: str, cards: list[Card]):
@@ -39,7 +49,7 @@ class QuizSetupScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         tags = sorted({t for c in self.cards for t in c.tags})
-        with Vertical(id="quiz-setup"):
+        with Vertical(id="quiz-setup", classes="dialog"):
             yield Label(f"Quiz: {self.deck_title}", id="quiz-setup-title")
             yield Label("Cards")
             yield Select([(f"tag: {t}", t) for t in tags], prompt="all cards", id="quiz-tag", allow_blank=True)
@@ -47,8 +57,8 @@ class QuizSetupScreen(ModalScreen[None]):
             yield Input(value="10", id="quiz-count", type="integer")
             yield Label("Time limit in minutes (0: untimed)")
             yield Input(value="0", id="quiz-minutes", type="integer")
-            yield Static("", id="quiz-setup-error", classes="param-error")
-            with Horizontal(id="params-buttons"):
+            yield Static("", id="quiz-setup-error")
+            with Horizontal(id="quiz-setup-buttons", classes="dialog-buttons"):
                 yield Button("Start", id="start", variant="primary")
                 yield Button("Cancel", id="cancel")
 
@@ -76,6 +86,22 @@ class QuizSetupScreen(ModalScreen[None]):
 
 
 class QuizScreen(Screen[None]):
+    DEFAULT_CSS = """
+    #quiz {
+        padding: 0 1;
+    }
+    #quiz-progress {
+        color: $text-muted;
+    }
+    #quiz-options {
+        height: auto;
+        max-height: 12;
+    }
+    #quiz-feedback {
+        margin-top: 1;
+    }
+    """
+
     BINDINGS = [
         Binding("enter", "next", "Next", show=False),
         Binding("escape", "finish", "End quiz"),
@@ -210,6 +236,12 @@ class QuizScreen(Screen[None]):
 
 
 class QuizSummaryScreen(Screen[None]):
+    DEFAULT_CSS = """
+    #quiz-summary {
+        padding: 0 1;
+    }
+    """
+
     BINDINGS = [
         Binding("m", "retry", "Quiz the missed ones"),
         Binding("escape", "back", "Back"),

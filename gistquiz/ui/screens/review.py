@@ -30,6 +30,31 @@ from gistquiz.ui.widgets.key_bar import KeyBar, key_bar_text
 
 
 class ReviewScreen(Screen[None]):
+    DEFAULT_CSS = """
+    #card {
+        padding: 0 1;
+    }
+    #front, #back {
+        margin: 0;
+    }
+    #typed {
+        margin: 0 0 1 0;
+    }
+    #grade {
+        margin: 0 1;
+    }
+    #progress {
+        height: 1;
+        padding: 0 1;
+        color: $text-muted;
+    }
+    #answer-bar {
+        height: 1;
+        margin-bottom: 1;
+        text-align: center;
+    }
+    """
+
     BINDINGS = [
         Binding("space", "reveal", "Show answer"),
         Binding("enter", "reveal", "Show answer", show=False),
@@ -180,7 +205,8 @@ class ReviewScreen(Screen[None]):
         self.show_markdown("back", back_text(card, self.order), rule=True)
         if card.demo:
             panel = self.query_one("#demo", DemoPanel)
-            panel.show_card(card, self.app.workspace)
+            ws = self.app.workspace
+            panel.show_card(card, ws.demos_folder, ws.demo_cache)
             panel.display = True
         card_view = self.query_one("#card", VerticalScroll)
         if self.focused is not card_view:
@@ -281,6 +307,13 @@ class ReviewScreen(Screen[None]):
     def action_demo_params(self) -> None:
         if self.revealed and self.card is not None and self.card.demo:
             self.query_one("#demo", DemoPanel).edit_params()
+
+    @on(DemoPanel.ParamsWanted)
+    def open_params(self, wanted: DemoPanel.ParamsWanted) -> None:
+        from gistquiz.ui.screens.params import ParamsScreen
+
+        form = ParamsScreen(wanted.demo, wanted.spec, wanted.params, wanted.seed, wanted.folder)
+        self.app.push_screen(form, wanted.panel.use_params)
 
     def action_back(self) -> None:
         panel = self.query_one("#demo", DemoPanel)

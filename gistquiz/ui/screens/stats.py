@@ -14,7 +14,7 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
-from gistquiz.deck import Card
+from gistquiz.selection import Selection
 from gistquiz.stats import Stats, compute
 
 SHADES = " ░▒▓█"
@@ -70,13 +70,26 @@ def forecast_bars(forecast: list[int]) -> Text:
 
 
 class StatsScreen(Screen[None]):
+    DEFAULT_CSS = """
+    #stats {
+        padding: 0 1;
+    }
+    #stats > Static {
+        margin-bottom: 1;
+    }
+    #stats-leeches {
+        height: auto;
+        max-height: 10;
+    }
+    """
+
     BINDINGS = [Binding("escape", "back", "Back"), Binding("a", "toggle_all", "This deck / all decks")]
 
-    def __init__(self, title: str, cards: list[Card]):
+    def __init__(self, selection: Selection):
         super().__init__()
-        self.deck_title = title
-        self.cards = cards
-        self.all_decks = not cards
+        self.selection = selection
+        self.all_decks = selection.all_decks
+        """Shown now: every deck (``a`` toggles it when the selection is one deck)."""
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -97,12 +110,12 @@ class StatsScreen(Screen[None]):
     @work(thread=True, exclusive=True, group="stats")
     def load(self) -> None:
         ws = self.app.workspace
-        cards = list(ws.library.cards()) if self.all_decks else self.cards
+        cards = list(ws.library.cards()) if self.all_decks else list(self.selection.cards)
         st = compute(cards, ws.store, ws.scheduler, self.app.clock(), forecast_days=30)
         self.app.call_from_thread(self.show, st)
 
     def show(self, st: Stats) -> None:
-        self.title = f"Stats: {'all decks' if self.all_decks else self.deck_title}"
+        self.title = f"Stats: {'all decks' if self.all_decks else self.selection.title}"
         self.sub_title = ""
         counts = " · ".join(f"{k} {v}" for k, v in st.by_state.items())
         tr = st.true_retention
@@ -152,12 +165,10 @@ class StatsScreen(Screen[None]):
         lx = self.leeches[int(event.row_key.value or 0)]
         card = self.app.workspace.library.card(lx.key)
         if card is not None:
-            from gistquiz.ui.screens.review import ReviewScreen
-
-            self.app.push_screen(ReviewScreen(f"Leech in {lx.deck}", [card], cram=True))
+            self.app.open_review(Selection(f"Leech in {lx.deck}", (card,)), cram=True)
 
     def action_toggle_all(self) -> None:
-        if self.cards:
+        if not self.selection.all_decks:
             self.all_decks = not self.all_decks
             self.load()
 

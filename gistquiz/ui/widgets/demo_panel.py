@@ -2,14 +2,17 @@
 
 The demo runs in a child process through :class:`gistquiz.runner.DemoRun`, driven
 from a thread worker; the UI thread only receives progress and the outcome.
-The last result per card and parameters is cached in the store, so revisiting
-a card shows it at once, marked with when it ran.
+The last result per card and parameters is kept in the demo cache, so revisiting
+a card shows it at once, marked with when it ran. The panel never navigates: for
+the parameter form it posts :class:`DemoPanel.ParamsWanted`, and the screen
+hosting it opens the form and hands the values back to :meth:`DemoPanel.use_params`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from rich.text import Text
@@ -20,9 +23,9 @@ from textual.message import Message
 from textual.widgets import ProgressBar, Static
 
 from gistquiz.deck import Card
+from gistquiz.demo_cache import DemoCache
 from gistquiz.registry import demo_info
 from gistquiz.runner import DemoRun, Outcome, Progress
-from gistquiz.workspace import Workspace
 
 
 def ago(when: str, now: datetime) -> str:
@@ -43,11 +46,43 @@ def ago(when: str, now: datetime) -> str:
 class DemoPanel(Vertical):
     """The demo of one card (or of no card, from the demos screen)."""
 
+    DEFAULT_CSS = """
+    DemoPanel {
+        height: auto;
+        border: round $accent;
+        padding: 0 1;
+        margin-top: 1;
+    }
+    #demo-progress {
+        margin: 0 0 1 0;
+    }
+    #demo-body {
+        height: auto;
+    }
+    """
+
     @dataclass
     class Finished(Message):
         """A run ended (result, error or cancel)."""
 
         outcome: Outcome
+
+    @dataclass
+    class ParamsWanted(Message):
+        """The learner asked for the parameter form (``p``); the values go back through ``panel.use_params``."""
+
+        panel: DemoPanel
+        demo: str
+        spec: list[dict[str, Any]]
+        """The demo's parameter table, as :func:`gistquiz.runner.list_params` reads it."""
+        params: dict[str, Any]
+        seed: int
+        folder: Path
+        """The user's demos folder (the form checks values by the demo's own rules)."""
+
+        @property
+        def control(self) -> DemoPanel:
+            return self.panel
 
     def __init__(self, **kw: Any):
         super().__init__(**kw)
@@ -55,7 +90,9 @@ class DemoPanel(Vertical):
         self.demo = ""
         self.params: dict[str, Any] = {}
         self.seed = 0
-        self.ws: Workspace | None = None
+        self.folder: Path | None = None
+        self.cache: DemoCache | None = None
+        """The last result per card and parameters."""
         self._run: DemoRun | None = None
 
     def compose(self) -> ComposeResult:
@@ -68,13 +105,13 @@ class DemoPanel(Vertical):
     def running(self) -> bool:
         return self._run is not None
 
-    def show_card(self, card: Card | None, ws: Workspace, demo: str | None = None) -> None:
-        """Show the card's demo: its claim and the cached result for the current parameters, if any."""
+    def show_card(self, card: Card | None, folder: Path, cache: DemoCache, demo: str | None = None) -> None:
+        """Show the card's demo (found in ``folder``): its claim and the cached result for the current parameters."""
         self.stop()
-        self.card, self.ws = card, ws
+        self.card, self.folder, self.cache = card, folder, cache
         self.demo = demo or (card.demo if card else "") or ""
         self.params, self.seed = {}, 0
-        info = demo_info(self.demo, ws.demos_folder)
+        info = demo_info(self.demo, folder)
         claim = info.claim if info else "(this demo is missing)"
         title = Text.assemble(("Demo ", "bold"), (self.demo, "bold"), f": {claim}")
         self.query_one("#demo-title", Static).update(title)
@@ -88,8 +125,8 @@ class DemoPanel(Vertical):
         return self.card.key if self.card else f"demo:{self.demo}"
 
     def show_cached(self) -> None:
-        assert self.ws is not None
-        cached = self.ws.demo_cache.get(self.card_key(), self.demo, self.cache_key())
+        assert self.cache is not None
+        cached = self.cache.get(self.card_key(), self.demo, self.cache_key())
         body = self.query_one("#demo-body", Vertical)
         body.remove_children()
         if cached is None:
@@ -113,10 +150,10 @@ class DemoPanel(Vertical):
     # ----------------------------------------------------------------- running
 
     def run(self) -> None:
-        if self.running or not self.demo or self.ws is None:
+        if self.running or not self.demo or self.folder is None:
             return
         try:
-            self._run = DemoRun(self.demo, self.params, self.seed, folder=self.ws.demos_folder)
+            self._run = DemoRun(self.demo, self.params, self.seed, folder=self.folder)
         except LookupError as err:
             self.status(Text(f"! {err}", style="bold red"))
             return
@@ -148,8 +185,8 @@ class DemoPanel(Vertical):
         self._run = None
         self.query_one("#demo-progress", ProgressBar).display = False
         if outcome.ok and outcome.result is not None:
-            assert self.ws is not None
-            self.ws.demo_cache.save(self.card_key(), self.demo, self.cache_key(), outcome.result, self.app.clock())
+            assert self.cache is not None
+            self.cache.save(self.card_key(), self.demo, self.cache_key(), outcome.result, self.app.clock())
             self.status(f"Finished in {outcome.elapsed_s:.1f} s · r runs it again · p parameters")
             self.show_result(outcome.result, "just now")
         elif outcome.cancelled:
@@ -175,33 +212,30 @@ class DemoPanel(Vertical):
     # ----------------------------------------------------------------- parameters
 
     def edit_params(self) -> None:
-        if self.ws is None or not self.demo or self.running:
+        """Read the demo's parameter table (off the UI thread: a child process tells it), then ask for the form."""
+        if self.folder is None or not self.demo or self.running:
             return
         self.status("Reading the demo's parameters…")
-        self._load_params()
+        self._load_params(self.folder)
 
     @work(thread=True, exclusive=True, group="demo-params")
-    def _load_params(self) -> None:
+    def _load_params(self, folder: Path) -> None:
         from gistquiz.runner import list_params
 
-        assert self.ws is not None
         try:
-            spec = list_params(self.demo, self.ws.demos_folder)
+            spec = list_params(self.demo, folder)
         except Exception as err:  # a broken demo: say so in place
             self.app.call_from_thread(self.status, Text(f"! cannot read the parameters: {err}", style="red"))
             return
-        self.app.call_from_thread(self._open_form, spec)
+        self.app.call_from_thread(self._want_params, spec, folder)
 
-    def _open_form(self, spec: list[dict[str, Any]]) -> None:
-        from gistquiz.ui.screens.params import ParamsScreen
+    def _want_params(self, spec: list[dict[str, Any]], folder: Path) -> None:
+        self.post_message(self.ParamsWanted(self, self.demo, spec, self.params, self.seed, folder))
 
-        assert self.ws is not None
-
-        def done(values: tuple[int, dict[str, Any]] | None) -> None:
-            if values is None:
-                self.show_cached()
-                return
-            self.seed, self.params = values
-            self.run()
-
-        self.app.push_screen(ParamsScreen(self.demo, spec, self.params, self.seed, self.ws.demos_folder), done)
+    def use_params(self, values: tuple[int, dict[str, Any]] | None) -> None:
+        """The form's answer: (seed, overrides) runs the demo with them; ``None`` (cancelled) changes nothing."""
+        if values is None:
+            self.show_cached()
+            return
+        self.seed, self.params = values
+        self.run()

@@ -29,6 +29,36 @@ def fmt(v: Any) -> str:
 class DemoResult(Vertical):
     """Renders one result dict; build a new one for each result."""
 
+    DEFAULT_CSS = """
+    DemoResult {
+        height: auto;
+    }
+    .headline {
+        margin-bottom: 1;
+    }
+    .claim-vs-result {
+        height: auto;
+        margin-bottom: 1;
+    }
+    .claim, .measured {
+        width: 1fr;
+        height: auto;
+        padding: 0 1;
+        border: tall $panel;
+    }
+    .metrics, .result-table, .heatmap, .images {
+        margin-bottom: 1;
+        height: auto;
+    }
+    .result-plot {
+        height: 14;
+        margin-bottom: 1;
+    }
+    .result-footer {
+        color: $text-muted;
+    }
+    """
+
     def __init__(self, result: dict[str, Any], card: Card | None = None, when: str = "", **kw: Any):
         super().__init__(**kw)
         self.result = result
