@@ -42,7 +42,7 @@ from dataclasses import dataclass
 import numpy as np
 import tiny_cnn
 from digits import Digits, load
-from harness import Image, Param, Plot, Progress, Report, Series, Table, claim_of, main, resolve_params, seed_param
+from harness import Image, Param, Plot, Progress, Report, Result, Series, Table, main, takes
 
 PARAMS = [
     Param("epochs", 10, "passes of the plain net over the 1437 training digits", low=1, high=100),
@@ -183,9 +183,7 @@ class Net:
 
 
 @dataclass
-class AugmentationResult:
-    params: dict
-    seed: int
+class AugmentationResult(Result):
     plain: Net
     augmented: Net
     shown_originals: np.ndarray
@@ -215,9 +213,8 @@ def steps_for(images: int, epochs: int) -> int:
     return epochs * -(-images // SGD["batch_size"])
 
 
-def run(seed: int = 0, progress: Progress | None = None, **params) -> AugmentationResult:
-    p = resolve_params(PARAMS, params)
-    seed = seed_param(seed)
+@takes(PARAMS)
+def run(p: dict, seed: int, progress: Progress | None) -> AugmentationResult:
     rng = np.random.default_rng(seed)
     data = load()
     n = len(data.y_train)
@@ -250,8 +247,6 @@ def run(seed: int = 0, progress: Progress | None = None, **params) -> Augmentati
     shown = np.concatenate([np.flatnonzero(data.y_train == d)[:1] for d in (2, 4, 5, 7)])[:SHOWN_DIGITS]
     copies = np.stack([x_more[(c + 1) * n + shown, 0] for c in range(min(SHOWN_COPIES, p["copies"]))], axis=1)
     return AugmentationResult(
-        params=p,
-        seed=seed,
         plain=evaluate(plain_weights, data, warped_test, steps_for(n, p["epochs"]), n),
         augmented=evaluate(augmented_weights, data, warped_test, steps_for(len(y_more), augmented_epochs), len(y_more)),
         shown_originals=data.x_train[shown, 0],
@@ -315,11 +310,7 @@ def report(result: AugmentationResult) -> Report:
     plain_gap = plain.train_accuracy - plain.clean_accuracy
     aug_gap = aug.train_accuracy - aug.clean_accuracy
     return Report(
-        demo="augmentation",
-        claim=claim_of(sys.modules[__name__]),
         headline=headline,
-        params=p,
-        seed=result.seed,
         metrics={
             "warped_accuracy_augmented": aug.warped_accuracy,
             "warped_accuracy_plain": plain.warped_accuracy,

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from digits import load
-from harness import Param, Plot, Progress, Report, Series, Table, claim_of, main, resolve_params, seed_param
+from harness import Param, Plot, Progress, Report, Result, Series, Table, main, takes
 from layers import (
     affine_backward,
     affine_forward,
@@ -204,16 +204,13 @@ def standardised_digits() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarra
 
 
 @dataclass
-class BatchnormResult:
-    params: dict
-    seed: int
+class BatchnormResult(Result):
     runs: dict[str, Curve]
     """Keys ``plain``, ``bn``, ``tiny_plain``, ``tiny_bn``."""
 
 
-def run(seed: int = 0, progress: Progress | None = None, **params) -> BatchnormResult:
-    p = resolve_params(PARAMS, params)
-    seed = seed_param(seed)
+@takes(PARAMS)
+def run(p: dict, seed: int, progress: Progress | None) -> BatchnormResult:
     rng = np.random.default_rng(seed)
     data = standardised_digits()
     sizes = [data[0].shape[1], *[p["width"]] * p["depth"], CLASSES]
@@ -229,7 +226,7 @@ def run(seed: int = 0, progress: Progress | None = None, **params) -> BatchnormR
                 initial, batchnorm, data, batches, p["lr"], p["eval_every"], progress, done, total, label
             )
             done += steps
-    return BatchnormResult(p, seed, runs)
+    return BatchnormResult(runs)
 
 
 def report(result: BatchnormResult) -> Report:
@@ -270,11 +267,7 @@ def report(result: BatchnormResult) -> Report:
     ]
     table = Table("test accuracy after n SGD steps", ["net", *[f"@{s}" for s in checkpoints], "steps to 90%"], rows)
     return Report(
-        demo="batchnorm",
-        claim=claim_of(sys.modules[__name__]),
         headline=headline,
-        params=p,
-        seed=result.seed,
         metrics={
             "steps_to_90_bn": bn_steps,
             "steps_to_90_plain": plain_steps,

@@ -64,7 +64,7 @@ from dataclasses import dataclass, fields
 from itertools import chain
 
 import numpy as np
-from harness import Param, Plot, Progress, Report, Series, Table, claim_of, main, resolve_params, seed_param
+from harness import Param, Plot, Progress, Report, Result, Series, Table, main, takes
 
 SMOOTHINGS = ("none", "floor", "add-k", "exp")
 FLAVORS = ("nltk", "sacrebleu")
@@ -393,9 +393,7 @@ CANDIDATES = {  # name -> (what it shows, tokens); the word salad is shuffled wi
 
 
 @dataclass
-class BleuDemoResult:
-    params: dict
-    seed: int
+class BleuDemoResult(Result):
     candidates: dict[str, list[str]]
     scores: dict[str, BleuScore]
     clipping: list[list]  # word, count in the candidate, most in one reference, credited
@@ -437,9 +435,8 @@ def sacrebleu_signature(smoothing: str) -> str | None:
     return str(metric.get_signature())
 
 
-def run(seed: int = 0, progress: Progress | None = None, **params) -> BleuDemoResult:
-    p = resolve_params(PARAMS, params)
-    seed = seed_param(seed)
+@takes(PARAMS)
+def run(p: dict, seed: int, progress: Progress | None) -> BleuDemoResult:
     rng = np.random.default_rng(seed)
     weights = (1 / p["max_n"],) * p["max_n"]
     options = {"weights": weights, "smoothing": p["smoothing"], "flavor": p["flavor"]}
@@ -457,8 +454,6 @@ def run(seed: int = 0, progress: Progress | None = None, **params) -> BleuDemoRe
     corpus = corpus_bleu([REFERENCES] * len(candidates), list(candidates.values()), **options)
     signature = sacrebleu_signature(p["smoothing"]) if p["flavor"] == "sacrebleu" else None
     return BleuDemoResult(
-        params=p,
-        seed=seed,
         candidates=candidates,
         scores=scores,
         clipping=clipping_table(REFERENCES, candidates["repeated_the"]),
@@ -507,16 +502,12 @@ def report(result: BleuDemoResult) -> Report:
     if result.sacrebleu_signature:
         notes.append(f"sacrebleu signature of these sentence scores: {result.sacrebleu_signature}")
     return Report(
-        demo="bleu",
-        claim=claim_of(sys.modules[__name__]),
         headline=(
             f"Against 2 references, an exact copy scores {s['exact'].score:.2f}, a one-word paraphrase "
             f"{s['paraphrase'].score:.2f}, the right words shuffled {s['word_salad'].score:.3f}, 'the' x7 "
             f"{s['repeated_the'].score:.3f} and a correct but short prefix {s['too_short'].score:.2f} "
             f"(brevity penalty {s['too_short'].brevity_penalty:.2f})."
         ),
-        params=result.params,
-        seed=result.seed,
         metrics={
             **{f"score_{name}": score.score for name, score in s.items()},
             "brevity_penalty_too_short": s["too_short"].brevity_penalty,

@@ -47,7 +47,7 @@ from dataclasses import dataclass
 import numpy as np
 import tiny_cnn
 from digits import load
-from harness import Image, Param, Progress, Report, Table, claim_of, main, resolve_params, seed_param
+from harness import Image, Param, Progress, Report, Result, Table, main, takes
 from layers import conv_forward
 
 PARAMS = [
@@ -147,9 +147,7 @@ def kernel_stats(name: str, kernels: np.ndarray, images: np.ndarray) -> KernelSt
 
 
 @dataclass
-class ConvKernelsResult:
-    params: dict
-    seed: int
+class ConvKernelsResult(Result):
     cnn_test_accuracy: float
     hand_made: KernelStats
     initial: KernelStats
@@ -159,17 +157,14 @@ class ConvKernelsResult:
     digit_label: int
 
 
-def run(seed: int = 0, progress: Progress | None = None, **params) -> ConvKernelsResult:
-    p = resolve_params(PARAMS, params)
-    seed = seed_param(seed)
+@takes(PARAMS)
+def run(p: dict, seed: int, progress: Progress | None) -> ConvKernelsResult:
     rng = np.random.default_rng(seed)
     data = load()
     initial = tiny_cnn.init_weights(rng, p["filters"], hidden=64)
     weights, history = tiny_cnn.train(initial, data, rng, p["epochs"], progress=progress, **tiny_cnn.default_sgd())
     images = data.x_test  # (N, 1, 8, 8)
     return ConvKernelsResult(
-        params=p,
-        seed=seed,
         cnn_test_accuracy=history.test_accuracy[-1],
         hand_made=kernel_stats("hand-made", np.stack([SOBEL_X, SOBEL_Y, LAPLACIAN]), images),
         initial=kernel_stats("before training (random)", initial["W1"][:, 0], images),
@@ -235,8 +230,6 @@ def report(result: ConvKernelsResult) -> Report:
     shares_cols = ["constant", "1st order", "higher"]
     delta = learned.mean_edge_correlation - initial.mean_edge_correlation
     return Report(
-        demo="conv_kernels",
-        claim=claim_of(sys.modules[__name__]),
         headline=(
             f"Over the test digits, Sobel x's response follows the edge magnitude with correlation "
             f"{hand.edge_correlation[0]:.2f}; the learned filters average {learned.mean_edge_correlation:.2f}, "
@@ -244,8 +237,6 @@ def report(result: ConvKernelsResult) -> Report:
             f"training cut their constant share from {initial.overall_shares[0]:.0%} to "
             f"{learned.overall_shares[0]:.0%}."
         ),
-        params=result.params,
-        seed=result.seed,
         metrics={
             "sobel_x_edge_correlation": float(hand.edge_correlation[0]),
             "learned_edge_correlation": learned.mean_edge_correlation,

@@ -46,7 +46,7 @@ import sys
 from dataclasses import dataclass
 
 import numpy as np
-from harness import Param, Plot, Progress, Report, Series, Table, claim_of, main, resolve_params, seed_param
+from harness import Param, Plot, Progress, Report, Result, Series, Table, main, takes
 from layers import eval_numerical_gradient, rel_error
 
 PARAMS = [
@@ -115,9 +115,7 @@ def softmax_cross_entropy_grad(z: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 
 @dataclass
-class CrossEntropyResult:
-    params: dict
-    seed: int
+class CrossEntropyResult(Result):
     multi_loss: float
     """Cross-entropy of the K-class random predictions, from scratch."""
     multi_loss_sklearn: float | None
@@ -138,9 +136,8 @@ class CrossEntropyResult:
     loss_grid: np.ndarray
 
 
-def run(seed: int = 0, progress: Progress | None = None, **params) -> CrossEntropyResult:
-    p = resolve_params(PARAMS, params)
-    seed = seed_param(seed)
+@takes(PARAMS)
+def run(p: dict, seed: int, progress: Progress | None) -> CrossEntropyResult:
     rng = np.random.default_rng(seed)
     N, K, scale = p["samples"], p["classes"], p["logit_scale"]
 
@@ -181,8 +178,6 @@ def run(seed: int = 0, progress: Progress | None = None, **params) -> CrossEntro
 
     p_grid = np.geomspace(1e-3, 1.0, 200)
     return CrossEntropyResult(
-        params=p,
-        seed=seed,
         multi_loss=multi_loss,
         multi_loss_sklearn=multi_loss_sklearn,
         binary_loss=binary_loss,
@@ -235,11 +230,7 @@ def report(result: CrossEntropyResult) -> Report:
         [[q, float(np.log(1.0 / q))] for q in examples],
     )
     return Report(
-        demo="cross_entropy",
-        claim=claim_of(sys.modules[__name__]),
         headline=headline,
-        params=p,
-        seed=result.seed,
         metrics={
             "multi_class_loss": result.multi_loss,
             "multi_class_loss_sklearn": result.multi_loss_sklearn,

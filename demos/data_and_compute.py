@@ -50,7 +50,7 @@ from dataclasses import dataclass
 import numpy as np
 import tiny_cnn
 from digits import Digits, load
-from harness import Param, Plot, Progress, Report, Series, Table, claim_of, main, resolve_params, seed_param
+from harness import Param, Plot, Progress, Report, Result, Series, Table, main, takes
 from layers import affine_backward, affine_forward, softmax_cross_entropy
 
 PARAMS = [
@@ -182,18 +182,15 @@ class Point:
 
 
 @dataclass
-class DataComputeResult:
-    params: dict
-    seed: int
+class DataComputeResult(Result):
     points: list[Point]
     cnn_epoch_accuracy: list[float]
     """At the largest size: the CNN's test accuracy after every epoch."""
     linear_epoch_accuracy: list[float]
 
 
-def run(seed: int = 0, progress: Progress | None = None, **params) -> DataComputeResult:
-    p = resolve_params(PARAMS, params)
-    seed = seed_param(seed)
+@takes(PARAMS)
+def run(p: dict, seed: int, progress: Progress | None) -> DataComputeResult:
     rng = np.random.default_rng(seed)
     data = load()
     order = nested_balanced_order(rng, data.y_train)
@@ -242,7 +239,7 @@ def run(seed: int = 0, progress: Progress | None = None, **params) -> DataComput
                 linear_seconds=linear_seconds,
             )
         )
-    return DataComputeResult(p, seed, points, history.test_accuracy, linear_curve)
+    return DataComputeResult(points, history.test_accuracy, linear_curve)
 
 
 def training_macs(images_seen: int, macs_per_image: int) -> int:
@@ -317,11 +314,7 @@ def report(result: DataComputeResult) -> Report:
         rows,
     )
     return Report(
-        demo="data_and_compute",
-        claim=claim_of(sys.modules[__name__]),
         headline=headline,
-        params=result.params,
-        seed=result.seed,
         metrics={
             "smallest_size": small.size,
             "middle_size": middle.size,

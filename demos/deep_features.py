@@ -39,19 +39,7 @@ from dataclasses import dataclass
 import numpy as np
 import tiny_cnn
 from digits import load
-from harness import (
-    Image,
-    Param,
-    Plot,
-    Progress,
-    Report,
-    Series,
-    Table,
-    claim_of,
-    main,
-    resolve_params,
-    seed_param,
-)
+from harness import Image, Param, Plot, Progress, Report, Result, Series, Table, main, takes
 
 PARAMS = [
     Param("epochs", 10, "passes of the tiny CNN over the 1437 training images", low=1, high=100),
@@ -129,7 +117,9 @@ class Representation:
     """(N_test, 2) PCA coordinates of the test images."""
 
 
-def describe(name: str, train: np.ndarray, test: np.ndarray, y_train: np.ndarray, y_test: np.ndarray, k: int):
+def describe(
+    name: str, train: np.ndarray, test: np.ndarray, y_train: np.ndarray, y_test: np.ndarray, k: int
+) -> Representation:
     """Separation scores of one representation: ``train`` (N, D) and ``test`` (M, D) rows."""
     mean, directions = pca_fit(train)
     train_2d, test_2d = pca_transform(train, mean, directions), pca_transform(test, mean, directions)
@@ -143,9 +133,7 @@ def describe(name: str, train: np.ndarray, test: np.ndarray, y_train: np.ndarray
 
 
 @dataclass
-class DeepFeaturesResult:
-    params: dict
-    seed: int
+class DeepFeaturesResult(Result):
     cnn_test_accuracy: float
     y_test: np.ndarray
     pixels: Representation
@@ -153,9 +141,8 @@ class DeepFeaturesResult:
     features: Representation
 
 
-def run(seed: int = 0, progress: Progress | None = None, **params) -> DeepFeaturesResult:
-    p = resolve_params(PARAMS, params)
-    seed = seed_param(seed)
+@takes(PARAMS)
+def run(p: dict, seed: int, progress: Progress | None) -> DeepFeaturesResult:
     rng = np.random.default_rng(seed)
     data = load()
     initial = tiny_cnn.init_weights(rng, p["filters"], p["hidden"])
@@ -163,28 +150,17 @@ def run(seed: int = 0, progress: Progress | None = None, **params) -> DeepFeatur
     y_train, y_test, k = data.y_train, data.y_test, p["neighbours"]
     flat_train = data.x_train.reshape(len(y_train), -1)  # (N, 64)
     flat_test = data.x_test.reshape(len(y_test), -1)  # (M, 64)
+
+    def describe_network(name: str, w: dict[str, np.ndarray]) -> Representation:
+        features = tiny_cnn.forward_features(w, data.x_train), tiny_cnn.forward_features(w, data.x_test)
+        return describe(name, *features, y_train, y_test, k)
+
     return DeepFeaturesResult(
-        params=p,
-        seed=seed,
         cnn_test_accuracy=history.test_accuracy[-1],
         y_test=y_test,
         pixels=describe("raw pixels", flat_train, flat_test, y_train, y_test, k),
-        untrained=describe(
-            "untrained network's features",
-            tiny_cnn.forward_features(initial, data.x_train),
-            tiny_cnn.forward_features(initial, data.x_test),
-            y_train,
-            y_test,
-            k,
-        ),
-        features=describe(
-            "trained network's features",
-            tiny_cnn.forward_features(weights, data.x_train),
-            tiny_cnn.forward_features(weights, data.x_test),
-            y_train,
-            y_test,
-            k,
-        ),
+        untrained=describe_network("untrained network's features", initial),
+        features=describe_network("trained network's features", weights),
     )
 
 
@@ -227,16 +203,12 @@ def report(result: DeepFeaturesResult) -> Report:
     rows = [[r.name, r.silhouette, r.silhouette_2d, r.knn_2d_accuracy] for r in reps]
     k = result.params["neighbours"]
     return Report(
-        demo="deep_features",
-        claim=claim_of(sys.modules[__name__]),
         headline=(
             f"On unseen test digits the trained CNN's {result.params['hidden']} hidden features give a class "
             f"silhouette of {feats.silhouette:.2f} against {pixels.silhouette:.2f} for the raw pixels; in a 2-D PCA "
             f"projection, {k}-nearest neighbours reads {feats.knn_2d_accuracy:.0%} of them from the features and "
             f"{pixels.knn_2d_accuracy:.0%} from the pixels."
         ),
-        params=result.params,
-        seed=result.seed,
         metrics={
             "silhouette_features": feats.silhouette,
             "silhouette_pixels": pixels.silhouette,

@@ -68,7 +68,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import tiny_cnn
 from digits import Digits, load
-from harness import Image, Param, Plot, Progress, Report, Series, Table, claim_of, main, resolve_params, seed_param
+from harness import Image, Param, Plot, Progress, Report, Result, Series, Table, main, takes
 from layers import conv_forward
 
 POOL_PER_CLASS = 30
@@ -214,9 +214,7 @@ class Variant:
 
 
 @dataclass
-class FineTuningResult:
-    params: dict
-    seed: int
+class FineTuningResult(Result):
     pretrained_accuracy: float
     """Test accuracy of the pretrained network on the clean digits."""
     pretrained_new_accuracy: float
@@ -235,9 +233,8 @@ class FineTuningResult:
         return next(v for v in self.variants if v.name == name)
 
 
-def run(seed: int = 0, progress: Progress | None = None, **params) -> FineTuningResult:
-    p = resolve_params(PARAMS, params)
-    seed = seed_param(seed)
+@takes(PARAMS)
+def run(p: dict, seed: int, progress: Progress | None) -> FineTuningResult:
     rng = np.random.default_rng(seed)
     data = load()
     source, pool = split_off_pool(data, POOL_PER_CLASS, rng)
@@ -284,8 +281,6 @@ def run(seed: int = 0, progress: Progress | None = None, **params) -> FineTuning
     fine_tuned = {lr: train_variant("fine-tune", pretrained, lr) for lr in rates}
     shown = np.arange(5) * 2 * POOL_PER_CLASS  # in the pool: one kept-out image of the digits 0, 2, 4, 6, 8
     return FineTuningResult(
-        params=p,
-        seed=seed,
         pretrained_accuracy=accuracy(pretrained, data.x_test, data.y_test),
         pretrained_new_accuracy=accuracy(pretrained, new.x_test, new.y_test),
         pretrained_filters=pretrained["W1"][:, 0],
@@ -335,8 +330,6 @@ def report(result: FineTuningResult) -> Report:
     images += filter_images(f"after fine-tuning at lr {small.lr:g} (same scale)", small.filters, scale)
     images += filter_images(f"after fine-tuning at lr {large.lr:g} (same scale)", large.filters, scale)
     return Report(
-        demo="fine_tuning",
-        claim=claim_of(sys.modules[__name__]),
         headline=(
             f"With {k} labelled digits of each class {domain}, fine-tuning at lr {small.lr:g} reads "
             f"{small.new_accuracy:.0%} of the new test digits and training from scratch {scratch.new_accuracy:.0%} "
@@ -345,8 +338,6 @@ def report(result: FineTuningResult) -> Report:
             f"{large.filter_change:.0%}, the new digits fell to {large.new_accuracy:.0%} and the clean ones to "
             f"{large.old_accuracy:.0%}."
         ),
-        params=p,
-        seed=result.seed,
         metrics={
             "finetune_small_accuracy": small.new_accuracy,
             "scratch_accuracy": scratch.new_accuracy,

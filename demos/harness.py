@@ -5,9 +5,13 @@ A demo module in this folder has:
 - a docstring whose first line states the claim it demonstrates;
 - ``PARAMS``: a list of :class:`Param` (name, default, range, help) that the
   command line, the app's parameter form and ``run`` all validate with;
-- ``run(seed=0, progress=None, **params)`` that returns a result dataclass;
+- ``run(p, seed, progress)`` under ``@takes(PARAMS)``: it receives the checked
+  parameters (defaults filled in) and returns a :class:`Result` dataclass, which
+  the decorator stamps with those parameters and the seed; callers write
+  ``run(seed=0, progress=None, **params)`` with any of the parameters;
 - ``report(result) -> Report``: the headline numbers, curves, tables and small
-  images of a result, in a form a terminal or the app can draw;
+  images of a result, in a form a terminal or the app can draw (:func:`main`
+  stamps the demo's name, claim, parameters and seed on it);
 - at the bottom: ``if __name__ == "__main__": raise SystemExit(main(sys.modules[__name__]))``.
 
 This module imports only the standard library, so that ``--help`` and
@@ -21,6 +25,7 @@ runs and a final ``{"type": "result", ...}`` (or ``{"type": "error", ...}``).
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import math
 import sys
@@ -127,6 +132,36 @@ def seed_param(seed: Any) -> int:
     return Param("seed", 0, "random seed", low=0, high=2**32 - 1).parse(seed)
 
 
+@dataclass(kw_only=True)
+class Result:
+    """What every demo's result carries besides its own numbers (filled in by :func:`takes`)."""
+
+    params: dict[str, Any] = field(default_factory=dict)
+    seed: int = 0
+
+
+def takes(params: Sequence[Param]) -> Callable[[Callable[..., Result]], Callable[..., Result]]:
+    """Turn ``run(p, seed, progress)`` into ``run(seed=0, progress=None, **given)``.
+
+    The returned function fills in defaults, checks every value and the seed
+    (a :class:`ParamError` for a bad one) and stamps them on the result, so a
+    demo's ``run`` starts at the lesson.
+    """
+
+    def decorate(run: Callable[..., Result]) -> Callable[..., Result]:
+        @functools.wraps(run)
+        def checked(seed: Any = 0, progress: Progress | None = None, **given: Any) -> Result:
+            p = resolve_params(params, given)
+            seed = seed_param(seed)
+            result = run(p, seed, progress)
+            result.params, result.seed = p, seed
+            return result
+
+        return checked
+
+    return decorate
+
+
 # --------------------------------------------------------------------------- report
 
 
@@ -181,13 +216,14 @@ class Image:
 class Report:
     """What a demo shows: the same data for a terminal, ``--json`` and the app."""
 
-    demo: str
-    claim: str
-    headline: str
+    demo: str = ""
+    """Stamped by :func:`main`, as are ``claim``, ``params`` and ``seed``."""
+    claim: str = ""
+    headline: str = ""
     """One sentence with the measured result, e.g. "batch norm reached 90% in 140 steps"."""
-    params: dict[str, Any]
-    seed: int
-    metrics: dict[str, float | int | None]
+    params: dict[str, Any] = field(default_factory=dict)
+    seed: int = 0
+    metrics: dict[str, float | int | None] = field(default_factory=dict)
     series: dict[str, Series] = field(default_factory=dict)
     plots: list[Plot] = field(default_factory=list)
     tables: list[Table] = field(default_factory=list)
@@ -239,6 +275,25 @@ def _json_value(v: Any) -> Any:
         return _json_number(v)
     except (TypeError, ValueError):
         return str(v)
+
+
+def fmt(v: Any, missing: str = "-") -> str:
+    """A number as a report shows it: 4 decimals without trailing zeros, 3 significant digits when tiny or huge."""
+    if v is None:
+        return missing
+    if isinstance(v, float):
+        if v != 0 and (abs(v) < 1e-3 or abs(v) >= 1e5):
+            return f"{v:.3g}"
+        return f"{v:.4f}".rstrip("0").rstrip(".")
+    return str(v)
+
+
+def decade_ticks(low: float, high: float, most: int = 6) -> tuple[list[float], list[str]]:
+    """Powers of ten spanning [low, high] labelled ``1e-20``: plotext's own log ticks print every digit."""
+    first, last = math.floor(math.log10(low)), math.ceil(math.log10(high))
+    step = max(1, math.ceil((last - first) / most))
+    powers = range(first, last + 1, step)
+    return [10.0**k for k in powers], [f"1e{k}" if k else "1" for k in powers]
 
 
 def claim_of(module: ModuleType) -> str:
@@ -311,6 +366,7 @@ def main(module: ModuleType, argv: Sequence[str] | None = None) -> int:
     start = time.perf_counter()
     result = module.run(seed=seed, progress=progress, **params)
     rep = module.report(result)
+    rep.demo, rep.claim, rep.params, rep.seed = name, claim_of(module), params, seed
     rep.elapsed_s = time.perf_counter() - start
     if not args.jsonl and not args.json:
         print(file=sys.stderr, end="\r\033[K" if sys.stderr.isatty() else "")

@@ -471,19 +471,7 @@ def rel_error(x: np.ndarray | float, y: np.ndarray | float) -> float:
 
 def eval_numerical_gradient(f: Callable[[np.ndarray], float], x: np.ndarray, h: float = 1e-5) -> np.ndarray:
     """Centred-difference gradient of a scalar function ``f`` at ``x`` (``x`` is perturbed in place)."""
-    grad = np.zeros_like(x)
-    it = np.nditer(x, flags=["multi_index"], op_flags=[["readwrite"]])
-    while not it.finished:
-        ix = it.multi_index
-        old = x[ix]
-        x[ix] = old + h
-        f_plus = f(x)
-        x[ix] = old - h
-        f_minus = f(x)
-        x[ix] = old
-        grad[ix] = (f_plus - f_minus) / (2 * h)
-        it.iternext()
-    return grad
+    return eval_numerical_gradient_array(lambda z: np.asarray(f(z), dtype=np.float64), x, np.float64(1.0), h)
 
 
 def eval_numerical_gradient_array(

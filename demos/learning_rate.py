@@ -38,7 +38,7 @@ from dataclasses import dataclass
 import numpy as np
 import tiny_cnn
 from digits import load
-from harness import Param, Plot, Progress, Report, Series, Table, claim_of, main, resolve_params, seed_param
+from harness import Param, Plot, Progress, Report, Result, Series, Table, main, takes
 from layers import softmax_cross_entropy
 
 PARAMS = [
@@ -126,9 +126,7 @@ def sgd(
 
 
 @dataclass
-class LearningRateResult:
-    params: dict
-    seed: int
+class LearningRateResult(Result):
     initial_loss: float
     initial_grad_norm_sq: float
     chance_loss: float
@@ -136,9 +134,8 @@ class LearningRateResult:
     runs: list[RateRun]
 
 
-def run(seed: int = 0, progress: Progress | None = None, **params) -> LearningRateResult:
-    p = resolve_params(PARAMS, params)
-    seed = seed_param(seed)
+@takes(PARAMS)
+def run(p: dict, seed: int, progress: Progress | None) -> LearningRateResult:
     rng = np.random.default_rng(seed)
     data = load()
     x, y = data.x_train, data.y_train
@@ -157,8 +154,6 @@ def run(seed: int = 0, progress: Progress | None = None, **params) -> LearningRa
         if progress is not None:
             progress(i + 1, len(rates), loss=final, message=f"learning rate {lr:.3g}")
     return LearningRateResult(
-        params=p,
-        seed=seed,
         initial_loss=mean_loss(initial, x, y),
         initial_grad_norm_sq=squared_gradient_norm(initial, x, y),
         chance_loss=label_entropy(y),
@@ -232,16 +227,12 @@ def report(result: LearningRateResult) -> Report:
             f"steps instead of {steps}."
         )
     return Report(
-        demo="learning_rate",
-        claim=claim_of(sys.modules[__name__]),
         headline=(
             f"In {steps} SGD steps, lr {best.lr:.3g} took the training loss from {result.initial_loss:.2f} to "
             f"{best.final_loss:.2f}; lr {small.lr:.3g} lowered it by only {small_drop:.2f}, and lr {large.lr:.3g} "
             f"sent it up to {peak:.3g} before it ended at {large.final_loss:.2f} (chance is "
             f"{result.chance_loss:.2f})."
         ),
-        params=result.params,
-        seed=result.seed,
         metrics={
             "best_lr": best.lr,
             "best_final_loss": best.final_loss,

@@ -54,7 +54,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from digits import load
-from harness import Image, Param, Progress, Report, Table, claim_of, main, resolve_params, seed_param
+from harness import Image, Param, Progress, Report, Result, Table, main, takes
 from layers import dropout_forward
 
 PARAMS = [
@@ -227,9 +227,7 @@ class SklearnCheck:
 
 
 @dataclass
-class RegularizationResult:
-    params: dict
-    seed: int
+class RegularizationResult(Result):
     fits: dict[str, Fit]
     """Keys ``none``, ``l2``, ``l1``, ``l1_subgradient``, ``dropout``."""
     l1_objective: float
@@ -255,9 +253,8 @@ def sklearn_l1(X: np.ndarray, y: np.ndarray, l1: float, w_ours: np.ndarray, l1_o
     )
 
 
-def run(seed: int = 0, progress: Progress | None = None, **params) -> RegularizationResult:
-    p = resolve_params(PARAMS, params)
-    seed = seed_param(seed)
+@takes(PARAMS)
+def run(p: dict, seed: int, progress: Progress | None) -> RegularizationResult:
     rng = np.random.default_rng(seed)
     X, y, X_test, y_test = odd_digits_with_noise(rng, p["train_size"], p["noise_features"])
     masks = rng.random((DELETION_MASKS, *X_test.shape)) >= DELETED  # the same deletions for every model
@@ -284,7 +281,7 @@ def run(seed: int = 0, progress: Progress | None = None, **params) -> Regulariza
         check = sklearn_l1(X, y, p["l1"], fits["l1"].w, l1_objective)
         if progress is not None:
             progress(total, total, message="scikit-learn saga")
-    return RegularizationResult(params=p, seed=seed, fits=fits, l1_objective=l1_objective, sklearn=check)
+    return RegularizationResult(fits=fits, l1_objective=l1_objective, sklearn=check)
 
 
 def report(result: RegularizationResult) -> Report:
@@ -394,11 +391,7 @@ def report(result: RegularizationResult) -> Report:
             f"objective J is {s.objective_minus_ours:+.1e} from ours."
         )
     return Report(
-        demo="regularization",
-        claim=claim_of(sys.modules[__name__]),
         headline=headline,
-        params=p,
-        seed=result.seed,
         metrics=metrics,
         tables=[table],
         images=images,

@@ -39,7 +39,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from harness import Image, Param, Plot, Progress, Report, Series, Table, claim_of, main, resolve_params, seed_param
+from harness import Image, Param, Plot, Progress, Report, Result, Series, Table, main, takes
 from layers import (
     affine_backward,
     affine_forward,
@@ -237,9 +237,7 @@ def gaps_up_to(max_gap: int) -> list[int]:
 
 
 @dataclass
-class RnnResult:
-    params: dict
-    seed: int
+class RnnResult(Result):
     hello: HelloResult
     gradients: list[GradientResult]  # small scale, large scale
     gaps: list[int]
@@ -247,9 +245,8 @@ class RnnResult:
     recall_losses: list[list[float]]
 
 
-def run(seed: int = 0, progress: Progress | None = None, **params) -> RnnResult:
-    p = resolve_params(PARAMS, params)
-    seed = seed_param(seed)
+@takes(PARAMS)
+def run(p: dict, seed: int, progress: Progress | None) -> RnnResult:
     rng = np.random.default_rng(seed)
 
     hello = train_hello(rng)
@@ -271,7 +268,7 @@ def run(seed: int = 0, progress: Progress | None = None, **params) -> RnnResult:
         )
         accuracy.append(recall_accuracy(trained, *recall_batch(rng, EVAL_SEQUENCES, gap, K)))
         losses.append(curve)
-    return RnnResult(p, seed, hello, gradients, gaps, accuracy, losses)
+    return RnnResult(hello, gradients, gaps, accuracy, losses)
 
 
 # --------------------------------------------------------------------------- report
@@ -342,16 +339,12 @@ def report(result: RnnResult) -> Report:
         f"batch {BATCH}, accuracy on {EVAL_SEQUENCES} fresh sequences; chance is {chance:.2f}.",
     ]
     return Report(
-        demo="rnn",
-        claim=claim_of(sys.modules[__name__]),
         headline=(
             f"The RNN recalls the first token {shortest:.0%} of the time after {result.gaps[0]} steps but "
             f"{longest:.0%} after {result.gaps[-1]} (chance {chance:.0%}); through 50 steps the gradient shrinks "
             f"{small.norms[0] / small.norms[T50]:.0e}-fold with small recurrent weights and grows "
             f"{large.norms[T50] / large.norms[0]:.0e}-fold with large ones."
         ),
-        params=result.params,
-        seed=result.seed,
         metrics=metrics,
         series={  # log10 on a linear axis: 60 decades are more legible as exponents than as log-axis ticks
             f"scale {small.scale:g}": Series(list(GRAD_STEPS), np.log10(small.norms).tolist()),

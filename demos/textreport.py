@@ -10,9 +10,8 @@ picture is drawn with a ramp of ASCII characters instead.
 from __future__ import annotations
 
 import math
-from typing import Any
 
-from harness import Image, Plot, Report, Table
+from harness import Image, Plot, Report, Table, decade_ticks, fmt
 
 ASCII_RAMP = " .:-=+*#%@"
 
@@ -35,16 +34,6 @@ def render_text(rep: Report, color: bool = False, width: int = 78) -> str:
     params = ", ".join(f"{k}={v}" for k, v in rep.params.items())
     out.append(f"seed={rep.seed}  {params}  ({rep.elapsed_s:.2f} s)")
     return "\n".join(out)
-
-
-def fmt(v: Any) -> str:
-    if v is None:
-        return "-"
-    if isinstance(v, float):
-        if v != 0 and (abs(v) < 1e-3 or abs(v) >= 1e5):
-            return f"{v:.3g}"
-        return f"{v:.4f}".rstrip("0").rstrip(".") if not v.is_integer() or abs(v) < 1e5 else f"{v:.0f}"
-    return str(v)
 
 
 def format_table(table: Table) -> str:
@@ -99,14 +88,6 @@ def format_plot(rep: Report, plot: Plot, width: int = 78, height: int = 14, colo
     plt.ylabel(plot.ylabel)
     text = plt.build()
     return text if color else plt.uncolorize(text)
-
-
-def decade_ticks(low: float, high: float, most: int = 6) -> tuple[list[float], list[str]]:
-    """Powers of ten spanning [low, high] labelled ``1e-20``: plotext's own log ticks print every digit."""
-    first, last = math.floor(math.log10(low)), math.ceil(math.log10(high))
-    step = max(1, math.ceil((last - first) / most))
-    powers = range(first, last + 1, step)
-    return [10.0**k for k in powers], [f"1e{k}" if k else "1" for k in powers]
 
 
 def _plottable(v: float | None, log: bool) -> bool:

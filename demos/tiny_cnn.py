@@ -32,7 +32,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from digits import Digits, load
-from harness import Image, Param, Plot, Progress, Report, Series, claim_of, main, resolve_params, seed_param
+from harness import Image, Param, Plot, Progress, Report, Result, Series, main, takes
 from layers import (
     affine_backward,
     affine_forward,
@@ -213,9 +213,7 @@ def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, classes: int = CLAS
 
 
 @dataclass
-class TinyCnnResult:
-    params: dict
-    seed: int
+class TinyCnnResult(Result):
     history: History
     test_accuracy: float
     confusion: np.ndarray
@@ -232,9 +230,8 @@ class TinyCnnResult:
     """(F, 8, 8) the filters' ReLU responses on ``digit``."""
 
 
-def run(seed: int = 0, progress: Progress | None = None, **params) -> TinyCnnResult:
-    p = resolve_params(PARAMS, params)
-    seed = seed_param(seed)
+@takes(PARAMS)
+def run(p: dict, seed: int, progress: Progress | None) -> TinyCnnResult:
     rng = np.random.default_rng(seed)
     data = load()
     initial = init_weights(rng, p["filters"], p["hidden"])
@@ -243,8 +240,6 @@ def run(seed: int = 0, progress: Progress | None = None, **params) -> TinyCnnRes
     confusion = confusion_matrix(data.y_test, predict(weights, data.x_test))
     test_maps = feature_maps(weights, data.x_test)  # (N_test, F, 8, 8)
     return TinyCnnResult(
-        params=p,
-        seed=seed,
         history=history,
         test_accuracy=history.test_accuracy[-1],
         confusion=confusion,
@@ -292,14 +287,10 @@ def report(result: TinyCnnResult) -> Report:
     if mistakes.max() > 0:
         notes.append(f"Most common mistake: {mistakes.max()} test images of digit {true_digit} read as {read_as}.")
     return Report(
-        demo="tiny_cnn",
-        claim=claim_of(sys.modules[__name__]),
         headline=(
             f"After {len(epochs)} epochs the tiny CNN reads {correct} of {total} unseen digits correctly "
             f"({result.test_accuracy:.1%})."
         ),
-        params=result.params,
-        seed=result.seed,
         metrics={
             "test_accuracy": result.test_accuracy,
             "best_test_accuracy": max(h.test_accuracy),

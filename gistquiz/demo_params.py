@@ -27,6 +27,18 @@ def harness(folder: Path) -> ModuleType:
     return module
 
 
+def param(spec: dict[str, Any], folder: Path) -> Any:
+    """The demo's own ``Param`` for ``spec`` (one entry of ``--list-params``)."""
+    return harness(folder).Param(
+        spec["name"],
+        spec["default"],
+        spec.get("help", ""),
+        low=spec.get("low"),
+        high=spec.get("high"),
+        choices=tuple(spec["choices"]) if spec.get("choices") is not None else None,
+    )
+
+
 def check(spec: dict[str, Any], raw: str, folder: Path) -> Any:
     """The value of ``raw`` for the parameter described by ``spec`` (from ``--list-params``).
 
@@ -35,16 +47,7 @@ def check(spec: dict[str, Any], raw: str, folder: Path) -> Any:
     ValueError
         With the demo's own one-line message for a bad value.
     """
-    h = harness(folder)
-    param = h.Param(
-        spec["name"],
-        spec["default"],
-        spec.get("help", ""),
-        low=spec.get("low"),
-        high=spec.get("high"),
-        choices=tuple(spec["choices"]) if spec.get("choices") is not None else None,
-    )
-    return param.parse(raw)
+    return param(spec, folder).parse(raw)
 
 
 def check_seed(raw: str, folder: Path) -> int:

@@ -13,7 +13,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
-from gistquiz.demo_params import check, check_seed
+from gistquiz.demo_params import check, check_seed, param
 
 
 class ParamsScreen(ModalScreen[tuple[int, dict[str, Any]] | None]):
@@ -54,7 +54,8 @@ class ParamsScreen(ModalScreen[tuple[int, dict[str, Any]] | None]):
                 yield from self.field("seed", str(self.seed), "random seed (0 ..)", "")
                 for p in self.spec:
                     value = self.current.get(p["name"], p["default"])
-                    yield from self.field(p["name"], _text(value), p.get("help", ""), _range(p))
+                    rng = param(p, self.folder).describe_range()
+                    yield from self.field(p["name"], _text(value), p.get("help", ""), rng)
             with Horizontal(id="params-buttons", classes="dialog-buttons"):
                 yield Button("Run", id="run", variant="primary")
                 yield Button("Cancel", id="cancel")
@@ -101,15 +102,6 @@ class ParamsScreen(ModalScreen[tuple[int, dict[str, Any]] | None]):
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:
         self.dismiss(None)
-
-
-def _range(p: dict[str, Any]) -> str:
-    if p.get("choices"):
-        return " | ".join(map(str, p["choices"]))
-    low, high = p.get("low"), p.get("high")
-    if low is None and high is None:
-        return ""
-    return f"{'' if low is None else low} .. {'' if high is None else high}"
 
 
 def _text(value: Any) -> str:

@@ -4,6 +4,7 @@ tables, curves and small pictures."""
 from __future__ import annotations
 
 import math
+from types import ModuleType
 from typing import Any
 
 from rich.table import Table
@@ -13,17 +14,19 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Static
 
 from gistquiz.deck import Card
+from gistquiz.demo_params import harness
+from gistquiz.locations import demos_dir
 from gistquiz.ui.widgets.pixels import heatmap_table, image_text
 
 
 def fmt(v: Any) -> str:
-    if v is None:
-        return "–"
-    if isinstance(v, float):
-        if v != 0 and (abs(v) < 1e-3 or abs(v) >= 1e5):
-            return f"{v:.3g}"
-        return f"{v:.4f}".rstrip("0").rstrip(".")
-    return str(v)
+    """A number as the demos' text report writes it (``demos/harness.py``), a dash for a missing one."""
+    return demo_harness().fmt(v, missing="–")
+
+
+def demo_harness() -> ModuleType:
+    """The bundled demos' ``harness.py``: its number formatting and log-axis ticks are the reports' own."""
+    return harness(demos_dir())
 
 
 class DemoResult(Vertical):
@@ -130,23 +133,12 @@ def make_plot(plot: dict[str, Any], series: dict[str, Any]):
             if plot.get("log_y"):
                 plt.yscale("log")
                 if ys:
-                    plt.yticks(*decade_ticks(min(ys), max(ys)))
+                    plt.yticks(*demo_harness().decade_ticks(min(ys), max(ys)))
             plt.title(plot["title"])
             plt.xlabel(plot.get("xlabel", ""))
             plt.ylabel(plot.get("ylabel", ""))
 
     return ResultPlot(classes="result-plot")
-
-
-def decade_ticks(low: float, high: float, most: int = 6) -> tuple[list[float], list[str]]:
-    """Powers of ten labelled ``1e-20`` (plotext's own log ticks print every digit).
-
-    The same rule as ``demos/textreport.py``, which cannot import gistquiz.
-    """
-    first, last = math.floor(math.log10(low)), math.ceil(math.log10(high))
-    step = max(1, math.ceil((last - first) / most))
-    powers = range(first, last + 1, step)
-    return [10.0**k for k in powers], [f"1e{k}" if k else "1" for k in powers]
 
 
 def _ok(v: Any, log: bool | None) -> bool:
