@@ -20,7 +20,7 @@ FAST = {"train_size": 150, "noise_features": 20, "steps": 300, "compare_sklearn"
 
 @pytest.fixture(scope="module")
 def default_result() -> regularization.RegularizationResult:
-    return regularization.run(seed=0)
+    return regularization.run(seed=0, compare_sklearn=True)
 
 
 def demo_data(seed: int, train_size: int = 400, noise_features: int = 64):
