@@ -109,7 +109,7 @@ def conv_forward_naive(
     F, _, HH, WW = w.shape
     H_out, W_out = conv_output_size(H, HH, stride, pad), conv_output_size(W, WW, stride, pad)
     x_pad = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))  # (N, C, H + 2 pad, W + 2 pad)
-    out = np.empty((N, F, H_out, W_out))
+    out = np.empty((N, F, H_out, W_out), dtype=np.result_type(x, w))
     for n in range(N):
         for f in range(F):
             for i in range(H_out):
@@ -138,7 +138,7 @@ def im2col(x_pad: np.ndarray, HH: int, WW: int, stride: int, H_out: int, W_out: 
     computes every output pixel at once.
     """
     C, N = x_pad.shape[:2]
-    cols = np.empty((C, HH, WW, N, H_out, W_out))
+    cols = np.empty((C, HH, WW, N, H_out, W_out), dtype=x_pad.dtype)
     for i in range(HH):
         for j in range(WW):
             cols[:, i, j] = x_pad[window_at(i, j, stride, H_out, W_out)]  # (C, N, H', W')
@@ -156,7 +156,7 @@ def conv_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray, conv_param: dict[s
     N, C, H, W = x.shape
     F, _, HH, WW = w.shape
     H_out, W_out = conv_output_size(H, HH, stride, pad), conv_output_size(W, WW, stride, pad)
-    x_pad = np.zeros((C, N, H + 2 * pad, W + 2 * pad))  # (C, N, Hp, Wp)
+    x_pad = np.zeros((C, N, H + 2 * pad, W + 2 * pad), dtype=x.dtype)  # (C, N, Hp, Wp); float32 stays float32
     x_pad[:, :, pad : pad + H, pad : pad + W] = x.transpose(1, 0, 2, 3)
     cols = im2col(x_pad, HH, WW, stride, H_out, W_out)  # (C HH WW, N H' W')
     out = w.reshape(F, C * HH * WW) @ cols  # (F, C HH WW) @ (C HH WW, N H' W') -> (F, N H' W')
@@ -182,7 +182,7 @@ def conv_backward(dout: np.ndarray, cache: tuple) -> tuple[np.ndarray, np.ndarra
     dw = (dout_mat @ cols.T).reshape(w.shape)  # (F, N H' W') @ (N H' W', C HH WW) -> (F, C, HH, WW)
     dcols = w.reshape(F, C * HH * WW).T @ dout_mat  # (C HH WW, F) @ (F, N H' W') -> (C HH WW, N H' W')
     dcols = dcols.reshape(C, HH, WW, N, H_out, W_out)
-    dx_pad = np.zeros((C, N, H + 2 * pad, W + 2 * pad))  # (C, N, Hp, Wp)
+    dx_pad = np.zeros((C, N, H + 2 * pad, W + 2 * pad), dtype=dcols.dtype)  # (C, N, Hp, Wp)
     for i in range(HH):
         for j in range(WW):
             dx_pad[window_at(i, j, stride, H_out, W_out)] += dcols[:, i, j]  # (C, N, H', W')
@@ -233,7 +233,7 @@ def max_pool_backward(dout: np.ndarray, cache: tuple) -> np.ndarray:
     _, _, H, W = x.shape
     _, _, H_out, W_out = out.shape
     tiles = ph == pw == stride and H % ph == 0 and W % pw == 0
-    dx = np.empty_like(x, dtype=float) if tiles else np.zeros_like(x, dtype=float)  # x's memory layout
+    dx = np.empty_like(x, dtype=dout.dtype) if tiles else np.zeros_like(x, dtype=dout.dtype)  # x's memory layout
     unclaimed = np.ones(out.shape, dtype=bool)  # windows whose maximum is not found yet
     is_max = np.empty(out.shape, dtype=bool)
     for i in range(ph):
@@ -275,7 +275,8 @@ def dropout_forward(x: np.ndarray, dropout_param: dict[str, Any]) -> tuple[np.nd
         rng = np.random.default_rng(dropout_param["seed"])
     else:
         rng = dropout_param.get("rng") or np.random.default_rng()
-    mask = (rng.random(x.shape) >= p) / (1.0 - p)  # 0 or 1/(1-p), shaped like x
+    # 0 or 1/(1-p), shaped like x; drawn in float64 whatever x is, so a seed gives the same mask in float32
+    mask = ((rng.random(x.shape) >= p) / (1.0 - p)).astype(np.result_type(x, np.float32), copy=False)
     return x * mask, mask
 
 
@@ -308,8 +309,8 @@ def batchnorm_forward(
     mode = bn_param["mode"]
     eps, momentum = bn_param.get("eps", 1e-5), bn_param.get("momentum", 0.1)
     N, D = x.shape
-    running_mean = bn_param.get("running_mean", np.zeros(D))
-    running_var = bn_param.get("running_var", np.ones(D))
+    running_mean = bn_param.get("running_mean", np.zeros(D, dtype=x.dtype))
+    running_var = bn_param.get("running_var", np.ones(D, dtype=x.dtype))
     if mode not in ("train", "test"):
         raise ValueError(f"batchnorm mode must be 'train' or 'test', got {mode!r}")
     if mode == "test":
@@ -420,7 +421,7 @@ def rnn_forward(
     N, T, D = x.shape
     H = h0.shape[1]
     xWx = (x.reshape(N * T, D) @ Wx + b).reshape(N, T, H)  # (N T, D) @ (D, H) -> (N, T, H)
-    h = np.empty((N, T, H))
+    h = np.empty((N, T, H), dtype=xWx.dtype)
     h_t = h0
     for t in range(T):
         h_t = np.tanh(h_t @ Wh + xWx[:, t])  # (N, H) @ (H, H) -> (N, H)
@@ -445,8 +446,8 @@ def rnn_backward(dh: np.ndarray, cache: tuple) -> tuple[np.ndarray, ...]:
     x, h0, Wx, Wh, h = cache
     N, T, D = x.shape
     H = h0.shape[1]
-    da = np.empty((N, T, H))  # gradient of each step's pre-activation
-    dh_next = np.zeros((N, H))
+    da = np.empty((N, T, H), dtype=np.result_type(dh, h))  # gradient of each step's pre-activation
+    dh_next = np.zeros((N, H), dtype=da.dtype)
     for t in reversed(range(T)):
         da_t = (dh[:, t] + dh_next) * (1.0 - h[:, t] ** 2)  # (N, H) through tanh
         da[:, t] = da_t

@@ -476,3 +476,46 @@ def test_softmax_cross_entropy_equals_torch_cross_entropy(torch, rng):
     loss_t.backward()
     assert rel_error(loss, loss_t.item()) < TORCH
     assert rel_error(dscores, st.grad.numpy()) < TORCH
+
+
+# --------------------------------------------------------------------------- dtypes
+
+
+def _layer_cases(rng: np.random.Generator, dtype: type) -> dict[str, tuple]:
+    """Each layer as (forward, backward, inputs): every array of one dtype, shapes as the demos use them."""
+
+    def a(*shape: int) -> np.ndarray:
+        return rng.normal(size=shape).astype(dtype)
+
+    conv, pool = {"stride": 1, "pad": 1}, {"pool_height": 2, "pool_width": 2, "stride": 2}
+    overlapping = {"pool_height": 3, "pool_width": 3, "stride": 2}
+    train_bn = {"mode": "train"}
+    return {
+        "affine": (affine_forward, affine_backward, (a(4, 3, 2), a(6, 5), a(5))),
+        "relu": (relu_forward, relu_backward, (a(4, 5),)),
+        "sigmoid": (sigmoid_forward, sigmoid_backward, (a(4, 5),)),
+        "conv": (lambda x, w, b: conv_forward(x, w, b, conv), conv_backward, (a(2, 3, 6, 6), a(4, 3, 3, 3), a(4))),
+        "conv_naive": (lambda x, w, b: conv_forward_naive(x, w, b, conv), None, (a(2, 3, 6, 6), a(4, 3, 3, 3), a(4))),
+        "max_pool": (lambda x: max_pool_forward(x, pool), max_pool_backward, (a(2, 3, 6, 6),)),
+        "max_pool_overlapping": (lambda x: max_pool_forward(x, overlapping), max_pool_backward, (a(2, 3, 7, 7),)),
+        "dropout": (lambda x: dropout_forward(x, {"p": 0.3, "mode": "train", "seed": 0}), dropout_backward, (a(4, 5),)),
+        "batchnorm": (lambda x, g, b: batchnorm_forward(x, g, b, train_bn), batchnorm_backward, (a(6, 5), a(5), a(5))),
+        "batchnorm_test": (lambda x, g, b: batchnorm_forward(x, g, b, {"mode": "test"}), None, (a(6, 5), a(5), a(5))),
+        "rnn_step": (rnn_step_forward, rnn_step_backward, (a(3, 4), a(3, 5), a(4, 5), a(5, 5), a(5))),
+        "rnn": (rnn_forward, rnn_backward, (a(3, 6, 4), a(3, 5), a(4, 5), a(5, 5), a(5))),
+    }
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_every_layer_keeps_the_dtype_of_its_inputs(dtype):
+    rng = np.random.default_rng(0)
+    for name, (forward, backward, inputs) in _layer_cases(rng, dtype).items():
+        out, cache = forward(*inputs)
+        assert out.dtype == dtype, f"{name} forward gave {out.dtype}"
+        if backward is not None:
+            grads = backward(rng.normal(size=out.shape).astype(dtype), cache)
+            for g in grads if isinstance(grads, tuple) else (grads,):
+                assert g.dtype == dtype, f"{name} backward gave {g.dtype}"
+    scores = rng.normal(size=(4, 10)).astype(dtype)
+    _, dscores = softmax_cross_entropy(scores, rng.integers(0, 10, size=4))
+    assert dscores.dtype == dtype
