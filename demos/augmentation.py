@@ -216,20 +216,22 @@ def steps_for(images: int, epochs: int) -> int:
 @takes(PARAMS)
 def run(p: dict, seed: int, progress: Progress | None) -> AugmentationResult:
     rng = np.random.default_rng(seed)
-    data = load()
+    data = load(dtype=tiny_cnn.DTYPE)
     n = len(data.y_train)
     warp_ranges = {k: p[k] for k in ("max_rotation", "max_scale", "max_shear", "max_shift")}
 
     x_more = np.concatenate(
-        [data.x_train] + [random_warps(rng, data.x_train, **warp_ranges) for _ in range(p["copies"])]
+        [data.x_train] + [random_warps(rng, data.x_train, **warp_ranges) for _ in range(p["copies"])],
+        dtype=data.x_train.dtype,  # the warps compute in float64; the net trains in the data's dtype
     )
     y_more = np.tile(data.y_train, p["copies"] + 1)  # a warped copy keeps its digit's label
     augmented_data = Digits(x_more, y_more, data.x_test, data.y_test)
     # Same compute for both nets: the larger set gets proportionally fewer passes.
     augmented_epochs = max(1, round(p["epochs"] / (p["copies"] + 1)))
     warped_test, degrees, shifts = rotated_and_shifted(rng, data.x_test, p["test_rotation"], p["test_shift"])
+    warped_test = warped_test.astype(data.x_test.dtype, copy=False)
 
-    initial = tiny_cnn.init_weights(rng, FILTERS, HIDDEN)  # both nets start from these weights
+    initial = tiny_cnn.init_weights(rng, FILTERS, HIDDEN, tiny_cnn.DTYPE)  # both nets start from these weights
     total = p["epochs"] + augmented_epochs
 
     def report_progress(offset: int, label: str) -> Progress | None:

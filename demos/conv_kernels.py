@@ -160,8 +160,8 @@ class ConvKernelsResult(Result):
 @takes(PARAMS)
 def run(p: dict, seed: int, progress: Progress | None) -> ConvKernelsResult:
     rng = np.random.default_rng(seed)
-    data = load()
-    initial = tiny_cnn.init_weights(rng, p["filters"], hidden=64)
+    data = load(dtype=tiny_cnn.DTYPE)
+    initial = tiny_cnn.init_weights(rng, p["filters"], 64, tiny_cnn.DTYPE)
     weights, history = tiny_cnn.train(initial, data, rng, p["epochs"], progress=progress, **tiny_cnn.default_sgd())
     images = data.x_test  # (N, 1, 8, 8)
     return ConvKernelsResult(

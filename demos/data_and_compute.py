@@ -192,7 +192,7 @@ class DataComputeResult(Result):
 @takes(PARAMS)
 def run(p: dict, seed: int, progress: Progress | None) -> DataComputeResult:
     rng = np.random.default_rng(seed)
-    data = load()
+    data = load(dtype=tiny_cnn.DTYPE)
     order = nested_balanced_order(rng, data.y_train)
     sizes = training_sizes(p["min_size"], len(order), p["points"])
     steps_per_epoch = [-(-n // SGD["batch_size"]) for n in sizes]
@@ -212,7 +212,7 @@ def run(p: dict, seed: int, progress: Progress | None) -> DataComputeResult:
 
         start = time.perf_counter()
         weights, history = tiny_cnn.train(
-            tiny_cnn.init_weights(rng, FILTERS, HIDDEN),
+            tiny_cnn.init_weights(rng, FILTERS, HIDDEN, tiny_cnn.DTYPE),
             Digits(x, y, x_eval, y_eval),
             rng,
             epochs,

@@ -121,6 +121,7 @@ def describe(
     name: str, train: np.ndarray, test: np.ndarray, y_train: np.ndarray, y_test: np.ndarray, k: int
 ) -> Representation:
     """Separation scores of one representation: ``train`` (N, D) and ``test`` (M, D) rows."""
+    train, test = train.astype(np.float64), test.astype(np.float64)  # the network trains in float32; scores in f64
     mean, directions = pca_fit(train)
     train_2d, test_2d = pca_transform(train, mean, directions), pca_transform(test, mean, directions)
     return Representation(
@@ -144,8 +145,8 @@ class DeepFeaturesResult(Result):
 @takes(PARAMS)
 def run(p: dict, seed: int, progress: Progress | None) -> DeepFeaturesResult:
     rng = np.random.default_rng(seed)
-    data = load()
-    initial = tiny_cnn.init_weights(rng, p["filters"], p["hidden"])
+    data = load(dtype=tiny_cnn.DTYPE)
+    initial = tiny_cnn.init_weights(rng, p["filters"], p["hidden"], tiny_cnn.DTYPE)
     weights, history = tiny_cnn.train(initial, data, rng, p["epochs"], progress=progress, **tiny_cnn.default_sgd())
     y_train, y_test, k = data.y_train, data.y_test, p["neighbours"]
     flat_train = data.x_train.reshape(len(y_train), -1)  # (N, 64)

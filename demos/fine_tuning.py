@@ -236,7 +236,7 @@ class FineTuningResult(Result):
 @takes(PARAMS)
 def run(p: dict, seed: int, progress: Progress | None) -> FineTuningResult:
     rng = np.random.default_rng(seed)
-    data = load()
+    data = load(dtype=tiny_cnn.DTYPE)
     source, pool = split_off_pool(data, POOL_PER_CLASS, rng)
     new = Digits(
         to_domain(data.x_train[pool], p["domain"]),
@@ -247,7 +247,7 @@ def run(p: dict, seed: int, progress: Progress | None) -> FineTuningResult:
     rates = sorted({*SWEEP_RATES, p["small_lr"], p["large_lr"]})
     total = 1 + 2 + len(rates)
 
-    initial = tiny_cnn.init_weights(rng, p["filters"], p["hidden"])
+    initial = tiny_cnn.init_weights(rng, p["filters"], p["hidden"], tiny_cnn.DTYPE)
     pretrained, _ = tiny_cnn.train(
         initial, source, rng, p["pretrain_epochs"], p["lr"], MOMENTUM, BATCH_SIZE, dropout=0.25
     )
@@ -255,7 +255,7 @@ def run(p: dict, seed: int, progress: Progress | None) -> FineTuningResult:
         progress(1, total, accuracy=accuracy(pretrained, data.x_test, data.y_test), message="pre-trained")
 
     x, y = few_labels(new, p["labels_per_class"], rng)
-    scratch = tiny_cnn.init_weights(rng, p["filters"], p["hidden"])
+    scratch = tiny_cnn.init_weights(rng, p["filters"], p["hidden"], tiny_cnn.DTYPE)
     batch_seed = int(rng.integers(2**32))  # every variant sees the same mini-batches
     trained_so_far: list[Variant] = []
 

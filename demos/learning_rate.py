@@ -137,9 +137,9 @@ class LearningRateResult(Result):
 @takes(PARAMS)
 def run(p: dict, seed: int, progress: Progress | None) -> LearningRateResult:
     rng = np.random.default_rng(seed)
-    data = load()
+    data = load(dtype=tiny_cnn.DTYPE)
     x, y = data.x_train, data.y_train
-    initial = tiny_cnn.init_weights(rng, p["filters"], p["hidden"])
+    initial = tiny_cnn.init_weights(rng, p["filters"], p["hidden"], tiny_cnn.DTYPE)
     batches = rng.integers(0, len(y), size=(p["steps"], p["batch_size"]))  # (steps, B), shared by every rate
     rates = rate_grid(*sorted((p["lr_low"], p["lr_high"])), p["per_decade"])
     runs = []
