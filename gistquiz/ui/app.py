@@ -8,8 +8,10 @@ workers so a keypress is never kept waiting.
 from __future__ import annotations
 
 import os
-import shlex
+import signal
 import subprocess
+import threading
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,6 +20,7 @@ from typing import TYPE_CHECKING
 from textual.app import App, SuspendNotSupported
 from textual.binding import Binding
 
+from gistquiz.editor import EditorError, describe_run, find_editor
 from gistquiz.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -64,15 +67,56 @@ class GistQuizApp(App[None]):
         else:
             self.action_show_help_panel()
 
-    def edit_file(self, path: str, line: int) -> int:
-        """Open ``path`` at ``line`` in ``$VISUAL``/``$EDITOR`` (default vi), with the app suspended."""
-        editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
-        command = [*shlex.split(editor), f"+{line}", str(Path(path))]
+    def edit_file(self, path: str, line: int) -> bool:
+        """Open ``path`` at ``line`` in the external editor, with the app suspended.
+
+        Returns whether the editor ran (the caller reads the file again). Every failure becomes one
+        notification: the command is checked before suspending, and nothing raised while suspended
+        escapes the ``with`` block, because Textual's ``suspend()`` does not restore the screen then.
+        """
+        try:
+            editor = find_editor()
+        except EditorError as err:
+            self.notify(str(err), severity="error", timeout=12)
+            return False
+        command = editor.command(str(Path(path)), line)
+        before = _signature(path)
+        started = time.monotonic()
         try:
             with self.suspend():
-                return subprocess.call(command)
+                returncode, error = _run_editor(command)
         except SuspendNotSupported:  # headless (tests): nothing to hand the terminal over
-            return subprocess.call(command, stdin=subprocess.DEVNULL)
-        except FileNotFoundError:
-            self.notify(f"cannot start the editor '{editor}': set $EDITOR", severity="error")
-            return 127
+            returncode, error = _run_editor(command, stdin=subprocess.DEVNULL)
+        message = describe_run(editor, returncode, error, _signature(path) != before, time.monotonic() - started)
+        if message:
+            self.notify(message, severity="error" if error or returncode else "warning", timeout=12)
+        return error is None
+
+
+def _signature(path: str) -> tuple[int, int, int] | None:
+    """What changes when an editor saves a file (in place or by replacing it)."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_mtime_ns, st.st_size, st.st_ino
+
+
+def _run_editor(command: list[str], stdin: int | None = None) -> tuple[int | None, str | None]:
+    """(exit status, why it could not start): never raises, so the suspended screen always comes back."""
+    # Ctrl+C and Ctrl+\ belong to the editor while it runs: the app ignores them (as git does), or
+    # the KeyboardInterrupt would end the app with the terminal still handed over.
+    main = threading.current_thread() is threading.main_thread()
+    try:
+        child = subprocess.Popen(command, stdin=stdin)
+    except Exception as err:  # OSError mostly, but nothing may escape the suspended block
+        return None, getattr(err, "strerror", None) or str(err)
+    saved = [(sig, signal.signal(sig, signal.SIG_IGN)) for sig in (signal.SIGINT, signal.SIGQUIT)] if main else []
+    try:
+        return child.wait(), None
+    except Exception as err:
+        child.kill()
+        return None, str(err)
+    finally:
+        for sig, handler in saved:
+            signal.signal(sig, handler)

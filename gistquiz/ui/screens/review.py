@@ -277,7 +277,8 @@ class ReviewScreen(Screen[None]):
             self.notify("This deck file is read-only; copy it to your decks folder to edit it.", severity="warning")
             return
         self.query_one("#demo", DemoPanel).stop()
-        self.app.edit_file(deck.path, card.line)
+        if not self.app.edit_file(deck.path, card.line):
+            return  # the editor did not start (the app said why): stay on this card as it was
         ws.reload()
         for r in ws.sync(self.app.clock()):
             self.notify(str(r).split(": ", 1)[-1])
