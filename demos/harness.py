@@ -25,9 +25,11 @@ runs and a final ``{"type": "result", ...}`` (or ``{"type": "error", ...}``).
 from __future__ import annotations
 
 import argparse
+import codecs
 import functools
 import json
 import math
+import os
 import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -372,13 +374,12 @@ def main(module: ModuleType, argv: Sequence[str] | None = None) -> int:
         print(file=sys.stderr, end="\r\033[K" if sys.stderr.isatty() else "")
     if args.jsonl:
         _emit({"type": "result", "result": rep.to_dict()})
-    elif args.json:
-        print(json.dumps(rep.to_dict()))
-    else:
-        from textreport import render_text  # only the human report needs it
+        return 0
+    if args.json:
+        return write_stdout(name, json.dumps(rep.to_dict()))
+    from textreport import render_text  # only the human report needs it
 
-        print(render_text(rep, color=sys.stdout.isatty()))
-    return 0
+    return write_stdout(name, render_text(rep, color=sys.stdout is not None and sys.stdout.isatty() and _shows("▀")))
 
 
 def _emit(obj: dict[str, Any]) -> None:
@@ -409,3 +410,72 @@ def _stderr_progress(step: int, total: int, **info: Any) -> None:
     extra = "  ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in info.items())
     sys.stderr.write(f"\r\033[K{step}/{total}  {extra}")
     sys.stderr.flush()
+
+
+# --------------------------------------------------------------------------- the printing edge
+# Like a Unix tool: a closed pipe (``| head -1``) ends quietly with 141, the status a shell reports for
+# SIGPIPE; any other failed write is one line and 1; characters the terminal's encoding cannot show
+# get an ASCII stand-in. (gistquiz's own commands do the same in gistquiz/textout.py; the demos import
+# only the standard library, so they keep their own copy of the few lines.)
+
+EXIT_PIPE = 141
+
+
+def write_stdout(name: str, text: str) -> int:
+    """Print ``text`` and return the exit status."""
+    if sys.stdout is None:  # ``>&-``
+        print(f"{name}: cannot write the report: standard output is closed", file=sys.stderr)
+        return 1
+    try:
+        sys.stdout.reconfigure(errors="demo-ascii")
+        sys.stdout.write(text + "\n")
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _drain_to_devnull()
+        return EXIT_PIPE
+    except OSError as err:
+        _drain_to_devnull()
+        print(f"{name}: cannot write the report: {err.strerror}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _shows(text: str) -> bool:
+    try:
+        text.encode(sys.stdout.encoding or "ascii")
+    except (UnicodeEncodeError, LookupError):
+        return False
+    return True
+
+
+def _drain_to_devnull() -> None:
+    """Point fd 1 at /dev/null so the interpreter's last flush of the buffered rest cannot fail."""
+    fd = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(fd, sys.stdout.fileno())
+    os.close(fd)
+
+
+_ASCII = {"→": "->", "←": "<-", "−": "-", "–": "-", "—": "--", "×": "x", "·": ".", "≈": "~", "°": " deg"}
+
+
+def _ascii(ch: str) -> str:
+    """A stand-in for a character the terminal cannot show: plots' box lines and braille, symbols, '?'."""
+    import unicodedata
+
+    name = unicodedata.name(ch, "")
+    if name.startswith("BOX DRAWINGS"):
+        return "-" if "HORIZONTAL" in name and "VERTICAL" not in name else "|" if "VERTICAL" in name else "+"
+    if name.startswith("BRAILLE PATTERN"):
+        return " " if ch == "\u2800" else "*"
+    if name.startswith("GREEK") and " LETTER " in name:
+        return name.rsplit(" ", 1)[-1].lower().replace("lamda", "lambda")
+    return _ASCII.get(ch, "?")
+
+
+def _fallback(err: UnicodeError) -> tuple[str, int]:
+    if not isinstance(err, UnicodeEncodeError):
+        raise err
+    return "".join(_ascii(ch) for ch in err.object[err.start : err.end]), err.end
+
+
+codecs.register_error("demo-ascii", _fallback)

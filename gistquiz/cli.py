@@ -50,6 +50,13 @@ COMMAND_MODULES: tuple[str, ...] = ("gistquiz.interop.commands", "gistquiz.notes
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """The command, with its output safe for any encoding, a closed pipe or stream (see textout)."""
+    from gistquiz import textout
+
+    return textout.run(_main, argv)
+
+
+def _main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.handler(args)
