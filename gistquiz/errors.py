@@ -14,7 +14,8 @@ class DeckError:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.path}:{self.line}: {self.message}"
+        # Line 0: a problem with the file itself (a FIFO, a dangling link), not with one of its lines.
+        return f"{self.path}:{self.line}: {self.message}" if self.line else f"{self.path}: {self.message}"
 
 
 class DeckFileError(Exception):

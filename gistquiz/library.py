@@ -6,6 +6,11 @@ keeps its good ones.
 
 from __future__ import annotations
 
+import codecs
+import errno
+import os
+import shlex
+import stat
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -63,8 +68,10 @@ def load(
             if source not in ("bundled", "user"):
                 errors.append(_missing(folder, source))
             continue
-        paths += [(source, p) for p in sorted(folder.glob("*.md")) if p.is_file()]
-    library = load_files(paths, known_demos)
+        found, odd = _readable(sorted(folder.glob("*.md")), source)
+        paths += found
+        errors += odd
+    library = _name_wide_encodings(load_files(paths, known_demos))
     library.decks += errors
     return library
 
@@ -75,12 +82,15 @@ def load_paths(targets: Iterable[Path], known_demos: frozenset[str] | None = Non
     missing: list[Deck] = []
     for t in targets:
         if t.is_dir():
-            paths += [(str(t), p) for p in sorted(t.glob("*.md"))]
-        elif t.is_file():
-            paths.append((str(t.parent), t))
+            in_folder = sorted(t.glob("*.md"))
+            if not in_folder:  # or `check` would say "0 problems" and exit 1
+                missing.append(_failed(t, str(t), DeckError(str(t), 0, "no deck files (*.md) in this folder")))
+            found, odd = _readable(in_folder, str(t))
         else:
-            missing.append(_missing(t, str(t)))
-    library = load_files(paths, known_demos)
+            found, odd = _readable([t], str(t.parent))
+        paths += found
+        missing += odd
+    library = _name_wide_encodings(load_files(paths, known_demos))
     library.decks += missing
     return library
 
@@ -103,5 +113,87 @@ def load_files(paths: Iterable[tuple[str, Path]], known_demos: frozenset[str] | 
 
 
 def _missing(path: Path, source: str) -> Deck:
+    return _failed(path, source, DeckError(str(path), 0, "no such file or folder"))
+
+
+def _failed(path: Path, source: str, error: DeckError) -> Deck:
     key = path.name.removesuffix(".md").lower()
-    return Deck(key, key, "", str(path), errors=[DeckError(str(path), 1, "no such file or folder")], source=source)
+    return Deck(key, key, "", str(path), errors=[error], source=source)
+
+
+# ----------------------------------------------------------------- what kind of file
+# `decks` and `check` both go through here, so they report the same odd files.
+
+BOMS = (  # UTF-32 first: its little-endian mark starts with UTF-16's
+    (codecs.BOM_UTF32_LE, "UTF-32"),
+    (codecs.BOM_UTF32_BE, "UTF-32"),
+    (codecs.BOM_UTF16_LE, "UTF-16"),
+    (codecs.BOM_UTF16_BE, "UTF-16"),
+)
+
+
+def _readable(candidates: Iterable[Path], source: str) -> tuple[list[tuple[str, Path]], list[Deck]]:
+    """(the deck files to read, a failed deck for each path that is not one)."""
+    ok: list[tuple[str, Path]] = []
+    bad: list[Deck] = []
+    for path in candidates:
+        problem = file_problem(path)
+        if problem is None:
+            ok.append((source, path))
+        else:
+            bad.append(_failed(path, source, problem))
+    return ok, bad
+
+
+def file_problem(path: Path) -> DeckError | None:
+    """Why ``path`` cannot be a deck file, judged by its kind alone; ``None`` if it can.
+
+    Only a regular file (or a symbolic link to one) is ever opened: opening a FIFO would wait forever.
+    """
+    shown = str(path)
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        if path.is_symlink():
+            return DeckError(shown, 0, f"a symbolic link to {os.readlink(path)}, which does not exist")
+        return DeckError(shown, 0, "no such file or folder")
+    except OSError as err:
+        if err.errno == errno.ELOOP:
+            return DeckError(shown, 0, "a symbolic link loop (the link leads back to itself)")
+        return DeckError(shown, 0, f"cannot read: {err.strerror or err}")
+    if stat.S_ISDIR(st.st_mode):
+        return DeckError(shown, 0, "a folder, not a deck file")
+    if not stat.S_ISREG(st.st_mode):
+        return DeckError(shown, 0, "not a regular file")
+    return None
+
+
+def _name_wide_encodings(library: Library) -> Library:
+    """Say "UTF-16" (with how to convert) instead of "not UTF-8" for a deck that has a byte-order mark.
+
+    Only decks that loaded no card are looked at again (every UTF-16/32 file is one), so the decks
+    that load pay nothing for it.
+    """
+    for deck in library.decks:
+        if deck.errors and not deck.cards and (problem := bom_problem(Path(deck.path))):
+            deck.errors = [problem]
+    return library
+
+
+def bom_problem(path: Path) -> DeckError | None:
+    """A UTF-16 or UTF-32 file, named as such with the command that converts it."""
+    try:
+        with path.open("rb") as f:
+            head = f.read(4)
+    except OSError:
+        return None  # reading the deck reports it
+    for bom, encoding in BOMS:
+        if head.startswith(bom):
+            q, tmp = shlex.quote(str(path)), shlex.quote(f"{path}.utf8")
+            return DeckError(
+                str(path),
+                1,
+                f"{encoding} text (it starts with a {encoding} byte-order mark), not UTF-8; convert it: "
+                f"iconv -f {encoding} -t UTF-8 {q} > {tmp} && mv {tmp} {q}",
+            )
+    return None

@@ -114,12 +114,12 @@ def test_check_bad_usage_exits_2():
 def test_check_missing_file_is_a_problem_not_a_traceback(tmp_path):
     out = gq("check", str(tmp_path / "nope.md"))
     assert out.returncode == 1
-    assert f"{tmp_path / 'nope.md'}:1: no such file or folder" in out.stdout
+    assert f"{tmp_path / 'nope.md'}: no such file or folder" in out.stdout
     assert "Traceback" not in out.stderr
 
 
 def test_broken_deck_does_not_stop_the_others(tmp_path, tiny):
-    (tiny / "broken.md").write_bytes(b"\xff\xfe not utf-8")
+    (tiny / "broken.md").write_bytes(b"\xff\xfd not utf-8")
     out = gq("decks", "--decks", str(tiny), home=tmp_path / "home")
     assert out.returncode == 0
     assert "Tiny" in out.stdout and "3" in out.stdout
