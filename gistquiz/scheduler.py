@@ -168,6 +168,9 @@ class Scheduler:
     def _to_fsrs(self, card: CardState, now: datetime) -> fsrs.Card:
         if card.state == State.NEW:
             return fsrs.Card(card_id=0, due=now)
+        # A last review after `now` (the clock was ahead, then set back) counts as just now: FSRS never
+        # sees a negative elapsed time.
+        last = min(card.last_review, now) if card.last_review is not None else None
         return fsrs.Card(
             card_id=0,
             state=fsrs.State(int(card.state)),
@@ -175,7 +178,7 @@ class Scheduler:
             stability=card.stability,
             difficulty=card.difficulty,
             due=card.due,
-            last_review=card.last_review,
+            last_review=last,
         )
 
     def _fuzz(self, interval: timedelta, seed: str) -> timedelta:

@@ -69,13 +69,14 @@ def build_queue(
     new_candidates: list[str] = []
     for card in cards:
         s = states.get(card.key)
-        if s is not None and s.last_review is not None and s.last_review >= day_start:
+        # Within today only: an answer given while the clock was ahead (then set back) is not today's.
+        if s is not None and s.last_review is not None and day_start <= s.last_review < day_end:
             seen_today.add(note_key(card.key))
         if s is None or s.state == State.NEW:
-            if s is None or not _hidden(s, now):
+            if s is None or not _hidden(s, now, day_end):
                 new_candidates.append(card.key)
             continue
-        if _hidden(s, now) or s.due is None:
+        if _hidden(s, now, day_end) or s.due is None:
             continue
         if s.state in (State.LEARNING, State.RELEARNING):
             if s.due < day_end:
@@ -95,8 +96,9 @@ def build_queue(
     return Queue(learning, [k for _, k in review[:review_left]], new)
 
 
-def _hidden(s: CardState, now: datetime) -> bool:
-    return s.suspended or (s.buried_until is not None and s.buried_until > now)
+def _hidden(s: CardState, now: datetime, day_end: datetime) -> bool:
+    # A bury lasts until the next study day; a later date can only come from a clock that was ahead.
+    return s.suspended or (s.buried_until is not None and now < s.buried_until <= day_end)
 
 
 class Session:

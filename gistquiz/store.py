@@ -27,7 +27,7 @@ import sqlite3
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -331,12 +331,15 @@ class Store:
         return [_count_today(rows, keys) if keys else (0, 0) for keys in key_sets]
 
     def _reviewed_since(self, day_start: datetime) -> list[tuple[str, int]]:
-        """(card key, state before) of each review answer since ``day_start`` (quiz answers do not count)."""
+        """(card key, state before) of each review answer in the study day from ``day_start`` (quiz answers
+        do not count). The day ends 24 hours later, as ``Scheduler.next_day_start`` says: answers stamped
+        later, given while the clock was ahead, are not today's."""
         sql = (
             "SELECT r.card_key, r.state_before FROM reviews r"
-            f" WHERE r.reviewed_at >= ? AND r.source='review' AND {_NOT_UNDONE}"
+            f" WHERE r.reviewed_at >= ? AND r.reviewed_at < ? AND r.source='review' AND {_NOT_UNDONE}"
         )
-        return self.db.execute(sql, (day_start.isoformat(),)).fetchall()
+        day = (day_start.isoformat(), (day_start + timedelta(days=1)).isoformat())
+        return self.db.execute(sql, day).fetchall()
 
     # ----------------------------------------------------------------- re-linking
 
