@@ -12,7 +12,7 @@ from rich.console import Group
 from rich.markdown import Markdown as RichMarkdown
 from rich.rule import Rule
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
@@ -27,6 +27,9 @@ from gistquiz.session import Session, leech_notice
 from gistquiz.ui.widgets.demo_panel import DemoPanel
 from gistquiz.ui.widgets.diff import diff_text
 from gistquiz.ui.widgets.key_bar import KeyBar, key_bar_text
+
+MIN_SIZE = (40, 12)
+"""The smallest terminal (columns, rows) in which a card, its answer box and the rating bar all show."""
 
 
 class ReviewScreen(Screen[None]):
@@ -52,6 +55,19 @@ class ReviewScreen(Screen[None]):
         height: 1;
         margin-bottom: 1;
         text-align: center;
+    }
+    #too-small {
+        display: none;
+        height: 1fr;
+        content-align: center middle;
+        text-align: center;
+    }
+    ReviewScreen.too-small > Header, ReviewScreen.too-small > #card, ReviewScreen.too-small > #progress,
+    ReviewScreen.too-small > #answer-bar, ReviewScreen.too-small > #keys {
+        display: none;  /* not every child: notifications still show */
+    }
+    ReviewScreen.too-small > #too-small {
+        display: block;
     }
     """
 
@@ -95,6 +111,16 @@ class ReviewScreen(Screen[None]):
         yield Static("", id="progress")
         yield Static("", id="answer-bar")
         yield KeyBar(key_bar_text(self.BINDINGS), id="keys")
+        yield Static(
+            f"Make the terminal at least {MIN_SIZE[0]}×{MIN_SIZE[1]} to see the card.\n"
+            "The keys still work: Space, 1-4, Esc.",
+            id="too-small",
+        )
+
+    def on_resize(self, event: events.Resize) -> None:
+        # Below the smallest size the card would be cut off with no hint: say so in its place instead.
+        small = event.size.width < MIN_SIZE[0] or event.size.height < MIN_SIZE[1]
+        self.set_class(small, "too-small")
 
     def on_mount(self) -> None:
         self.title = self.deck_title
