@@ -54,8 +54,14 @@ def _fallback(err: UnicodeError) -> tuple[str, int]:
 codecs.register_error(ERRORS, _fallback)
 
 
-class OutputError(OSError):
-    """Writing to stdout failed; raised instead of the ``OSError`` so the edge knows whose it is."""
+class OutputError(Exception):
+    """Writing to stdout failed. Raised instead of the ``OSError`` so that the edge knows whose it is, and
+    not an ``OSError`` itself so that nothing on the way swallows it (argparse ignores a failed ``--help``)."""
+
+    def __init__(self, err: OSError):
+        super().__init__(err.strerror or str(err))
+        self.errno = err.errno
+        self.strerror = err.strerror or str(err)
 
 
 class Output:
@@ -68,13 +74,13 @@ class Output:
         try:
             return self._stream.write(text)
         except OSError as err:
-            raise OutputError(err.errno, err.strerror) from None
+            raise OutputError(err) from None
 
     def flush(self) -> None:
         try:
             self._stream.flush()
         except OSError as err:
-            raise OutputError(err.errno, err.strerror) from None
+            raise OutputError(err) from None
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._stream, name)

@@ -88,7 +88,11 @@ def closed_pipe_run(*args: str, home: Path) -> subprocess.CompletedProcess:
         os.close(w)
 
 
-@pytest.mark.parametrize("args", [("review", "--plain"), ("demo", "bleu"), ("decks",)], ids=" ".join)
+@pytest.mark.parametrize(
+    "args",
+    [("review", "--plain"), ("demo", "bleu"), ("decks",), ("--help",), ("export", "greek", "--format", "tsv")],
+    ids=" ".join,
+)
 def test_a_reader_that_went_away_ends_quietly_with_141(home: Path, args):
     out = closed_pipe_run(*args, home=home)
     assert (out.returncode, out.stderr) == (141, b"")
