@@ -205,6 +205,9 @@ def cmd_check(args: argparse.Namespace) -> int:
     leeches = _leeches(lib.decks, ws.store) if lib.decks else []
     for line in leeches:
         print(line)
+    if not lib.decks:  # say why the status is 1, rather than "0 problems"
+        print("no decks found; 'gistquiz new-deck NAME' writes one")
+        return EXIT_PROBLEMS
     n_cards = sum(len(d.cards) for d in lib.decks)
     n_errors = len(lib.errors)
     summary = f"{len(lib.decks)} deck{'s' * (len(lib.decks) != 1)}, {n_cards} cards"

@@ -100,3 +100,9 @@ def test_a_utf16_or_utf32_deck_is_named_with_how_to_convert_it(home: Path, encod
         out = gq("check", home=home)
         assert out.returncode == 0, out.stdout
         assert "2 decks, 2 cards, 0 problems" in out.stdout
+
+
+def test_check_with_no_decks_at_all_says_why_it_fails(home: Path):
+    (home / "decks" / "good.md").unlink()
+    out = gq("check", home=home)
+    assert (out.returncode, out.stdout) == (1, "no decks found; 'gistquiz new-deck NAME' writes one\n")
