@@ -6,6 +6,7 @@ and takes another path. They share one tmux server and start every case's app at
 
 from __future__ import annotations
 
+import os
 import shlex
 import shutil
 import subprocess
@@ -150,6 +151,9 @@ def apps(tmp_path_factory: pytest.TempPathFactory):
         yield tmux
     finally:
         subprocess.run(["tmux", "-L", tmux.socket, "kill-server"], capture_output=True)
+        # kill-server leaves the socket file behind
+        socket_dir = Path(os.environ.get("TMUX_TMPDIR", "/tmp")) / f"tmux-{os.getuid()}"
+        (socket_dir / tmux.socket).unlink(missing_ok=True)
 
 
 @tmux_missing
