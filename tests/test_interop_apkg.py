@@ -150,7 +150,7 @@ def test_stock_note_types_become_card_kinds_and_subdecks_become_files(tmp_path):
     assert (typed.kind, typed.answers) == (Kind.TYPED, ("gato",))
     cloze = by_id[guid_to_id("c1")]
     assert [(c.kind, c.cloze_index) for c in cloze] == [(Kind.CLOZE, 1), (Kind.CLOZE, 2)]
-    assert cloze[0].cloze_text == "{{c1::Madrid}} is the capital of {{c2::Spain}}\n\ngeo"
+    assert cloze[0].cloze_text == "{{c1::Madrid}} is the capital of {{c2::Spain}}\n\n---\n\ngeo"
     (vocab,) = by_id[guid_to_id("v1")]
     assert (vocab.kind, vocab.front, vocab.back) == (Kind.BASIC, "libro", "book")
     (verb,) = read_deck(tmp_path / "decks" / "spanish--verbs.md").cards
@@ -192,7 +192,7 @@ def test_cloze_without_deletions_and_empty_backs_are_skipped_and_reported(tmp_pa
         {"S": [note(genanki.BASIC_MODEL, "front", "", guid="e1"), note(genanki.BASIC_MODEL, "ok", "fine", guid="e2")]},
     )
     result = import_file(pkg, tmp_path / "decks")
-    assert result.messages == ["skipped 1 note: note e1 (an empty front or back)"]
+    assert result.messages == ["skipped 1 note: note 'front' (GUID e1) (an empty front or back)"]
     assert len(read_deck(tmp_path / "decks" / "s.md").cards) == 1
 
 

@@ -69,7 +69,7 @@ def test_note_types_map_to_card_kinds(tmp_path):
     assert [c.key for c in rev] == ["spanish:anki-q_22uote", "spanish:anki-q_22uote/rev"]
     (cloze,) = notes[guid_to_id("#k1")]
     assert cloze.kind is Kind.CLOZE
-    assert cloze.cloze_text == "El {{c1::perro}}, ladra; mucho\n\n*Extra*"
+    assert cloze.cloze_text == "El {{c1::perro}}, ladra; mucho\n\n---\n\n*Extra*"
     assert cloze.front == "El [...], ladra; mucho"
     (typed,) = notes[guid_to_id("x9")]
     assert (typed.kind, typed.front, typed.answers) == (Kind.TYPED, "¿Cómo se dice *cat*?", ("gato",))

@@ -186,7 +186,9 @@ def plan(notes: list[SourceNote], paths: dict[str, Path], media: dict[str, str],
 def _where(note: SourceNote) -> str:
     if note.line:
         return f"line {note.line}"
-    return f"note {note.guid or note.nid}"
+    front = _short(html_to_markdown(note.fields[0])) if note.fields and note.fields[0].strip() else ""
+    ident = f"GUID {note.guid}" if note.guid else f"id {note.nid}"
+    return f"note '{front}' ({ident})" if front else f"note {ident}"
 
 
 def _skipped(items: list[str], what: str, why: str) -> str:
@@ -254,7 +256,10 @@ def _convert(note: SourceNote, layout: Layout, media) -> tuple[Note, dict[int, s
     def md(i: int | None) -> str:
         if i is None or i >= len(raw) or not raw[i]:
             return ""
-        return html_to_markdown(raw[i], media) if note.html else plain_to_markdown(raw[i], media)
+        text = html_to_markdown(raw[i], media) if note.html else plain_to_markdown(raw[i], media)
+        # Anki shows "{{c1::x}}" literally on a note that is not a cloze; a deck file would read a cloze
+        # deletion there. "{\{" is Markdown for the same two braces, and no deletion.
+        return text.replace("{{", "{\\{") if kind != "cloze" and "{{" in text else text
 
     kind = layout.kind
     if kind == "cloze":
@@ -266,7 +271,8 @@ def _convert(note: SourceNote, layout: Layout, media) -> tuple[Note, dict[int, s
         if not numbers:
             return "a cloze note without {{c1::...}} deletions"
         extra = md(layout.extra)
-        body = f"{text}\n\n{extra}" if extra else text
+        # Back Extra is shown with the answer only, as in Anki: after a rule (see cloze.EXTRA).
+        body = f"{text}{cloze.EXTRA}\n{extra}" if extra else text
         context = md(layout.context) or _cloze_heading(text)
         return Note(context, body), {n - 1: f"/c{n}" for n in numbers}
     front = _front(md(layout.front))

@@ -1,0 +1,112 @@
+"""The Anki exchange judged by Anki's own backend (the ``anki`` package: Anki's Rust collection code, headless).
+
+Collections are built with Anki's API, exported by Anki, imported by gistquiz; gistquiz's exports are imported
+into fresh Anki collections. The ``anki`` wheel needs a recent glibc, so it is an extra of its own
+(``pip install -e '.[anki]'``) and these tests skip where it is missing.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+anki_collection = pytest.importorskip("anki.collection")
+
+from gistquiz import card_text  # noqa: E402
+from gistquiz.deck import Kind, read_deck  # noqa: E402
+from gistquiz.interop import anki_export  # noqa: E402
+from gistquiz.interop.anki_model import guid_to_id  # noqa: E402
+from gistquiz.interop.importer import import_file  # noqa: E402
+
+Collection = anki_collection.Collection
+
+
+@pytest.fixture
+def col(tmp_path):
+    (tmp_path / "anki").mkdir()
+    c = Collection(str(tmp_path / "anki" / "collection.anki2"))
+    yield c
+    c.close()
+
+
+def add(col, notetype: str, deck: str, **fields: str):
+    note = col.new_note(col.models.by_name(notetype))
+    for name, value in fields.items():
+        note[name.replace("_", " ")] = value
+    col.add_note(note, col.decks.id(deck))
+    return note
+
+
+def export(col, path: Path, deck: str, scheduling: bool = False) -> Path:
+    options = anki_collection.ExportAnkiPackageOptions(
+        with_scheduling=scheduling, with_deck_configs=scheduling, with_media=True, legacy=False
+    )
+    col.export_anki_package(out_path=str(path), options=options, limit=anki_collection.DeckIdLimit(col.decks.id(deck)))
+    return path
+
+
+def import_into_anki(tmp_path: Path, package: Path, name: str = "fresh"):
+    """A fresh Anki collection with ``package`` imported, as Anki's File > Import does it."""
+    from anki.import_export_pb2 import ImportAnkiPackageOptions, ImportAnkiPackageRequest
+
+    (tmp_path / name).mkdir()
+    fresh = Collection(str(tmp_path / name / "collection.anki2"))
+    fresh.import_anki_package(
+        ImportAnkiPackageRequest(package_path=str(package), options=ImportAnkiPackageOptions(with_scheduling=True))
+    )
+    return fresh
+
+
+def test_literal_cloze_braces_in_a_basic_note_stay_basic_both_ways(tmp_path, col):
+    note = add(col, "Basic", "Lit", Front="Anki's syntax?", Back="write {{c1::answer}} in a <b>Cloze</b> note")
+    result = import_file(export(col, tmp_path / "lit.apkg", "Lit"), tmp_path / "decks")
+    deck = read_deck(result.plan.decks[0].path)
+    (card,) = deck.cards
+    assert card.kind is Kind.BASIC and card.note_id == guid_to_id(note.guid)
+    assert card.back == "write {\\{c1::answer}} in a **Cloze** note"  # Markdown for the same two braces
+    # And back in Anki: the same text in a basic note.
+    anki_export.write_apkg([deck], tmp_path / "back.apkg")
+    fresh = import_into_anki(tmp_path, tmp_path / "back.apkg")
+    (nid,) = fresh.find_notes("")
+    back = fresh.get_note(nid)
+    assert back.note_type()["type"] == 0  # a standard note type, not cloze
+    assert back.fields[1] == "write {{c1::answer}} in a <b>Cloze</b> note"
+    fresh.close()
+
+
+def test_back_extra_is_on_the_answer_side_only(tmp_path, col):
+    add(col, "Cloze", "Geo", Text="{{c1::Paris}} is the capital of {{c2::France}}", Back_Extra="since <i>508</i>")
+    result = import_file(export(col, tmp_path / "geo.apkg", "Geo"), tmp_path / "decks")
+    cards = read_deck(result.plan.decks[0].path).cards
+    assert [c.cloze_index for c in cards] == [1, 2]
+    for card in cards:
+        assert "508" not in card_text.front_text(card)
+        assert card_text.back_text(card).endswith("since *508*")
+    assert "**[...]** is the capital of France" in card_text.front_text(cards[0])
+
+
+def test_a_skipped_note_is_named_by_its_front_then_its_guid(tmp_path, col):
+    empty = add(col, "Basic", "S", Front="What is <b>entropy</b>?", Back="")
+    add(col, "Basic", "S", Front="fine", Back="ok")
+    result = import_file(export(col, tmp_path / "s.apkg", "S"), tmp_path / "decks")
+    front = "What is **entropy**?"
+    assert result.messages == [f"skipped 1 note: note '{front}' (GUID {empty.guid}) (an empty front or back)"]
+
+
+def test_a_text_export_with_history_imports_the_notes_and_says_it_has_none(tmp_path, col):
+    add(col, "Basic", "T", Front="one", Back="1")
+    add(col, "Basic (and reversed card)", "T", Front="two", Back="2")
+    out = tmp_path / "notes.txt"
+    col.export_note_csv(
+        out_path=str(out),
+        limit=anki_collection.DeckIdLimit(col.decks.id("T")),
+        with_html=True,
+        with_tags=True,
+        with_deck=True,
+        with_notetype=True,
+        with_guid=True,
+    )
+    result = import_file(out, tmp_path / "decks", with_history=True)
+    assert result.plan.cards == 3 and result.history_cards == 0
+    assert any("a text export holds no review history" in m for m in result.messages)
