@@ -110,3 +110,40 @@ def test_a_text_export_with_history_imports_the_notes_and_says_it_has_none(tmp_p
     result = import_file(out, tmp_path / "decks", with_history=True)
     assert result.plan.cards == 3 and result.history_cards == 0
     assert any("a text export holds no review history" in m for m in result.messages)
+
+
+def custom_notetype(col, name: str, fields: list[str], qfmt: str, afmt: str):
+    mm = col.models
+    nt = mm.new(name)
+    for f in fields:
+        mm.add_field(nt, mm.new_field(f))
+    t = mm.new_template("Card 1")
+    t["qfmt"], t["afmt"] = qfmt, afmt
+    mm.add_template(nt, t)
+    mm.add(nt)
+    return mm.by_name(name)
+
+
+def test_a_custom_note_type_keeps_every_field_its_templates_show(tmp_path, col):
+    custom_notetype(
+        col,
+        "Vocabulary",
+        ["Term", "Meaning", "Example", "Hint", "Source"],
+        "{{Term}}{{hint:Hint}}",
+        "{{FrontSide}}<hr id=answer>{{Meaning}}{{#Example}}<br><i>e.g.</i> {{Example}}{{/Example}}"
+        "{{^Example}}<br>(no example){{/Example}}",
+    )
+    add(col, "Vocabulary", "V", Term="logit", Meaning="a raw score", Example="z = Wx + b", Hint="pre-softmax")
+    add(col, "Vocabulary", "V", Term="softmax", Meaning="normalised exponentials", Source="cs231n")
+    custom_notetype(col, "Spelling", ["Word", "Spoken", "Note"], "{{Spoken}}<br>{{type:Word}}", "{{type:Word}}")
+    add(col, "Spelling", "V", Word="gradient", Spoken="GRAY-dee-ent", Note="x")
+    result = import_file(export(col, tmp_path / "v.apkg", "V"), tmp_path / "decks")
+    by_front = {c.front.split("\n")[0]: c for c in read_deck(result.plan.decks[0].path).cards}
+    logit, softmax, spelling = by_front["logit"], by_front["softmax"], by_front["GRAY-dee-ent"]
+    # Every shown field, in template order; not the fields concatenated (Source is on no card).
+    assert logit.front == "logit\n\nHint: pre-softmax"
+    assert logit.back == "a raw score\\\n*e.g.* z = Wx + b"
+    assert softmax.back == "normalised exponentials\\\n(no example)"
+    assert (spelling.kind, spelling.answers) == (Kind.TYPED, ("gradient",))
+    assert "1 note of note type 'Spelling': field 'Note', shown on no card, not kept" in result.messages
+    assert "2 notes of note type 'Vocabulary': field 'Source', shown on no card, not kept" in result.messages

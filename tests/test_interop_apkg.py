@@ -135,7 +135,8 @@ def test_stock_note_types_become_card_kinds_and_subdecks_become_files(tmp_path):
     result = import_file(pkg, tmp_path / "decks")
     assert sorted(d.path.name for d in result.plan.decks) == ["spanish--verbs.md", "spanish.md"]
     assert result.messages == [
-        "1 note of note type 'Vocab (3 cards)' imported as basic cards from their first two fields"
+        "1 note of note type 'Vocab (3 cards)' imported as basic cards, as their first card template shows them",
+        "1 note of note type 'Vocab (3 cards)': its other 2 card template(s) were not kept",
     ]
     spanish = read_deck(tmp_path / "decks" / "spanish.md")
     assert spanish.errors == [] and spanish.title == "Spanish"
