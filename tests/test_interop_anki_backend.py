@@ -147,3 +147,43 @@ def test_a_custom_note_type_keeps_every_field_its_templates_show(tmp_path, col):
     assert (spelling.kind, spelling.answers) == (Kind.TYPED, ("gradient",))
     assert "1 note of note type 'Spelling': field 'Note', shown on no card, not kept" in result.messages
     assert "2 notes of note type 'Vocabulary': field 'Source', shown on no card, not kept" in result.messages
+
+
+PNG_1X1 = bytes.fromhex(
+    "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489"
+    "0000000d49444154789c6360f8cfc0f01f0005000201e5277ede0000000049454e44ae426082"
+)
+
+
+def test_image_occlusion_keeps_image_and_header_as_a_basic_card_on_both_paths(tmp_path, col):
+    image = tmp_path / "heart.png"
+    image.write_bytes(PNG_1X1)
+    io_type = col.models.by_name("Image Occlusion")
+    masks = "{{c1::image-occlusion:rect:left=.1:top=.2:width=.3:height=.2:oi=1}}"
+    col.add_image_occlusion_note(io_type["id"], str(image), masks, "The chambers", "left is stronger", [])
+    (nid,) = col.find_notes("")
+    col.set_deck(col.card_ids_of_note(nid), col.decks.id("IO"))
+    text = tmp_path / "io.txt"
+    col.export_note_csv(
+        out_path=str(text),
+        limit=anki_collection.DeckIdLimit(col.decks.id("IO")),
+        with_html=True,
+        with_tags=True,
+        with_deck=True,
+        with_notetype=True,
+        with_guid=True,
+    )
+    from_package = import_file(export(col, tmp_path / "io.apkg", "IO"), tmp_path / "a")
+    from_text = import_file(text, tmp_path / "b")
+    message = "1 image occlusion note imported as basic cards (the header and the image in front)"
+    for result in (from_package, from_text):
+        (card,) = read_deck(result.plan.decks[0].path).cards
+        assert card.kind is Kind.BASIC
+        assert card.front.startswith("The chambers\n\n")
+        assert card.back == "left is stronger"
+        assert "image-occlusion" not in card.front + card.back
+        assert [m.split(":")[0] for m in result.messages] == [message]
+    (card,) = read_deck(from_package.plan.decks[0].path).cards
+    media = from_package.plan.decks[0].media_dir
+    (name,) = [p.name for p in media.iterdir()]
+    assert f"]({media.name}/{name})" in card.front and (media / name).read_bytes() == PNG_1X1

@@ -133,6 +133,7 @@ def plan(notes: list[SourceNote], paths: dict[str, Path], media: dict[str, str],
     decks = {name: PlannedDeck(name, path) for name, path in paths.items()}
     layouts: dict[NoteType, Layout] = {}
     other: Counter[NoteType] = Counter()
+    occlusions = 0
     skipped: list[str] = []
     too_few: Counter[str] = Counter()
     seen_ids: dict[tuple[str, str], SourceNote] = {}
@@ -150,7 +151,9 @@ def plan(notes: list[SourceNote], paths: dict[str, Path], media: dict[str, str],
                 )
             too_few[note.notetype.name] += 1
             continue
-        if layout.kind in ("other", "template") or (note.notetype.templates and layout.id_field is None):
+        if is_occlusion(note):
+            occlusions += 1
+        elif layout.kind in ("other", "template") or (note.notetype.templates and layout.id_field is None):
             other[note.notetype] += 1
         converted = _convert(note, layout, _media_link(deck, media))
         if isinstance(converted, str):
@@ -169,6 +172,11 @@ def plan(notes: list[SourceNote], paths: dict[str, Path], media: dict[str, str],
         for ord_, suffix in suffixes.items():
             deck.keys[(note.nid, ord_)] = f"{deck.key}:{gq_note.id}{suffix}"
     messages = []
+    if occlusions:
+        messages.append(
+            f"{occlusions} image occlusion note{'s' * (occlusions != 1)} imported as basic cards "
+            "(the header and the image in front): gistquiz cannot mask regions of an image"
+        )
     for nt, n in sorted(other.items(), key=lambda item: item[0].name):
         messages += _custom_type_messages(nt, n)
     for name, n in sorted(too_few.items()):
@@ -289,6 +297,8 @@ def _convert(note: SourceNote, layout: Layout, media) -> tuple[Note, dict[int, s
         return conv(raw[i]) if i is not None and i < len(raw) else ""
 
     kind = layout.kind
+    if is_occlusion(note):  # not a cloze: its deletions are regions of an image
+        return _from_occlusion(note, conv)
     if kind == "template":
         return _from_template(note, conv)
     if kind == "cloze":
@@ -335,6 +345,34 @@ def _convert(note: SourceNote, layout: Layout, media) -> tuple[Note, dict[int, s
     if reversed_:
         return Note(front, back, type="reversed"), {0: "", 1: "/rev"}
     return Note(front, back), {0: ""}
+
+
+_OCCLUSION = re.compile(r"\{\{c\d+::image-occlusion:")
+
+
+def is_occlusion(note: SourceNote) -> bool:
+    """An Anki Image Occlusion note (its deletions are rectangles over an image), from a package or a text export."""
+    return any("image-occlusion:" in f and _OCCLUSION.search(f) for f in note.fields)
+
+
+def _from_occlusion(note: SourceNote, conv) -> tuple[Note, dict[int, str]] | str:
+    """An Image Occlusion note as a basic card: its header and image in front, its Back Extra and Comments behind.
+
+    gistquiz cannot draw Anki's masks, so the card asks what the image shows; the import says so.
+    """
+    names = note.notetype.fields
+
+    def field(name: str, default: int) -> str:
+        return _field(note.fields, names.index(name) if name in names else default)
+
+    image = next((f for f in note.fields if "<img" in f.lower()), "")
+    header = conv(field("Header", 2)).strip()
+    front = _front("\n\n".join(p for p in (header or "What does this image show?", conv(image).strip()) if p))
+    back = "\n\n".join(p for p in (conv(field("Back Extra", 3)).strip(), conv(field("Comments", 4)).strip()) if p)
+    return Note(front, back or OCCLUSION_BACK), {0: ""}
+
+
+OCCLUSION_BACK = "(an Anki image occlusion: the answers are the regions Anki masks on the image above)"
 
 
 def _from_template(note: SourceNote, conv) -> tuple[Note, dict[int, str]] | str:
