@@ -187,3 +187,31 @@ def test_image_occlusion_keeps_image_and_header_as_a_basic_card_on_both_paths(tm
     media = from_package.plan.decks[0].media_dir
     (name,) = [p.name for p in media.iterdir()]
     assert f"]({media.name}/{name})" in card.front and (media / name).read_bytes() == PNG_1X1
+
+
+def test_suspended_and_buried_cards_stay_so_with_their_history(tmp_path, col, gistquiz_home):
+    from gistquiz.scheduler import Scheduler
+    from gistquiz.store import Store
+
+    answered = add(col, "Basic", "Q", Front="answered then suspended", Back="a")
+    buried = add(col, "Basic", "Q", Front="buried, never answered", Back="b")
+    untouched = add(col, "Basic", "Q", Front="untouched", Back="c")
+    suspended_new = add(col, "Basic", "Q", Front="suspended, never answered", Back="d")
+    card = col.get_card(answered.card_ids()[0])
+    card.start_timer()
+    col.sched.answerCard(card, 3)  # Good, through Anki's v3 scheduler
+    col.sched.suspend_cards(answered.card_ids() + suspended_new.card_ids())
+    col.sched.bury_cards(buried.card_ids(), manual=True)
+    pkg = export(col, tmp_path / "q.apkg", "Q", scheduling=True)
+    store = Store(gistquiz_home / "gq.sqlite3")
+    import_file(pkg, tmp_path / "decks", store=store, scheduler=Scheduler(), with_history=True)
+    states = store.states()
+
+    def state(note):
+        return states.get(f"q:{guid_to_id(note.guid)}")
+
+    assert state(answered).suspended and state(answered).reps == 1
+    assert state(suspended_new).suspended and state(suspended_new).reps == 0
+    assert state(buried).buried_until is not None and not state(buried).suspended
+    assert state(untouched) is None
+    store.close()

@@ -105,12 +105,11 @@ def import_file(
                 result.messages.append(
                     "the package holds no review history (in Anki, export with 'Include scheduling information')"
                 )
-            else:
-                keys = {
-                    k: (key, d.key, d.fingerprints.get(key, "")) for d in result.plan.decks for k, key in d.keys.items()
-                }
-                history = from_revlog(col.revlog, col.cards, keys, scheduler or Scheduler(), col.sched_v1)
-                result.history_ignored = history.ignored
+            keys = {
+                k: (key, d.key, d.fingerprints.get(key, "")) for d in result.plan.decks for k, key in d.keys.items()
+            }
+            history = from_revlog(col.revlog, col.cards, keys, scheduler or Scheduler(), col.sched_v1)
+            result.history_ignored = history.ignored
         _write(result, history, store, package)
         return result
 
