@@ -15,6 +15,7 @@ anki_collection = pytest.importorskip("anki.collection")
 
 from gistquiz import card_text  # noqa: E402
 from gistquiz.deck import Kind, read_deck  # noqa: E402
+from gistquiz.errors import UserError  # noqa: E402
 from gistquiz.interop import anki_export  # noqa: E402
 from gistquiz.interop.anki_model import guid_to_id  # noqa: E402
 from gistquiz.interop.importer import import_file  # noqa: E402
@@ -215,3 +216,30 @@ def test_suspended_and_buried_cards_stay_so_with_their_history(tmp_path, col, gi
     assert state(buried).buried_until is not None and not state(buried).suspended
     assert state(untouched) is None
     store.close()
+
+
+def test_images_and_links_are_exported_and_anki_finds_no_media_missing_or_unused(tmp_path):
+    folder = tmp_path / "notes"
+    (folder / "img").mkdir(parents=True)
+    (folder / "pic.png").write_bytes(PNG_1X1)
+    (folder / "img" / "pic.png").write_bytes(PNG_1X1 + b"other")  # same name, other file
+    (folder / "d.md").write_text(
+        "# D\n\n## What is this?\n\n![a pixel](pic.png)\n\nsee [the docs](https://example.org/a?b=1)\n\n"
+        "## And this?\n\n![another](img/pic.png)\n"
+    )
+    outside = tmp_path / "secret.png"
+    outside.write_bytes(PNG_1X1)
+    deck = read_deck(folder / "d.md")
+    anki_export.write_apkg([deck], tmp_path / "d.apkg")
+    fresh = import_into_anki(tmp_path, tmp_path / "d.apkg")
+    fields = sorted(fresh.get_note(nid).fields[1] for nid in fresh.find_notes(""))
+    assert fields[0] == '<img src="pic-2.png" alt="another">'
+    assert fields[1] == '<img src="pic.png" alt="a pixel"><br><br>see <a href="https://example.org/a?b=1">the docs</a>'
+    check = fresh.media.check()
+    assert (list(check.missing), list(check.unused)) == ([], [])
+    media = Path(fresh.media.dir())
+    assert (media / "pic.png").read_bytes() == PNG_1X1 and (media / "pic-2.png").read_bytes() == PNG_1X1 + b"other"
+    fresh.close()
+    (folder / "bad.md").write_text("# Bad\n\n## Leak?\n\n![x](../secret.png)\n")
+    with pytest.raises(UserError, match="is outside the deck's folder"):
+        anki_export.write_apkg([read_deck(folder / "bad.md")], tmp_path / "bad.apkg")

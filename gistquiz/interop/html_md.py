@@ -489,8 +489,12 @@ _CODE_SPAN = re.compile(r"(`+)(.+?)(?<!`)\1(?!`)", re.DOTALL)
 _SPACES = re.compile(r"(?<=[^ ]) {2,}| +$|^ +")
 
 
-def markdown_to_html(md: str) -> str:
-    """HTML for an Anki field from Markdown; :func:`html_to_markdown` reads it back to the same text."""
+def markdown_to_html(md: str, media: MediaOut | None = None) -> str:
+    """HTML for an Anki field from Markdown; :func:`html_to_markdown` reads it back to the same text.
+
+    Links become ``<a href>``; an image becomes ``<img src>`` when ``media`` names the file in the package
+    (``media(target)``: the Anki media name, or ``None`` to leave the Markdown as text).
+    """
     units: list[tuple[str, str]] = []
     """(kind, content): "text", "item" (``- x``), "number" (``1. x``) or "pre" (a fenced block, as HTML)."""
     seps: list[str] = []
@@ -546,11 +550,11 @@ def markdown_to_html(md: str) -> str:
             if not open_list:
                 open_list = family
                 out.append(f"<{family}>")
-            out.append(f"<li>{_inline(content)}</li>")
+            out.append(f"<li>{_inline(content, media)}</li>")
         elif kind == "pre":
             out.append(content)
         else:
-            out.append(_inline(content))
+            out.append(_inline(content, media))
     if open_list:
         out.append(f"</{open_list}>")
     return "".join(out)
@@ -580,9 +584,25 @@ def inline_to_html(text: str) -> str:
     return _inline(" ".join(text.split("\n")))
 
 
-def _inline(text: str) -> str:
+MediaOut = Callable[[str], str | None]
+"""An image's Markdown target -> its file name in the package being written (``None``: not packed)."""
+_MD_LINK = re.compile(r"(!?)\[([^\]\n]*)\]\((?:<([^>\n]*)>|([^()\s]+))\)")
+
+
+def _inline(text: str, media: MediaOut | None = None) -> str:
     """One line of Markdown as HTML: code spans, then emphasis around them, then spaces that must not collapse."""
     codes: list[str] = []
+
+    def link(m: re.Match[str]) -> str:
+        bang, label, target = m.group(1), m.group(2), m.group(3) if m.group(3) is not None else m.group(4)
+        if bang:
+            name = media(target) if media is not None else None
+            if name is None:
+                return m.group(0)
+            return hold_char(f'<img src="{html.escape(name)}" alt="{html.escape(label)}">', escaped=True)
+        if not label.strip():
+            return m.group(0)
+        return hold_char(f'<a href="{html.escape(target)}">{html.escape(label, quote=False)}</a>', escaped=True)
 
     def hold(m: re.Match[str]) -> str:
         body = m.group(2)
@@ -595,6 +615,8 @@ def _inline(text: str) -> str:
         return chr(_HOLD + len(codes) - 1)
 
     text = _CODE_SPAN.sub(hold, text) if "`" in text else text
+    if "](" in text:
+        text = _MD_LINK.sub(link, text)
     if "\\" in text:  # backslash escapes (CommonMark): the character, never markup
         text = _ESCAPED.sub(lambda m: hold_char(m.group(1)), text)
     out = _emphasis(html.escape(text, quote=False))
