@@ -86,9 +86,13 @@ def _render(text: str, number: int, hidden: bool) -> str:
     return "".join(out)
 
 
+EXTRA = "\n\n---\n"
+"""A rule after a blank line: what follows is shown with the answer only (Anki's "Back Extra")."""
+
+
 def question(text: str, number: int) -> str:
-    """The text with deletion ``number`` blanked (``[...]`` or ``[hint]``), the others shown."""
-    return _render(text, number, hidden=True)
+    """The text with deletion ``number`` blanked (``[...]`` or ``[hint]``), the others shown; no answer-only part."""
+    return _render(text.partition(EXTRA)[0], number, hidden=True)
 
 
 def answer(text: str, number: int) -> str:

@@ -21,6 +21,7 @@ checked against the known demos.
 
 from __future__ import annotations
 
+import bisect
 import gc
 import hashlib
 import re
@@ -436,7 +437,9 @@ def _question_end(text: str) -> re.Match[str] | None:
 
 
 def _inside(pos: int, spans: list[tuple[int, int]]) -> bool:
-    return any(a <= pos < b for a, b in spans)
+    # The spans are sorted and disjoint: a binary search keeps a deck of many code blocks linear.
+    i = bisect.bisect_right(spans, (pos, float("inf"))) - 1
+    return i >= 0 and spans[i][0] <= pos < spans[i][1]
 
 
 def _strip_comments(text: str) -> str:

@@ -6,13 +6,17 @@ Every package here is built by the test itself: with genanki (legacy ``collectio
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import os
+import re
 import shutil
 import sqlite3
+import struct
 import subprocess
 import sys
+import time
 import zipfile
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,10 +25,10 @@ import genanki
 import pytest
 import zstandard
 
-from gistquiz.deck import Kind, read_deck
+from gistquiz.deck import Kind, parse_deck, read_deck
 from gistquiz.errors import UserError
 from gistquiz.interop import zipsafe
-from gistquiz.interop.anki_model import guid_to_id
+from gistquiz.interop.anki_model import SourceNote, guid_to_id
 from gistquiz.interop.importer import import_file
 from gistquiz.rebuild import rebuild, replay
 from gistquiz.scheduler import Rating, Scheduler, State
@@ -132,7 +136,8 @@ def test_stock_note_types_become_card_kinds_and_subdecks_become_files(tmp_path):
     result = import_file(pkg, tmp_path / "decks")
     assert sorted(d.path.name for d in result.plan.decks) == ["spanish--verbs.md", "spanish.md"]
     assert result.messages == [
-        "1 note of note type 'Vocab (3 cards)' imported as basic cards from their first two fields"
+        "1 note of note type 'Vocab (3 cards)' imported as basic cards, as their first card template shows them",
+        "1 note of note type 'Vocab (3 cards)': its other 2 card template(s) were not kept",
     ]
     spanish = read_deck(tmp_path / "decks" / "spanish.md")
     assert spanish.errors == [] and spanish.title == "Spanish"
@@ -147,7 +152,7 @@ def test_stock_note_types_become_card_kinds_and_subdecks_become_files(tmp_path):
     assert (typed.kind, typed.answers) == (Kind.TYPED, ("gato",))
     cloze = by_id[guid_to_id("c1")]
     assert [(c.kind, c.cloze_index) for c in cloze] == [(Kind.CLOZE, 1), (Kind.CLOZE, 2)]
-    assert cloze[0].cloze_text == "{{c1::Madrid}} is the capital of {{c2::Spain}}\n\ngeo"
+    assert cloze[0].cloze_text == "{{c1::Madrid}} is the capital of {{c2::Spain}}\n\n---\n\ngeo"
     (vocab,) = by_id[guid_to_id("v1")]
     assert (vocab.kind, vocab.front, vocab.back) == (Kind.BASIC, "libro", "book")
     (verb,) = read_deck(tmp_path / "decks" / "spanish--verbs.md").cards
@@ -189,7 +194,7 @@ def test_cloze_without_deletions_and_empty_backs_are_skipped_and_reported(tmp_pa
         {"S": [note(genanki.BASIC_MODEL, "front", "", guid="e1"), note(genanki.BASIC_MODEL, "ok", "fine", guid="e2")]},
     )
     result = import_file(pkg, tmp_path / "decks")
-    assert result.messages == ["skipped 1 note: note e1 (an empty front or back)"]
+    assert result.messages == ["skipped 1 note: note 'front' (GUID e1) (an empty front or back)"]
     assert len(read_deck(tmp_path / "decks" / "s.md").cards) == 1
 
 
@@ -378,11 +383,11 @@ CREATE TABLE config (KEY text PRIMARY KEY, usn integer, mtime_secs integer, val 
 """
 
 
-def build_anki21b(path: Path) -> Path:
+def build_anki21b(path: Path, schema: str = SCHEMA_18, edit=None, media_size: int = 4) -> Path:
     """A package in Anki 2.1.50+'s default export format, made by hand: schema 18, zstd, protobuf configs."""
     db_path = path.with_suffix(".db")
     db = sqlite3.connect(db_path)
-    db.executescript(SCHEMA_18)
+    db.executescript(schema)
     db.execute("INSERT INTO col VALUES (1,0,0,0,18,0,0,0,'','','','','')")
     db.execute("INSERT INTO notetypes VALUES (11, 'Basic', 0, 0, ?)", (_pb((3, ".card {}")),))
     db.execute("INSERT INTO notetypes VALUES (12, 'Lückentext', 0, 0, ?)", (_pb((1, 1), (3, ".card {}")),))
@@ -403,11 +408,13 @@ def build_anki21b(path: Path) -> Path:
         db.execute("INSERT INTO notes VALUES (?,?,?,0,0,?,?,'',0,0,'')", (nid, guid, mid, tags, flds))
     for cid, nid, ord_ in [(101, 1, 0), (201, 2, 0), (202, 2, 1)]:
         db.execute("INSERT INTO cards VALUES (?,?,77,?,0,0,0,0,0,0,0,0,0,0,0,0,0,'')", (cid, nid, ord_))
+    if edit is not None:
+        edit(db)
     db.commit()
     db.close()
     collection = zstandard.ZstdCompressor().compress(db_path.read_bytes())
     db_path.unlink()
-    media = zstandard.ZstdCompressor().compress(_pb((1, _pb((1, "cell.png"), (2, 4)))))
+    media = zstandard.ZstdCompressor().compress(_pb((1, _pb((1, "cell.png"), (2, media_size)))))
     with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as z:
         z.writestr("collection.anki21b", collection)
         z.writestr("collection.anki2", b"not read: Anki puts a stub here for older versions")
@@ -569,3 +576,151 @@ def test_history_cli_then_rebuild_changes_nothing(tmp_path):
     out = gq("import", str(bad), "--force")
     assert out.returncode == 2
     assert out.stderr.count("\n") == 1 and out.stderr.startswith("gistquiz: ")
+
+
+# --------------------------------------------------------------------------- hostile packages (issue 22)
+
+
+def gq_cli(home: Path, *args: str) -> subprocess.CompletedProcess:
+    env = dict(os.environ, GISTQUIZ_HOME=str(home))
+    return subprocess.run([sys.executable, "-m", "gistquiz", *args], capture_output=True, text=True, env=env, cwd=ROOT)
+
+
+def assert_refused(out: subprocess.CompletedProcess, home: Path, message: str) -> None:
+    """One line, exit 2, and nothing written: no deck, no database."""
+    assert out.returncode == 2, out.stderr
+    assert out.stderr.count("\n") == 1 and out.stderr.startswith("gistquiz: "), out.stderr
+    assert message in out.stderr
+    written = [p for p in home.rglob("*") if p.is_file()] if home.exists() else []
+    assert written == []
+
+
+@pytest.mark.parametrize("revlog_id", [2**62, -(2**62)])
+def test_revlog_id_that_is_not_a_time_is_one_line_and_nothing_is_written(tmp_path, revlog_id):
+    pkg = history_pkg(tmp_path, extra=[(revlog_id, ("hb", 0), 3, 1, 1)])
+    out = gq_cli(tmp_path / "home", "import", str(pkg), "--with-history")
+    assert_refused(out, tmp_path / "home", f"entry id {revlog_id} is not a time")
+
+
+def test_encrypted_zip_entry_is_one_line(tmp_path, basic_pkg):
+    # zipfile cannot write an encrypted entry: set the flag in each central directory record instead.
+    data = bytearray(basic_pkg.read_bytes())
+    end = data.rfind(b"PK\x05\x06")
+    count, _, offset = struct.unpack("<HII", data[end + 10 : end + 20])
+    for _ in range(count):
+        assert data[offset : offset + 4] == b"PK\x01\x02"
+        data[offset + 8] |= 0x1  # general purpose flag, bit 0: encrypted
+        n, m, k = struct.unpack("<HHH", data[offset + 28 : offset + 34])
+        offset += 46 + n + m + k
+    basic_pkg.write_bytes(data)
+    out = gq_cli(tmp_path / "home", "import", str(basic_pkg))
+    assert_refused(out, tmp_path / "home", "'collection.anki2' is encrypted")
+
+
+@pytest.mark.parametrize("deck_id", ["NULL", "'seventy-seven'"])
+def test_anki21b_deck_id_null_or_text_is_one_line(tmp_path, deck_id):
+    loose = SCHEMA_18.replace("decks (id integer PRIMARY KEY,", "decks (id,")
+
+    def edit(db):
+        db.execute(f"UPDATE decks SET id={deck_id} WHERE id=77")
+
+    pkg = build_anki21b(tmp_path / "latest.apkg", schema=loose, edit=edit)
+    out = gq_cli(tmp_path / "home", "import", str(pkg))
+    assert_refused(out, tmp_path / "home", "is not a number")
+
+
+def _media_pkg(tmp_path: Path, sizes: list[int]) -> Path:
+    files = []
+    tmp_path.mkdir()
+    for i, size in enumerate(sizes):
+        f = tmp_path / f"m{i}.bin"
+        f.write_bytes(os.urandom(size))  # random bytes: no compression ratio to trip over
+        files.append(f)
+    fields = "".join(f"[sound:{f.name}]" for f in files)
+    return build(tmp_path / "media.apkg", {"M": [note(genanki.BASIC_MODEL, "q", "a" + fields, guid="m")]}, files)
+
+
+def test_media_over_the_limits_is_refused_naming_the_flag_that_raises_them(tmp_path, monkeypatch):
+    from gistquiz.interop import apkg
+
+    monkeypatch.setattr(apkg, "MEDIA_LIMIT_MIB", 2)
+    monkeypatch.setattr(apkg, "MEDIA_FILE_LIMIT_MIB", 1)
+    one_big = _media_pkg(tmp_path / "a", [3 * 2**19])  # 1.5 MiB: over the per-file limit
+    with pytest.raises(UserError, match=r"'m0.bin' unpacks to 2 MiB, over the 1 MiB limit .* --max-media 2"):
+        import_file(one_big, tmp_path / "decks")
+    many = _media_pkg(tmp_path / "b", [2**20 - 10] * 3)  # each under the per-file limit, 3 MiB in all
+    with pytest.raises(UserError, match=r"its media unpack to 3 MiB, over the 2 MiB limit; .* --max-media 3"):
+        import_file(many, tmp_path / "decks")
+    assert_nothing_written(tmp_path, tmp_path / "decks")
+    result = import_file(many, tmp_path / "decks", media_limit_mib=3)
+    assert result.media_files == 3
+
+
+def test_media_bytes_must_match_the_size_the_package_declares(tmp_path):
+    for declared, what in [(3, "larger than the package says"), (10, "shorter than the package says")]:
+        pkg = build_anki21b(tmp_path / f"latest{declared}.apkg", media_size=declared)
+        with pytest.raises(UserError, match=what):
+            import_file(pkg, tmp_path / "decks")
+        assert_nothing_written(tmp_path, tmp_path / "decks")
+
+
+def test_free_disk_space_is_checked_before_writing(tmp_path, basic_pkg, monkeypatch):
+    from gistquiz.interop import importer
+
+    monkeypatch.setattr(importer.shutil, "disk_usage", lambda p: shutil._ntuple_diskusage(10**9, 10**9, 2**20))
+    with pytest.raises(UserError, match=r"not enough free disk space for this import \(1 MiB needed, 1 MiB free\)"):
+        import_file(basic_pkg, tmp_path / "decks")
+    assert_nothing_written(tmp_path, tmp_path / "decks")
+
+
+def test_control_characters_in_fields_tags_and_deck_names_are_stripped(tmp_path):
+    pkg = build(
+        tmp_path / "ctl.apkg",
+        {
+            "Ev\x1bil": [
+                note(genanki.BASIC_MODEL, "ring\x07 \x1b[31mred\x1b[0m", "nul\x00 back\x08space", tags=["t\x1b"])
+            ]
+        },
+    )
+    result = import_file(pkg, tmp_path / "decks")
+    text = result.plan.decks[0].path.read_text()
+    assert not re.search(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", text)
+    (card,) = read_deck(result.plan.decks[0].path).cards
+    assert (card.front, card.back, card.tags) == ("ring [31mred[0m", "nul backspace", ("t",))
+    assert read_deck(result.plan.decks[0].path).title == "Evil"
+
+
+def _best_of_interleaved(n_runs: int, fn, small, large) -> tuple[float, float]:
+    """Best times of ``fn(small)`` and ``fn(large)``, measured A B A B so that a busy machine slows both alike."""
+    best = [float("inf"), float("inf")]
+    gc.collect()
+    gc.disable()  # as timeit does: a collection landing in one run would time the heap, not the code
+    try:
+        for _ in range(n_runs):
+            for i, arg in enumerate((small, large)):
+                t = time.perf_counter()
+                fn(arg)
+                best[i] = min(best[i], time.perf_counter() - t)
+    finally:
+        gc.enable()
+    return best[0], best[1]
+
+
+def test_importing_notes_with_code_blocks_grows_linearly(tmp_path):
+    from gistquiz.interop.anki_model import NoteType
+    from gistquiz.interop.convert import plan
+
+    basic = NoteType("Basic", ("Front", "Back"), templates=(("{{Front}}", "{{Back}}"),))
+    code = "<pre><code class='language-py'>for i in range(3):\n    print(i)\n</code></pre>"
+
+    def notes(n: int) -> list[SourceNote]:
+        return [
+            SourceNote(f"g{i}", basic, (f"snippet {i}?", f"{code}<br>then <b>{i}</b>"), (), "Code") for i in range(n)
+        ]
+
+    # The conversion is timed by the HTML tests; here the deck the import writes and reads back (the part that
+    # grew quadratically with the number of code blocks) is timed alone, so its growth is not hidden.
+    path = {"Code": tmp_path / "code.md"}
+    small, large = (plan(notes(n), path, {}, "x.apkg").decks[0].text for n in (1000, 4000))
+    t_small, t_large = _best_of_interleaved(5, lambda text: parse_deck(text, "code.md"), small, large)
+    assert t_large / t_small < 8, (t_small, t_large)

@@ -10,7 +10,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gistquiz.deck import Kind, read_deck
-from gistquiz.errors import UserError
 from gistquiz.interop.anki_export import write_tsv
 from gistquiz.interop.anki_model import guid_to_id
 from gistquiz.interop.anki_text import TextFormatError, TextRow, read_text, write_text
@@ -70,7 +69,7 @@ def test_note_types_map_to_card_kinds(tmp_path):
     assert [c.key for c in rev] == ["spanish:anki-q_22uote", "spanish:anki-q_22uote/rev"]
     (cloze,) = notes[guid_to_id("#k1")]
     assert cloze.kind is Kind.CLOZE
-    assert cloze.cloze_text == "El {{c1::perro}}, ladra; mucho\n\n*Extra*"
+    assert cloze.cloze_text == "El {{c1::perro}}, ladra; mucho\n\n---\n\n*Extra*"
     assert cloze.front == "El [...], ladra; mucho"
     (typed,) = notes[guid_to_id("x9")]
     assert (typed.kind, typed.front, typed.answers) == (Kind.TYPED, "¿Cómo se dice *cat*?", ("gato",))
@@ -181,9 +180,12 @@ def test_non_utf8_text_is_refused_with_its_line(tmp_path):
         import_file(src, tmp_path / "decks")
 
 
-def test_history_is_refused_for_text_exports(tmp_path):
-    with pytest.raises(UserError, match="text export holds no review history"):
-        import_file(write(tmp_path, ANKI_EXPORT), tmp_path / "decks", with_history=True)
+def test_history_of_a_text_export_imports_the_notes_and_says_there_is_none(tmp_path):
+    plain = import_file(write(tmp_path, ANKI_EXPORT), tmp_path / "plain")
+    result = import_file(write(tmp_path, ANKI_EXPORT), tmp_path / "decks", with_history=True)
+    assert [d.cards for d in result.plan.decks] == [d.cards for d in plain.plan.decks]
+    assert result.history_cards == 0
+    assert any(m.startswith("a text export holds no review history: the notes are imported") for m in result.messages)
 
 
 def test_anki_text_export_to_deck_to_text_export_is_stable(tmp_path):

@@ -20,12 +20,16 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
+import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 from gistquiz.deck import Card, Deck, Kind
+from gistquiz.errors import UserError
 from gistquiz.interop.anki_model import (
     GQ_BASIC,
     GQ_CHOICE,
@@ -36,7 +40,7 @@ from gistquiz.interop.anki_model import (
     id_to_guid,
 )
 from gistquiz.interop.anki_text import TextRow, write_text
-from gistquiz.interop.html_md import inline_to_html, markdown_to_html
+from gistquiz.interop.html_md import MediaOut, inline_to_html, markdown_to_html
 
 MODEL_IDS = {
     GQ_BASIC: 1752046101,
@@ -111,8 +115,8 @@ def deck_id(deck: Deck) -> int:
     return (1 << 30) + int(hashlib.sha1(f"gistquiz-deck:{deck.key}".encode()).hexdigest()[:12], 16) % (1 << 50)
 
 
-def export_notes(deck: Deck) -> list[ExportNote]:
-    """One Anki note per gistquiz note of the deck, in deck order."""
+def export_notes(deck: Deck, media: MediaOut | None = None) -> list[ExportNote]:
+    """One Anki note per gistquiz note of the deck, in deck order (images packed where ``media`` names them)."""
     seen: set[str] = set()
     out = []
     for card in deck.cards:
@@ -120,12 +124,14 @@ def export_notes(deck: Deck) -> list[ExportNote]:
         if base in seen:
             continue
         seen.add(base)
-        out.append(ExportNote(note_guid(card), *_fields(card), card.tags))
+        out.append(ExportNote(note_guid(card), *_fields(card, media), card.tags))
     return out
 
 
-def _fields(card: Card) -> tuple[str, tuple[str, ...]]:
-    h = markdown_to_html
+def _fields(card: Card, media: MediaOut | None = None) -> tuple[str, tuple[str, ...]]:
+    def h(md: str) -> str:
+        return markdown_to_html(md, media)
+
     note_id = card.note_id or ""
     if card.kind is Kind.CLOZE:
         return GQ_CLOZE, (h(card.cloze_text), h(card.front), note_id)
@@ -166,9 +172,11 @@ def write_apkg(decks: list[Deck], path: Path) -> int:
     kinds = models()
     packaged = []
     n = 0
+    staging = tempfile.TemporaryDirectory(prefix="gistquiz-export-")
+    pack = MediaPack(Path(staging.name))
     for deck in decks:
         d = genanki.Deck(deck_id(deck), deck.title, description=markdown_to_html(deck.description))
-        for note in export_notes(deck):
+        for note in export_notes(deck, pack.resolver(Path(deck.path))):
             d.add_note(
                 genanki.Note(model=kinds[note.notetype], fields=list(note.fields), tags=list(note.tags), guid=note.guid)
             )
@@ -177,12 +185,54 @@ def write_apkg(decks: list[Deck], path: Path) -> int:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(fd)
     try:
-        genanki.Package(packaged).write_to_file(tmp)
+        genanki.Package(packaged, media_files=[str(p) for p in pack.files.values()]).write_to_file(tmp)
         os.replace(tmp, path)
     finally:
+        staging.cleanup()
         if os.path.exists(tmp):
             os.unlink(tmp)
     return n
+
+
+_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
+
+
+class MediaPack:
+    """The image files an export packs: Anki keeps media in one flat folder, so each gets a unique name."""
+
+    def __init__(self, staging: Path):
+        self.staging = staging
+        self.files: dict[str, Path] = {}
+        """Name in the package -> the file to pack (a copy in ``staging`` when renamed)."""
+        self.names: dict[Path, str] = {}
+
+    def resolver(self, deck_path: Path) -> MediaOut:
+        """Anki's name for an image a card of the deck at ``deck_path`` shows (relative to the deck's folder)."""
+        root = deck_path.parent.resolve()
+
+        def name_for(target: str) -> str | None:
+            if _URL.match(target):  # a web image: Anki shows it from its address
+                return target if target.lower().startswith(("http://", "https://")) else None
+            path = (root / unquote(target)).resolve()
+            if not path.is_relative_to(root):
+                raise UserError(f"{deck_path}: image '{target}' is outside the deck's folder: refusing to export it")
+            if not path.is_file():
+                return None
+            if path not in self.names:
+                name, n = path.name, 1
+                while name in self.files:
+                    n += 1
+                    name = f"{path.stem}-{n}{path.suffix}"
+                if name != path.name:
+                    copy = self.staging / name
+                    shutil.copyfile(path, copy)
+                    self.files[name] = copy
+                else:
+                    self.files[name] = path
+                self.names[path] = name
+            return self.names[path]
+
+        return name_for
 
 
 # --------------------------------------------------------------------------- plain text

@@ -88,7 +88,9 @@ class Layout:
     """Where a note type keeps what gistquiz needs (field indices)."""
 
     kind: str
-    """basic, reversed, optional (reversed if its second card exists), typed, cloze, choice or other."""
+    """basic, reversed, optional (reversed if its second card exists), typed, cloze, choice, template (the
+    card's first template rendered: see :func:`render_card`) or other (a text export's unknown type: its first two
+    fields)."""
     front: int = 0
     back: int = 1
     also: int | None = None
@@ -143,8 +145,9 @@ def classify(nt: NoteType) -> Layout:
         return _STOCK[stock]
     if nt.templates:
         found = _from_templates(nt)
-        if found is not None:
+        if found is not None and found.kind != "basic":
             return found
+        return Layout("template")
     return Layout("other")
 
 
@@ -234,3 +237,90 @@ def id_to_guid(note_id: str | None) -> str | None:
 
 def valid_id(text: str) -> bool:
     return bool(_ID.match(text)) and len(text) <= MAX_ID_LENGTH
+
+
+# --------------------------------------------------------------------------- templates
+
+_SECTION = re.compile(r"\{\{([#^])\s*([^{}]+?)\s*\}\}")
+_FIELD_REF = re.compile(r"\{\{(?![#^/!])\s*([^{}]+?)\s*\}\}")
+_FRONT_SIDE = re.compile(r"\{\{\s*FrontSide\s*\}\}(?:\s*<hr[^>]*id=[\"']?answer[\"']?[^>]*>)?", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Rendered:
+    question: str
+    """HTML of the card's question side."""
+    answer: str
+    """HTML of its answer side, without the question Anki repeats there (``{{FrontSide}}``)."""
+    hints: tuple[str, ...] = ()
+    """HTML of the ``{{hint:...}}`` fields the question shows behind a link."""
+    typed: str | None = None
+    """The field a ``{{type:...}}`` asks for, if any."""
+
+
+def render_card(nt: NoteType, fields: tuple[str, ...], ordinal: int = 0) -> Rendered:
+    """A card's two sides as Anki renders them from the note type's template ``ordinal`` (HTML).
+
+    Handles field references with filters (``{{text:F}}``, ``{{hint:F}}``, ``{{type:F}}``), sections
+    (``{{#F}}...{{/F}}`` shown when F is not empty, ``{{^F}}...{{/F}}`` when it is), ``{{FrontSide}}`` and
+    comments. Special fields (``{{Tags}}``, ``{{Deck}}``...) are left out: they are not the note's content.
+    """
+    q, a = nt.templates[min(ordinal, len(nt.templates) - 1)]
+    values = dict(zip(nt.fields, fields, strict=False))
+    hints: list[str] = []
+    typed: list[str] = []
+    question = _fill(q, values, hints, typed)
+    answer = _fill(_FRONT_SIDE.sub("", a), values, [], [])
+    return Rendered(question, answer, tuple(hints), typed[0] if typed else None)
+
+
+def _fill(template: str, values: dict[str, str], hints: list[str], typed: list[str]) -> str:
+    template = re.sub(r"\{\{!.*?\}\}", "", template, flags=re.DOTALL)
+    out, pos = [], 0
+    while (m := _SECTION.search(template, pos)) is not None:
+        out.append(_refs_filled(template[pos : m.start()], values, hints, typed))
+        name = m.group(2)
+        close = re.search(r"\{\{/\s*" + re.escape(name) + r"\s*\}\}", template[m.end() :])
+        if close is None:  # Anki refuses such a template; show what is there
+            pos = m.end()
+            continue
+        inner = template[m.end() : m.end() + close.start()]
+        shown = bool(_strip_html(values.get(name, "")).strip())
+        if shown == (m.group(1) == "#"):
+            out.append(_fill(inner, values, hints, typed))
+        pos = m.end() + close.end()
+    out.append(_refs_filled(template[pos:], values, hints, typed))
+    return "".join(out)
+
+
+def _refs_filled(text: str, values: dict[str, str], hints: list[str], typed: list[str]) -> str:
+    def sub(m: re.Match[str]) -> str:
+        *filters, name = [p.strip() for p in m.group(1).split(":")]
+        value = values.get(name)
+        if value is None:  # a special field, or one the note type lacks
+            return ""
+        if "type" in filters:
+            typed.append(name)
+            return ""
+        if "hint" in filters:
+            if value.strip():
+                hints.append(value)
+            return ""
+        if "cloze" in filters:
+            return ""
+        return value
+
+    return _FIELD_REF.sub(sub, text)
+
+
+def _strip_html(text: str) -> str:
+    return re.sub(r"<[^>]*>", "", text)
+
+
+def unshown_fields(nt: NoteType) -> list[str]:
+    """Fields that no template of the note type shows (so no card of it shows them)."""
+    used: set[str] = set()
+    for q, a in nt.templates:
+        for m in re.finditer(r"\{\{[#^/]?\s*([^{}]+?)\s*\}\}", q + a):
+            used.add(m.group(1).split(":")[-1].strip())
+    return [f for f in nt.fields if f not in used]

@@ -27,18 +27,29 @@ from __future__ import annotations
 import json
 import sqlite3
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from gistquiz.interop.anki_model import NoteType, SourceNote
-from gistquiz.interop.zipsafe import MAX_MEMBER_BYTES, MAX_RATIO, RATIO_FLOOR, PackageError, SafeZip, media_name
+from gistquiz.interop.zipsafe import (
+    MAX_MEMBER_BYTES,
+    MAX_RATIO,
+    MEDIA_FILE_LIMIT_MIB,
+    MEDIA_LIMIT_MIB,
+    RATIO_FLOOR,
+    PackageError,
+    SafeZip,
+    media_name,
+)
 
 COLLECTIONS = ("collection.anki21b", "collection.anki21", "collection.anki2")
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 SQLITE_MAGIC = b"SQLite format 3\x00"
+MAX_REVLOG_MS = 253_402_300_799_999
+"""The last millisecond of the year 9999, the latest a Python datetime holds: a revlog id beyond it is damage."""
 LEGACY_HINT = "in Anki, export with File > Export, 'Anki Deck Package', and tick 'Support older Anki versions'"
 
 
@@ -70,17 +81,19 @@ class Collection:
     sched_v1: bool = False
     media: dict[str, str] = field(default_factory=dict)
     """File name as fields write it -> a safe name to create (see :func:`zipsafe.media_name`)."""
-    members: dict[str, tuple[str, bool]] = field(default_factory=dict)
-    """Safe media name -> (zip member, zstd-compressed)."""
+    members: dict[str, tuple[str, bool, int | None]] = field(default_factory=dict)
+    """Safe media name -> (zip member, zstd-compressed, declared unpacked size if the package says)."""
 
 
 class Package:
     """An open package: ``with Package(path) as p: col = p.read()``; then ``p.copy_media(...)``."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, media_limit_mib: int | None = None):
         self.path = path
-        self.zip = SafeZip(path)
-        self.members: dict[str, tuple[str, bool]] = {}
+        self.media_limit_mib = media_limit_mib
+        extra = max(0, (media_limit_mib or 0) * 2**20 - MEDIA_LIMIT_MIB * 2**20)
+        self.zip = SafeZip(path, extra_bytes=extra)
+        self.members: dict[str, tuple[str, bool, int | None]] = {}
 
     def __enter__(self) -> Package:
         return self
@@ -106,8 +119,8 @@ class Package:
         self.members = col.members
         return col
 
-    def _unzstd(self, member: str, out: BinaryIO, what: str = "") -> None:
-        """Decompress a zstd member into ``out``, refusing one that expands like a zip bomb."""
+    def _unzstd(self, member: str, out: BinaryIO, what: str = "", declared: int | None = None) -> None:
+        """Decompress a zstd member into ``out``, refusing one that expands like a zip bomb or beyond ``declared``."""
         try:
             import zstandard
         except ImportError:  # pragma: no cover - zstandard is a dependency
@@ -122,7 +135,11 @@ class Package:
                     self.zip.count(len(chunk))
                     if written > MAX_MEMBER_BYTES or (written > RATIO_FLOOR and written > MAX_RATIO * compressed):
                         raise PackageError(f"{self.path}: {what} expands too much: refusing a possible zip bomb")
+                    if declared is not None and written > declared:
+                        raise PackageError(f"{self.path}: {what} is larger than the package says: corrupt")
                     out.write(chunk)
+            if declared is not None and written != declared:
+                raise PackageError(f"{self.path}: {what} is shorter than the package says: corrupt")
         except zstandard.ZstdError as err:
             raise PackageError(f"{self.path}: not a valid Anki package ({what} is not zstd data: {err})") from None
 
@@ -132,7 +149,7 @@ class Package:
         raw = self.zip.read("media")
         if raw.startswith(ZSTD_MAGIC):
             listed = _media_entries(self._unzstd_bytes(raw), self.path)
-            entries = [(member or str(i), name, True) for i, (name, member) in enumerate(listed)]
+            entries = [(member or str(i), name, True, size) for i, (name, member, size) in enumerate(listed)]
         else:
             try:
                 listed = json.loads(raw.decode("utf-8") or "{}")
@@ -140,10 +157,10 @@ class Package:
                 raise PackageError(f"{self.path}: not a valid Anki package (unreadable media list)") from None
             if not isinstance(listed, dict):
                 raise PackageError(f"{self.path}: not a valid Anki package (unreadable media list)")
-            entries = [(str(k), str(v), False) for k, v in listed.items()]
+            entries = [(str(k), str(v), False, None) for k, v in listed.items()]
         names: dict[str, str] = {}
-        members: dict[str, tuple[str, bool]] = {}
-        for member, name, zstd in entries:
+        members: dict[str, tuple[str, bool, int | None]] = {}
+        for member, name, zstd, size in entries:
             safe = media_name(name, str(self.path))
             base, n = safe, 1
             while safe in members:
@@ -152,7 +169,7 @@ class Package:
                 safe = f"{stem}-{n}.{ext}" if dot else f"{base}-{n}"
             if member in self.zip.infos:
                 names[name] = safe
-                members[safe] = (member, zstd)
+                members[safe] = (member, zstd, size if zstd else self.zip.infos[member].file_size)
         return names, members
 
     def _unzstd_bytes(self, data: bytes) -> bytes:
@@ -167,11 +184,43 @@ class Package:
             raise PackageError(f"{self.path}: the media list is too large")
         return out
 
+    def media_size(self, safe: str) -> int:
+        """A media file's unpacked size as the package declares it (checked against the bytes while copying).
+
+        The latest format's media list gives each file's size; an entry without one is counted at the
+        largest size its compression ratio allows.
+        """
+        member, zstd, size = self.members[safe]
+        if size is not None:
+            return size
+        return max(RATIO_FLOOR, MAX_RATIO * self.zip.infos[member].compress_size)
+
+    def check_media(self, names: Iterable[str]) -> int:
+        """The total unpacked size of these media files, refused over the limits (see :data:`MEDIA_LIMIT_MIB`)."""
+        limit = (self.media_limit_mib or MEDIA_LIMIT_MIB) * 2**20
+        file_limit = (self.media_limit_mib or MEDIA_FILE_LIMIT_MIB) * 2**20
+        total = 0
+        for safe in names:
+            size = self.media_size(safe)
+            if size > file_limit:
+                raise PackageError(
+                    f"{self.path}: media file '{safe}' unpacks to {_mib(size)} MiB, over the "
+                    f"{file_limit // 2**20} MiB limit for one file; if you trust the package, "
+                    f"import it with --max-media {max(_mib(size), limit // 2**20)}"
+                )
+            total += size
+        if total > limit:
+            raise PackageError(
+                f"{self.path}: its media unpack to {_mib(total)} MiB, over the {limit // 2**20} MiB limit; "
+                f"if you trust the package, import it with --max-media {_mib(total)}"
+            )
+        return total
+
     def copy_media(self, safe: str, out: BinaryIO) -> None:
-        """Write one media file's bytes (unpacked) to ``out``."""
-        member, zstd = self.members[safe]
+        """Write one media file's bytes (unpacked) to ``out``: exactly the size the package declares."""
+        member, zstd, size = self.members[safe]
         if zstd:
-            self._unzstd(member, out, what=f"media '{safe}'")
+            self._unzstd(member, out, what=f"media '{safe}'", declared=size)
         else:
             self.zip.copy(member, out)
 
@@ -206,7 +255,11 @@ def _read_collection(db: sqlite3.Connection, label: Path, fmt: str, with_history
         raise PackageError(f"{label}: not an Anki collection (no {', '.join(sorted(missing))} table)")
     if "notetypes" in tables:
         notetypes = _notetypes_v18(db, label)
-        decks = {int(i): str(n).replace("\x1f", "::") for i, n in db.execute("SELECT id, name FROM decks")}
+        decks = {}
+        for i, n in db.execute("SELECT id, name FROM decks"):
+            if not isinstance(i, int):
+                raise PackageError(f"{label}: not an Anki collection (deck id {i!r} is not a number)")
+            decks[i] = str(n).replace("\x1f", "::")
         sched = _config_v18(db, "schedVer")
     else:
         row = db.execute("SELECT models, decks, conf FROM col").fetchone()
@@ -258,6 +311,11 @@ def _read_collection(db: sqlite3.Connection, label: Path, fmt: str, with_history
     if with_history and "revlog" in tables:
         for row in db.execute("SELECT id, cid, ease, ivl, time, type FROM revlog ORDER BY id"):
             if all(isinstance(v, int) for v in row):
+                if not 0 <= row[0] <= MAX_REVLOG_MS:
+                    raise PackageError(
+                        f"{label}: the review log is damaged (entry id {row[0]} is not a time in epoch "
+                        "milliseconds); import without --with-history to take the notes only"
+                    )
                 col.revlog.append(RevlogRow(*row))
     return col
 
@@ -370,13 +428,17 @@ def _text(value: Any) -> str:
     return value.decode("utf-8", "replace") if isinstance(value, bytes) else ""
 
 
-def _media_entries(data: bytes, label: Path) -> list[tuple[str, str | None]]:
-    """(name, zip member if not the entry's index) of each entry in a ``MediaEntries`` message.
+def _mib(n: int) -> int:
+    return -(-n // 2**20)
+
+
+def _media_entries(data: bytes, label: Path) -> list[tuple[str, str | None, int | None]]:
+    """(name, zip member if not the entry's index, size) of each entry in a ``MediaEntries`` message.
 
     ``message MediaEntries { repeated MediaEntry entries = 1; }``, ``message MediaEntry { string name = 1;
     uint32 size = 2; bytes sha1 = 3; optional uint32 legacy_zip_filename = 255; }``
     """
-    names: list[tuple[str, str | None]] = []
+    names: list[tuple[str, str | None, int | None]] = []
     pos = 0
     try:
         while pos < len(data):
@@ -389,7 +451,9 @@ def _media_entries(data: bytes, label: Path) -> list[tuple[str, str | None]]:
             if key >> 3 == 1:
                 msg = _protobuf(entry)
                 legacy = msg.get(255)
-                names.append((_text(msg.get(1)), str(legacy) if isinstance(legacy, int) else None))
+                size = msg.get(2)
+                member = str(legacy) if isinstance(legacy, int) else None
+                names.append((_text(msg.get(1)), member, size if isinstance(size, int) else None))
     except ValueError:
         raise PackageError(f"{label}: not a valid Anki package (unreadable media list)") from None
     return names

@@ -33,6 +33,13 @@ def add_parsers(sub, common: argparse.ArgumentParser) -> None:
         help="also import the package's review history, so the cards' FSRS state continues",
     )
     p.add_argument("--force", action="store_true", help="replace deck files that already exist")
+    p.add_argument(
+        "--max-media",
+        type=int,
+        metavar="MIB",
+        # The defaults are zipsafe.MEDIA_LIMIT_MIB and MEDIA_FILE_LIMIT_MIB (not imported: it would slow every start).
+        help="allow this much media in total and per file (default: 1024 MiB in total, 100 MiB per file)",
+    )
     p.set_defaults(handler=cmd_import)
 
     p = sub.add_parser(
@@ -60,15 +67,18 @@ def cmd_import(args: argparse.Namespace) -> int:
     source = Path(args.file).expanduser()
     if not source.is_file():
         raise UserError(f"{args.file}: no such file")
+    if args.max_media is not None and args.max_media < 1:
+        raise UserError("--max-media takes a size in MiB, at least 1")
     ws = Workspace.from_args(args)
     result = import_file(
         source,
         user_decks_dir(ws.home),
-        store=ws.store if args.with_history else None,
+        store=(lambda: ws.store) if args.with_history else None,  # opened only once the package has been read
         scheduler=ws.scheduler if args.with_history else None,
         output=Path(args.output).expanduser() if args.output else None,
         with_history=args.with_history,
         force=args.force,
+        media_limit_mib=args.max_media,
     )
     for line in summary(result):
         print(line)

@@ -32,7 +32,16 @@ from gistquiz import cloze
 from gistquiz.deck import deck_key, parse_deck
 from gistquiz.deck_writer import Note, render, render_note
 from gistquiz.errors import UserError
-from gistquiz.interop.anki_model import Layout, NoteType, SourceNote, classify, guid_to_id, valid_id
+from gistquiz.interop.anki_model import (
+    Layout,
+    NoteType,
+    SourceNote,
+    classify,
+    guid_to_id,
+    render_card,
+    unshown_fields,
+    valid_id,
+)
 from gistquiz.interop.anki_text import TextFormatError
 from gistquiz.interop.html_md import html_to_markdown, missing_media, plain_to_markdown
 
@@ -123,7 +132,8 @@ def plan(notes: list[SourceNote], paths: dict[str, Path], media: dict[str, str],
     """
     decks = {name: PlannedDeck(name, path) for name, path in paths.items()}
     layouts: dict[NoteType, Layout] = {}
-    other: Counter[str] = Counter()
+    other: Counter[NoteType] = Counter()
+    occlusions = 0
     skipped: list[str] = []
     too_few: Counter[str] = Counter()
     seen_ids: dict[tuple[str, str], SourceNote] = {}
@@ -141,8 +151,10 @@ def plan(notes: list[SourceNote], paths: dict[str, Path], media: dict[str, str],
                 )
             too_few[note.notetype.name] += 1
             continue
-        if layout.kind == "other":
-            other[note.notetype.name] += 1
+        if is_occlusion(note):
+            occlusions += 1
+        elif layout.kind in ("other", "template") or (note.notetype.templates and layout.id_field is None):
+            other[note.notetype] += 1
         converted = _convert(note, layout, _media_link(deck, media))
         if isinstance(converted, str):
             skipped.append(f"{_where(note)} ({converted})")
@@ -160,10 +172,13 @@ def plan(notes: list[SourceNote], paths: dict[str, Path], media: dict[str, str],
         for ord_, suffix in suffixes.items():
             deck.keys[(note.nid, ord_)] = f"{deck.key}:{gq_note.id}{suffix}"
     messages = []
-    for name, n in sorted(other.items()):
+    if occlusions:
         messages.append(
-            f"{n} note{'s' * (n != 1)} of note type '{name}' imported as basic cards from their first two fields"
+            f"{occlusions} image occlusion note{'s' * (occlusions != 1)} imported as basic cards "
+            "(the header and the image in front): gistquiz cannot mask regions of an image"
         )
+    for nt, n in sorted(other.items(), key=lambda item: item[0].name):
+        messages += _custom_type_messages(nt, n)
     for name, n in sorted(too_few.items()):
         messages.append(f"skipped {n} note{'s' * (n != 1)} of note type '{name}': it has fewer than two fields")
     if skipped:
@@ -183,10 +198,29 @@ def plan(notes: list[SourceNote], paths: dict[str, Path], media: dict[str, str],
     return result
 
 
+def _custom_type_messages(nt: NoteType, n: int) -> list[str]:
+    """What an import of ``n`` notes of a custom note type keeps, and what it cannot."""
+    notes = f"{n} note{'s' * (n != 1)} of note type '{nt.name}'"
+    if not nt.templates:
+        return [f"{notes} imported as basic cards from their first two fields"]
+    out = []
+    if classify(nt).kind == "template":
+        out.append(f"{notes} imported as basic cards, as their first card template shows them")
+    if len(nt.templates) > 1 and classify(nt).kind == "template":
+        out.append(f"{notes}: its other {len(nt.templates) - 1} card template(s) were not kept")
+    unshown = unshown_fields(nt)
+    if unshown:
+        names = ", ".join(f"'{f}'" for f in unshown)
+        out.append(f"{notes}: field{'s' * (len(unshown) != 1)} {names}, shown on no card, not kept")
+    return out
+
+
 def _where(note: SourceNote) -> str:
     if note.line:
         return f"line {note.line}"
-    return f"note {note.guid or note.nid}"
+    front = _short(html_to_markdown(note.fields[0])) if note.fields and note.fields[0].strip() else ""
+    ident = f"GUID {note.guid}" if note.guid else f"id {note.nid}"
+    return f"note '{front}' ({ident})" if front else f"note {ident}"
 
 
 def _skipped(items: list[str], what: str, why: str) -> str:
@@ -251,12 +285,22 @@ def _convert(note: SourceNote, layout: Layout, media) -> tuple[Note, dict[int, s
     """The gistquiz note for an Anki note and the card key suffix of each Anki card ordinal, or why it is skipped."""
     raw = note.fields
 
-    def md(i: int | None) -> str:
-        if i is None or i >= len(raw) or not raw[i]:
+    def conv(field_html: str) -> str:
+        if not field_html:
             return ""
-        return html_to_markdown(raw[i], media) if note.html else plain_to_markdown(raw[i], media)
+        text = html_to_markdown(field_html, media) if note.html else plain_to_markdown(field_html, media)
+        # Anki shows "{{c1::x}}" literally on a note that is not a cloze; a deck file would read a cloze
+        # deletion there. "{\{" is Markdown for the same two braces, and no deletion.
+        return text.replace("{{", "{\\{") if kind != "cloze" and "{{" in text else text
+
+    def md(i: int | None) -> str:
+        return conv(raw[i]) if i is not None and i < len(raw) else ""
 
     kind = layout.kind
+    if is_occlusion(note):  # not a cloze: its deletions are regions of an image
+        return _from_occlusion(note, conv)
+    if kind == "template":
+        return _from_template(note, conv)
     if kind == "cloze":
         text = md(layout.back)
         found = cloze.find(text)
@@ -266,7 +310,8 @@ def _convert(note: SourceNote, layout: Layout, media) -> tuple[Note, dict[int, s
         if not numbers:
             return "a cloze note without {{c1::...}} deletions"
         extra = md(layout.extra)
-        body = f"{text}\n\n{extra}" if extra else text
+        # Back Extra is shown with the answer only, as in Anki: after a rule (see cloze.EXTRA).
+        body = f"{text}{cloze.EXTRA}\n{extra}" if extra else text
         context = md(layout.context) or _cloze_heading(text)
         return Note(context, body), {n - 1: f"/c{n}" for n in numbers}
     front = _front(md(layout.front))
@@ -300,6 +345,55 @@ def _convert(note: SourceNote, layout: Layout, media) -> tuple[Note, dict[int, s
     if reversed_:
         return Note(front, back, type="reversed"), {0: "", 1: "/rev"}
     return Note(front, back), {0: ""}
+
+
+_OCCLUSION = re.compile(r"\{\{c\d+::image-occlusion:")
+
+
+def is_occlusion(note: SourceNote) -> bool:
+    """An Anki Image Occlusion note (its deletions are rectangles over an image), from a package or a text export."""
+    return any("image-occlusion:" in f and _OCCLUSION.search(f) for f in note.fields)
+
+
+def _from_occlusion(note: SourceNote, conv) -> tuple[Note, dict[int, str]] | str:
+    """An Image Occlusion note as a basic card: its header and image in front, its Back Extra and Comments behind.
+
+    gistquiz cannot draw Anki's masks, so the card asks what the image shows; the import says so.
+    """
+    names = note.notetype.fields
+
+    def field(name: str, default: int) -> str:
+        return _field(note.fields, names.index(name) if name in names else default)
+
+    image = next((f for f in note.fields if "<img" in f.lower()), "")
+    header = conv(field("Header", 2)).strip()
+    front = _front("\n\n".join(p for p in (header or "What does this image show?", conv(image).strip()) if p))
+    back = "\n\n".join(p for p in (conv(field("Back Extra", 3)).strip(), conv(field("Comments", 4)).strip()) if p)
+    return Note(front, back or OCCLUSION_BACK), {0: ""}
+
+
+OCCLUSION_BACK = "(an Anki image occlusion: the answers are the regions Anki masks on the image above)"
+
+
+def _from_template(note: SourceNote, conv) -> tuple[Note, dict[int, str]] | str:
+    """A note of a custom note type, as its first card shows it: the question as the front, the answer as the back."""
+    first = min(note.ords) if note.ords else 0
+    shown = render_card(note.notetype, note.fields, first)
+    front = conv(shown.question).strip()
+    hints = [h for h in (conv(h).strip() for h in shown.hints) if h]
+    if hints:  # Anki hides a hint behind a link on the question; a deck has no such link, so it is labelled
+        front = "\n\n".join([front or "(no question)", *(f"Hint: {h}" for h in hints)])
+    front = _front(front)
+    back = conv(shown.answer).strip()
+    if shown.typed is not None:
+        answer = conv(_field(note.fields, note.notetype.fields.index(shown.typed))).strip()
+        if not front.strip() or not answer or "\n" in answer:
+            return "an empty front or a typed answer of several lines"
+        rest = back.replace(answer, "", 1).strip() if back.startswith(answer) else back
+        return Note(front, f"{answer}\n{rest}" if rest else answer, type="typed"), {first: ""}
+    if not front.strip() or not back:
+        return "an empty front or back"
+    return Note(front, back), {first: ""}
 
 
 def _front(text: str) -> str:

@@ -35,6 +35,9 @@ from gistquiz.store import ReviewEntry
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 LEARN, REVIEW, RELEARN, FILTERED, MANUAL, RESCHEDULED = range(6)
+SUSPENDED = -1
+BURIED = (-2, -3)
+"""Anki's queues for a card buried by hand and one buried as a sibling."""
 
 Answer = tuple[int, datetime, int | None, CardState, CardState]
 """(rating, time, duration in ms, state before, state after): one row for ``Store.import_reviews``."""
@@ -67,6 +70,7 @@ def from_revlog(
     keys: Mapping[tuple[int, int], tuple[str, str, str]],
     scheduler: Scheduler,
     sched_v1: bool,
+    now: datetime | None = None,
 ) -> ImportedHistory:
     """The imported cards' histories and states.
 
@@ -93,17 +97,23 @@ def from_revlog(
             out.ignored += 1
             continue
         answers.setdefault(row.cid, []).append((rating, time_of(row.id), row.time if row.time > 0 else None))
-    for cid, rows in answers.items():
-        nid, ord_, queue = cards[cid]
+    now = now or datetime.now(UTC)
+    for cid, (nid, ord_, queue) in cards.items():
+        if (nid, ord_) not in keys or (cid not in answers and queue not in (SUSPENDED, *BURIED)):
+            continue
         key, deck, fingerprint = keys[(nid, ord_)]
         state = CardState(key, deck)
         log: list[Answer] = []
-        for rating, when, duration in rows:
+        for rating, when, duration in answers.get(cid, ()):
             after = scheduler.review(state, rating, when)
             log.append((int(rating), when, duration, state, after))
             state = after
-        if queue == -1:
+        # Suspended and buried are the card's queue in Anki, not answers: carried over as gistquiz's flags
+        # (which a rebuild keeps), also for a card never answered.
+        if queue == SUSPENDED:
             state = replace(state, suspended=True)
+        elif queue in BURIED:
+            state = replace(state, buried_until=scheduler.next_day_start(now))
         out.cards.append((state, fingerprint, log))
         out.reviews += len(log)
     return out

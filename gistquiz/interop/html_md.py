@@ -36,6 +36,14 @@ _WS = re.compile(r"[ \t\n\r\f]+")
 _SOUND = re.compile(r"\[sound:([^\]\n]+)\]")
 
 
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+"""Control characters other than tab and line ends: a field's ESC or BEL would drive the learner's terminal."""
+
+
+def strip_controls(text: str) -> str:
+    return CONTROL.sub("", text) if CONTROL.search(text) else text
+
+
 def missing_media(name: str) -> str:
     """The line that stands for a media file gistquiz could not import."""
     return f"(missing media: {name})"
@@ -54,13 +62,35 @@ class _Line:
 
 
 _TOKEN = re.compile(
-    r"(<!--.*?(?:-->|\Z))"  # 1 comment
-    r"|(<[!?][^>]*>)"  # 2 doctype or processing instruction
-    r"|<(/?)([A-Za-z][A-Za-z0-9-]*)((?:[^>\"']|\"[^\"]*\"|'[^']*')*?)\s*>"  # 3 slash, 4 tag, 5 attributes
-    r"|&(#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{0,31});"  # 6 character reference
-    r"|([^<&]+|[<&])",  # 7 text, or a lone < or &
+    r"(<!--)"  # 1 a comment's start (its end is found with str.find: linear on any input)
+    r"|(<[!?][^>]*+(?:>|\Z))"  # 2 doctype or processing instruction (unclosed: to the end, as in a browser)
+    r"|<(/?)([A-Za-z][A-Za-z0-9-]*+)"  # 3 slash, 4 tag name (its attributes and end: see _tag_end)
+    r"|&(#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{0,31});"  # 5 character reference
+    r"|([^<&]+|[<&])",  # 6 text, or a lone < or &
     re.DOTALL,
 )
+_UNQUOTED = re.compile(r"[^>\"']*+")
+
+
+def _tag_end(text: str, pos: int) -> int:
+    """The index of the ``>`` that ends a tag whose attributes start at ``pos`` (quoted values may hold ``>``).
+
+    -1 if the field ends first. Each character is looked at once, whatever the input: a regex with a repeated
+    group here was quadratic on ``'<a ' * n`` (every ``<`` rescanned the rest) or slow on long tags.
+    """
+    n = len(text)
+    while True:
+        pos = _UNQUOTED.match(text, pos).end()
+        if pos >= n:
+            return -1
+        if text[pos] == ">":
+            return pos
+        close = text.find(text[pos], pos + 1)
+        if close == -1:
+            return -1
+        pos = close + 1
+
+
 _ATTR = re.compile(r"([A-Za-z_:][-\w:.]*)(?:\s*=\s*(\"[^\"]*\"|'[^']*'|[^\s\"'>]+))?")
 _PLAIN_SPACES = re.compile(r"[\t\n\r\f]|  ")
 _WITH_ATTRS = frozenset({"img", "a", "code"})
@@ -138,15 +168,22 @@ class _ToMarkdown:
         self.just_closed = ""
 
     def feed(self, text: str) -> None:
-        for m in _TOKEN.finditer(text):
+        pos, n = 0, len(text)
+        while pos < n:
+            m = _TOKEN.match(text, pos)
             which = m.lastindex
-            if which == 7:
+            pos = m.end()
+            if which == 6:
                 if not self.skip:
-                    self.handle_data(m.group(7))
-            elif which == 5:
-                _, _, slash, tag, body = m.groups()[:5]
-                tag = tag.lower()
-                if slash:
+                    self.handle_data(m.group(6))
+            elif which == 4:
+                end = _tag_end(text, pos)
+                if end == -1:  # a tag the field never closes: a browser (and so Anki) shows nothing after it
+                    break
+                body = text[pos:end].rstrip()
+                pos = end + 1
+                tag = m.group(4).lower()
+                if m.group(3):
                     self.handle_endtag(tag)
                     continue
                 attrs = []
@@ -156,9 +193,12 @@ class _ToMarkdown:
                     self.handle_startendtag(tag, attrs)
                 else:
                     self.handle_starttag(tag, attrs)
-            elif which == 6 and not self.skip:
-                ref = m.group(6)
+            elif which == 5 and not self.skip:
+                ref = m.group(5)
                 self.literal("\xa0" if ref == "nbsp" else html.unescape(f"&{ref};"))
+            elif which == 1:
+                end = text.find("-->", pos)
+                pos = n if end == -1 else end + 3
 
     def raw(self, data: str) -> None:
         """Text from the HTML source: whitespace collapses, a newline is a soft break."""
@@ -449,8 +489,12 @@ _CODE_SPAN = re.compile(r"(`+)(.+?)(?<!`)\1(?!`)", re.DOTALL)
 _SPACES = re.compile(r"(?<=[^ ]) {2,}| +$|^ +")
 
 
-def markdown_to_html(md: str) -> str:
-    """HTML for an Anki field from Markdown; :func:`html_to_markdown` reads it back to the same text."""
+def markdown_to_html(md: str, media: MediaOut | None = None) -> str:
+    """HTML for an Anki field from Markdown; :func:`html_to_markdown` reads it back to the same text.
+
+    Links become ``<a href>``; an image becomes ``<img src>`` when ``media`` names the file in the package
+    (``media(target)``: the Anki media name, or ``None`` to leave the Markdown as text).
+    """
     units: list[tuple[str, str]] = []
     """(kind, content): "text", "item" (``- x``), "number" (``1. x``) or "pre" (a fenced block, as HTML)."""
     seps: list[str] = []
@@ -506,11 +550,11 @@ def markdown_to_html(md: str) -> str:
             if not open_list:
                 open_list = family
                 out.append(f"<{family}>")
-            out.append(f"<li>{_inline(content)}</li>")
+            out.append(f"<li>{_inline(content, media)}</li>")
         elif kind == "pre":
             out.append(content)
         else:
-            out.append(_inline(content))
+            out.append(_inline(content, media))
     if open_list:
         out.append(f"</{open_list}>")
     return "".join(out)
@@ -540,9 +584,25 @@ def inline_to_html(text: str) -> str:
     return _inline(" ".join(text.split("\n")))
 
 
-def _inline(text: str) -> str:
+MediaOut = Callable[[str], str | None]
+"""An image's Markdown target -> its file name in the package being written (``None``: not packed)."""
+_MD_LINK = re.compile(r"(!?)\[([^\]\n]*)\]\((?:<([^>\n]*)>|([^()\s]+))\)")
+
+
+def _inline(text: str, media: MediaOut | None = None) -> str:
     """One line of Markdown as HTML: code spans, then emphasis around them, then spaces that must not collapse."""
     codes: list[str] = []
+
+    def link(m: re.Match[str]) -> str:
+        bang, label, target = m.group(1), m.group(2), m.group(3) if m.group(3) is not None else m.group(4)
+        if bang:
+            name = media(target) if media is not None else None
+            if name is None:
+                return m.group(0)
+            return hold_char(f'<img src="{html.escape(name)}" alt="{html.escape(label)}">', escaped=True)
+        if not label.strip():
+            return m.group(0)
+        return hold_char(f'<a href="{html.escape(target)}">{html.escape(label, quote=False)}</a>', escaped=True)
 
     def hold(m: re.Match[str]) -> str:
         body = m.group(2)
@@ -555,6 +615,8 @@ def _inline(text: str) -> str:
         return chr(_HOLD + len(codes) - 1)
 
     text = _CODE_SPAN.sub(hold, text) if "`" in text else text
+    if "](" in text:
+        text = _MD_LINK.sub(link, text)
     if "\\" in text:  # backslash escapes (CommonMark): the character, never markup
         text = _ESCAPED.sub(lambda m: hold_char(m.group(1)), text)
     out = _emphasis(html.escape(text, quote=False))

@@ -10,19 +10,24 @@ in one transaction, and the temporary files are renamed into place.
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from contextlib import ExitStack, suppress
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from gistquiz.deck import gc_paused
 from gistquiz.errors import UserError
+from gistquiz.interop.anki_model import SourceNote
 from gistquiz.interop.convert import ImportPlan, deck_paths, plan
+from gistquiz.interop.html_md import CONTROL, strip_controls
 from gistquiz.scheduler import Scheduler
 from gistquiz.store import Store
 
 MAX_TEXT_BYTES = 256 * 2**20
 ZIP_MAGIC = b"PK\x03\x04"
+DISK_MARGIN = 64 * 2**20
+"""Free space left after an import, for the database and the system."""
 
 
 @dataclass
@@ -46,7 +51,13 @@ def import_file(
     output: Path | None = None,
     with_history: bool = False,
     force: bool = False,
+    media_limit_mib: int | None = None,
 ) -> ImportResult:
+    """Import ``source`` into deck files under ``decks_dir`` (or ``output``).
+
+    ``store`` may be a callable that opens it: it is called only once everything has been read and checked,
+    so a package that fails leaves no database behind.
+    """
     label = str(source)
     try:
         with open(source, "rb") as f:
@@ -58,20 +69,16 @@ def import_file(
         if head == ZIP_MAGIC or source.suffix.lower() in (".apkg", ".colpkg"):
             from gistquiz.interop.apkg import Package
 
-            package = stack.enter_context(Package(source))
+            package = stack.enter_context(Package(source, media_limit_mib))
             col = package.read(with_history)
             notes, media = col.notes, col.media
         else:
-            if with_history:
-                raise UserError(
-                    f"{label}: a text export holds no review history; "
-                    "for history, export an .apkg from Anki with 'Include scheduling information'"
-                )
             from gistquiz.interop.anki_text import read_text
 
             if source.stat().st_size > MAX_TEXT_BYTES:
                 raise UserError(f"{label}: too large for a text export ({source.stat().st_size // 2**20} MiB)")
             notes, media = read_text(source.read_bytes(), label, default_deck=source.stem), {}
+        notes = [_without_controls(n) for n in notes]
         names = list(dict.fromkeys(n.deck for n in notes))
         paths = deck_paths(names, output, decks_dir, label)
         with gc_paused():
@@ -86,6 +93,11 @@ def import_file(
                     "(imported cards have stable ids, so their history stays attached)"
                 )
         history = None
+        if with_history and col is None:
+            result.messages.append(
+                "a text export holds no review history: the notes are imported as new cards "
+                "(for the history, export an .apkg from Anki with 'Include scheduling information')"
+            )
         if with_history and col is not None:
             from gistquiz.interop.history import from_revlog
 
@@ -93,17 +105,52 @@ def import_file(
                 result.messages.append(
                     "the package holds no review history (in Anki, export with 'Include scheduling information')"
                 )
-            else:
-                keys = {
-                    k: (key, d.key, d.fingerprints.get(key, "")) for d in result.plan.decks for k, key in d.keys.items()
-                }
-                history = from_revlog(col.revlog, col.cards, keys, scheduler or Scheduler(), col.sched_v1)
-                result.history_ignored = history.ignored
+            keys = {
+                k: (key, d.key, d.fingerprints.get(key, "")) for d in result.plan.decks for k, key in d.keys.items()
+            }
+            history = from_revlog(col.revlog, col.cards, keys, scheduler or Scheduler(), col.sched_v1)
+            result.history_ignored = history.ignored
         _write(result, history, store, package)
         return result
 
 
-def _write(result: ImportResult, history, store: Store | None, package) -> None:
+def _without_controls(note: SourceNote) -> SourceNote:
+    """The note without control characters (ESC, BEL, NUL, BS...), which a deck file would pass to the terminal."""
+    parts = (note.deck, note.guid or "", *note.fields, *note.tags)
+    if not any(CONTROL.search(p) for p in parts):
+        return note
+    return replace(
+        note,
+        deck=strip_controls(note.deck).strip() or "Default",
+        guid=strip_controls(note.guid) if note.guid else note.guid,
+        fields=tuple(strip_controls(f) for f in note.fields),
+        tags=tuple(t for t in (strip_controls(t) for t in note.tags) if t),
+    )
+
+
+def _check_space(result: ImportResult, package) -> None:
+    """Refuse before writing if the media are over their limit or the disk cannot hold what the import writes."""
+    needed = sum(len(d.text.encode("utf-8")) for d in result.plan.decks)
+    if package is not None:
+        needed += package.check_media({safe for d in result.plan.decks for safe in d.media})
+    folder = result.plan.decks[0].path.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    try:
+        free = shutil.disk_usage(folder).free
+    except OSError:
+        return
+    if needed + DISK_MARGIN > free:
+        raise UserError(
+            f"{folder}: not enough free disk space for this import ({-(-needed // 2**20)} MiB needed, "
+            f"{free // 2**20} MiB free): free some space and import again"
+        )
+
+
+def _write(result: ImportResult, history, store, package) -> None:
+    _check_space(result, package)
+    if callable(store) and not isinstance(store, Store):
+        store = store() if history is not None and history.cards else None
     pending: list[tuple[str, Path]] = []
     made_dirs: list[Path] = []
     done = False

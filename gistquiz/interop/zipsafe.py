@@ -31,6 +31,10 @@ from gistquiz.errors import UserError
 MAX_MEMBERS = 200_000
 MAX_MEMBER_BYTES = 2 * 2**30
 MAX_TOTAL_BYTES = 4 * 2**30
+MEDIA_LIMIT_MIB = 1024
+"""Default bound on the media one import unpacks, in total (``gistquiz import --max-media MIB`` raises it)."""
+MEDIA_FILE_LIMIT_MIB = 100
+"""Default bound on one media file: AnkiWeb does not sync a bigger one either (``--max-media`` raises it too)."""
 MAX_RATIO = 100
 RATIO_FLOOR = 4 * 2**20
 """Below this size a member may compress as well as it likes (small SQLite files are mostly zeros)."""
@@ -86,10 +90,12 @@ def media_name(name: str, source: str) -> str:
 class SafeZip:
     """A zip opened for reading with the checks above. Use as a context manager."""
 
-    def __init__(self, path: Path, label: str | None = None):
+    def __init__(self, path: Path, label: str | None = None, extra_bytes: int = 0):
         self.path = path
         self.label = label or str(path)
         self.total = 0
+        self.limit = MAX_TOTAL_BYTES + extra_bytes
+        """Everything read together; ``extra_bytes`` for media allowed beyond the default."""
         try:
             self.zip = zipfile.ZipFile(path)
         except zipfile.BadZipFile as err:
@@ -100,7 +106,12 @@ class SafeZip:
             self.infos = {i.filename: i for i in self.zip.infolist()}
             if len(self.infos) > MAX_MEMBERS:
                 raise PackageError(f"{self.label}: too many files in the package ({len(self.infos)})")
-            for name in self.infos:
+            for name, info in self.infos.items():
+                if info.flag_bits & 0x1:
+                    raise PackageError(
+                        f"{self.label}: '{name}' is encrypted (Anki never encrypts a package): "
+                        "export the deck from Anki again"
+                    )
                 if traversal(name):
                     raise PackageError(
                         f"{self.label}: refusing a package with an unsafe file name {name!r} (path traversal)"
@@ -120,15 +131,15 @@ class SafeZip:
 
     def _check(self, name: str) -> zipfile.ZipInfo:
         info = self.infos[name]
-        if info.file_size > MAX_MEMBER_BYTES:
+        if info.file_size > max(MAX_MEMBER_BYTES, self.limit - MAX_TOTAL_BYTES):
             raise PackageError(f"{self.label}: '{name}' is too large ({info.file_size // 2**20} MiB unpacked)")
         if info.file_size > RATIO_FLOOR and info.file_size > MAX_RATIO * max(info.compress_size, 1):
             raise PackageError(
                 f"{self.label}: '{name}' expands {info.file_size // max(info.compress_size, 1)}x "
                 f"(limit {MAX_RATIO}x): refusing a possible zip bomb"
             )
-        if self.total + info.file_size > MAX_TOTAL_BYTES:
-            raise PackageError(f"{self.label}: the package unpacks to more than {MAX_TOTAL_BYTES // 2**30} GiB")
+        if self.total + info.file_size > self.limit:
+            raise PackageError(f"{self.label}: the package unpacks to more than {self.limit // 2**30} GiB")
         return info
 
     @contextmanager
@@ -158,8 +169,8 @@ class SafeZip:
     def count(self, n: int) -> None:
         """Count ``n`` more bytes unpacked (also from a second layer, such as zstd inside the zip)."""
         self.total += n
-        if self.total > MAX_TOTAL_BYTES:
-            raise PackageError(f"{self.label}: the package unpacks to more than {MAX_TOTAL_BYTES // 2**30} GiB")
+        if self.total > self.limit:
+            raise PackageError(f"{self.label}: the package unpacks to more than {self.limit // 2**30} GiB")
 
 
 class _Counted:

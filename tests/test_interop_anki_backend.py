@@ -1,0 +1,245 @@
+"""The Anki exchange judged by Anki's own backend (the ``anki`` package: Anki's Rust collection code, headless).
+
+Collections are built with Anki's API, exported by Anki, imported by gistquiz; gistquiz's exports are imported
+into fresh Anki collections. The ``anki`` wheel needs a recent glibc, so it is an extra of its own
+(``pip install -e '.[anki]'``) and these tests skip where it is missing.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+anki_collection = pytest.importorskip("anki.collection")
+
+from gistquiz import card_text  # noqa: E402
+from gistquiz.deck import Kind, read_deck  # noqa: E402
+from gistquiz.errors import UserError  # noqa: E402
+from gistquiz.interop import anki_export  # noqa: E402
+from gistquiz.interop.anki_model import guid_to_id  # noqa: E402
+from gistquiz.interop.importer import import_file  # noqa: E402
+
+Collection = anki_collection.Collection
+
+
+@pytest.fixture
+def col(tmp_path):
+    (tmp_path / "anki").mkdir()
+    c = Collection(str(tmp_path / "anki" / "collection.anki2"))
+    yield c
+    c.close()
+
+
+def add(col, notetype: str, deck: str, **fields: str):
+    note = col.new_note(col.models.by_name(notetype))
+    for name, value in fields.items():
+        note[name.replace("_", " ")] = value
+    col.add_note(note, col.decks.id(deck))
+    return note
+
+
+def export(col, path: Path, deck: str, scheduling: bool = False) -> Path:
+    options = anki_collection.ExportAnkiPackageOptions(
+        with_scheduling=scheduling, with_deck_configs=scheduling, with_media=True, legacy=False
+    )
+    col.export_anki_package(out_path=str(path), options=options, limit=anki_collection.DeckIdLimit(col.decks.id(deck)))
+    return path
+
+
+def import_into_anki(tmp_path: Path, package: Path, name: str = "fresh"):
+    """A fresh Anki collection with ``package`` imported, as Anki's File > Import does it."""
+    from anki.import_export_pb2 import ImportAnkiPackageOptions, ImportAnkiPackageRequest
+
+    (tmp_path / name).mkdir()
+    fresh = Collection(str(tmp_path / name / "collection.anki2"))
+    fresh.import_anki_package(
+        ImportAnkiPackageRequest(package_path=str(package), options=ImportAnkiPackageOptions(with_scheduling=True))
+    )
+    return fresh
+
+
+def test_literal_cloze_braces_in_a_basic_note_stay_basic_both_ways(tmp_path, col):
+    note = add(col, "Basic", "Lit", Front="Anki's syntax?", Back="write {{c1::answer}} in a <b>Cloze</b> note")
+    result = import_file(export(col, tmp_path / "lit.apkg", "Lit"), tmp_path / "decks")
+    deck = read_deck(result.plan.decks[0].path)
+    (card,) = deck.cards
+    assert card.kind is Kind.BASIC and card.note_id == guid_to_id(note.guid)
+    assert card.back == "write {\\{c1::answer}} in a **Cloze** note"  # Markdown for the same two braces
+    # And back in Anki: the same text in a basic note.
+    anki_export.write_apkg([deck], tmp_path / "back.apkg")
+    fresh = import_into_anki(tmp_path, tmp_path / "back.apkg")
+    (nid,) = fresh.find_notes("")
+    back = fresh.get_note(nid)
+    assert back.note_type()["type"] == 0  # a standard note type, not cloze
+    assert back.fields[1] == "write {{c1::answer}} in a <b>Cloze</b> note"
+    fresh.close()
+
+
+def test_back_extra_is_on_the_answer_side_only(tmp_path, col):
+    add(col, "Cloze", "Geo", Text="{{c1::Paris}} is the capital of {{c2::France}}", Back_Extra="since <i>508</i>")
+    result = import_file(export(col, tmp_path / "geo.apkg", "Geo"), tmp_path / "decks")
+    cards = read_deck(result.plan.decks[0].path).cards
+    assert [c.cloze_index for c in cards] == [1, 2]
+    for card in cards:
+        assert "508" not in card_text.front_text(card)
+        assert card_text.back_text(card).endswith("since *508*")
+    assert "**[...]** is the capital of France" in card_text.front_text(cards[0])
+
+
+def test_a_skipped_note_is_named_by_its_front_then_its_guid(tmp_path, col):
+    empty = add(col, "Basic", "S", Front="What is <b>entropy</b>?", Back="")
+    add(col, "Basic", "S", Front="fine", Back="ok")
+    result = import_file(export(col, tmp_path / "s.apkg", "S"), tmp_path / "decks")
+    front = "What is **entropy**?"
+    assert result.messages == [f"skipped 1 note: note '{front}' (GUID {empty.guid}) (an empty front or back)"]
+
+
+def test_a_text_export_with_history_imports_the_notes_and_says_it_has_none(tmp_path, col):
+    add(col, "Basic", "T", Front="one", Back="1")
+    add(col, "Basic (and reversed card)", "T", Front="two", Back="2")
+    out = tmp_path / "notes.txt"
+    col.export_note_csv(
+        out_path=str(out),
+        limit=anki_collection.DeckIdLimit(col.decks.id("T")),
+        with_html=True,
+        with_tags=True,
+        with_deck=True,
+        with_notetype=True,
+        with_guid=True,
+    )
+    result = import_file(out, tmp_path / "decks", with_history=True)
+    assert result.plan.cards == 3 and result.history_cards == 0
+    assert any("a text export holds no review history" in m for m in result.messages)
+
+
+def custom_notetype(col, name: str, fields: list[str], qfmt: str, afmt: str):
+    mm = col.models
+    nt = mm.new(name)
+    for f in fields:
+        mm.add_field(nt, mm.new_field(f))
+    t = mm.new_template("Card 1")
+    t["qfmt"], t["afmt"] = qfmt, afmt
+    mm.add_template(nt, t)
+    mm.add(nt)
+    return mm.by_name(name)
+
+
+def test_a_custom_note_type_keeps_every_field_its_templates_show(tmp_path, col):
+    custom_notetype(
+        col,
+        "Vocabulary",
+        ["Term", "Meaning", "Example", "Hint", "Source"],
+        "{{Term}}{{hint:Hint}}",
+        "{{FrontSide}}<hr id=answer>{{Meaning}}{{#Example}}<br><i>e.g.</i> {{Example}}{{/Example}}"
+        "{{^Example}}<br>(no example){{/Example}}",
+    )
+    add(col, "Vocabulary", "V", Term="logit", Meaning="a raw score", Example="z = Wx + b", Hint="pre-softmax")
+    add(col, "Vocabulary", "V", Term="softmax", Meaning="normalised exponentials", Source="cs231n")
+    custom_notetype(col, "Spelling", ["Word", "Spoken", "Note"], "{{Spoken}}<br>{{type:Word}}", "{{type:Word}}")
+    add(col, "Spelling", "V", Word="gradient", Spoken="GRAY-dee-ent", Note="x")
+    result = import_file(export(col, tmp_path / "v.apkg", "V"), tmp_path / "decks")
+    by_front = {c.front.split("\n")[0]: c for c in read_deck(result.plan.decks[0].path).cards}
+    logit, softmax, spelling = by_front["logit"], by_front["softmax"], by_front["GRAY-dee-ent"]
+    # Every shown field, in template order; not the fields concatenated (Source is on no card).
+    assert logit.front == "logit\n\nHint: pre-softmax"
+    assert logit.back == "a raw score\\\n*e.g.* z = Wx + b"
+    assert softmax.back == "normalised exponentials\\\n(no example)"
+    assert (spelling.kind, spelling.answers) == (Kind.TYPED, ("gradient",))
+    assert "1 note of note type 'Spelling': field 'Note', shown on no card, not kept" in result.messages
+    assert "2 notes of note type 'Vocabulary': field 'Source', shown on no card, not kept" in result.messages
+
+
+PNG_1X1 = bytes.fromhex(
+    "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489"
+    "0000000d49444154789c6360f8cfc0f01f0005000201e5277ede0000000049454e44ae426082"
+)
+
+
+def test_image_occlusion_keeps_image_and_header_as_a_basic_card_on_both_paths(tmp_path, col):
+    image = tmp_path / "heart.png"
+    image.write_bytes(PNG_1X1)
+    io_type = col.models.by_name("Image Occlusion")
+    masks = "{{c1::image-occlusion:rect:left=.1:top=.2:width=.3:height=.2:oi=1}}"
+    col.add_image_occlusion_note(io_type["id"], str(image), masks, "The chambers", "left is stronger", [])
+    (nid,) = col.find_notes("")
+    col.set_deck(col.card_ids_of_note(nid), col.decks.id("IO"))
+    text = tmp_path / "io.txt"
+    col.export_note_csv(
+        out_path=str(text),
+        limit=anki_collection.DeckIdLimit(col.decks.id("IO")),
+        with_html=True,
+        with_tags=True,
+        with_deck=True,
+        with_notetype=True,
+        with_guid=True,
+    )
+    from_package = import_file(export(col, tmp_path / "io.apkg", "IO"), tmp_path / "a")
+    from_text = import_file(text, tmp_path / "b")
+    message = "1 image occlusion note imported as basic cards (the header and the image in front)"
+    for result in (from_package, from_text):
+        (card,) = read_deck(result.plan.decks[0].path).cards
+        assert card.kind is Kind.BASIC
+        assert card.front.startswith("The chambers\n\n")
+        assert card.back == "left is stronger"
+        assert "image-occlusion" not in card.front + card.back
+        assert [m.split(":")[0] for m in result.messages] == [message]
+    (card,) = read_deck(from_package.plan.decks[0].path).cards
+    media = from_package.plan.decks[0].media_dir
+    (name,) = [p.name for p in media.iterdir()]
+    assert f"]({media.name}/{name})" in card.front and (media / name).read_bytes() == PNG_1X1
+
+
+def test_suspended_and_buried_cards_stay_so_with_their_history(tmp_path, col, gistquiz_home):
+    from gistquiz.scheduler import Scheduler
+    from gistquiz.store import Store
+
+    answered = add(col, "Basic", "Q", Front="answered then suspended", Back="a")
+    buried = add(col, "Basic", "Q", Front="buried, never answered", Back="b")
+    untouched = add(col, "Basic", "Q", Front="untouched", Back="c")
+    suspended_new = add(col, "Basic", "Q", Front="suspended, never answered", Back="d")
+    card = col.get_card(answered.card_ids()[0])
+    card.start_timer()
+    col.sched.answerCard(card, 3)  # Good, through Anki's v3 scheduler
+    col.sched.suspend_cards(answered.card_ids() + suspended_new.card_ids())
+    col.sched.bury_cards(buried.card_ids(), manual=True)
+    pkg = export(col, tmp_path / "q.apkg", "Q", scheduling=True)
+    store = Store(gistquiz_home / "gq.sqlite3")
+    import_file(pkg, tmp_path / "decks", store=store, scheduler=Scheduler(), with_history=True)
+    states = store.states()
+
+    def state(note):
+        return states.get(f"q:{guid_to_id(note.guid)}")
+
+    assert state(answered).suspended and state(answered).reps == 1
+    assert state(suspended_new).suspended and state(suspended_new).reps == 0
+    assert state(buried).buried_until is not None and not state(buried).suspended
+    assert state(untouched) is None
+    store.close()
+
+
+def test_images_and_links_are_exported_and_anki_finds_no_media_missing_or_unused(tmp_path):
+    folder = tmp_path / "notes"
+    (folder / "img").mkdir(parents=True)
+    (folder / "pic.png").write_bytes(PNG_1X1)
+    (folder / "img" / "pic.png").write_bytes(PNG_1X1 + b"other")  # same name, other file
+    (folder / "d.md").write_text(
+        "# D\n\n## What is this?\n\n![a pixel](pic.png)\n\nsee [the docs](https://example.org/a?b=1)\n\n"
+        "## And this?\n\n![another](img/pic.png)\n"
+    )
+    outside = tmp_path / "secret.png"
+    outside.write_bytes(PNG_1X1)
+    deck = read_deck(folder / "d.md")
+    anki_export.write_apkg([deck], tmp_path / "d.apkg")
+    fresh = import_into_anki(tmp_path, tmp_path / "d.apkg")
+    fields = sorted(fresh.get_note(nid).fields[1] for nid in fresh.find_notes(""))
+    assert fields[0] == '<img src="pic-2.png" alt="another">'
+    assert fields[1] == '<img src="pic.png" alt="a pixel"><br><br>see <a href="https://example.org/a?b=1">the docs</a>'
+    check = fresh.media.check()
+    assert (list(check.missing), list(check.unused)) == ([], [])
+    media = Path(fresh.media.dir())
+    assert (media / "pic.png").read_bytes() == PNG_1X1 and (media / "pic-2.png").read_bytes() == PNG_1X1 + b"other"
+    fresh.close()
+    (folder / "bad.md").write_text("# Bad\n\n## Leak?\n\n![x](../secret.png)\n")
+    with pytest.raises(UserError, match="is outside the deck's folder"):
+        anki_export.write_apkg([read_deck(folder / "bad.md")], tmp_path / "bad.apkg")
