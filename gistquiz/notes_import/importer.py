@@ -38,6 +38,8 @@ class Conversion:
     unused: list[int] = field(default_factory=list)
     """Lines with words on them that made no card."""
     n_lines: int = 0
+    to_self: list[int] = field(default_factory=list)
+    """TODO / FIXME lines, reminders and questions to oneself, skipped on purpose."""
 
     @property
     def n_cards(self) -> int:
@@ -96,9 +98,9 @@ def convert(data: bytes | str, name: str, title: str | None = None) -> Conversio
     final, kinds, lost = _whole_deck_checked(deck_title, final, [ls for _, ls, _ in kept], kinds)
     used = {n for _, ls, _ in kept for n in ls} - set(lost)
     unused = sorted(set(proposed.unused + dropped + notes.skipped + lost) - used)
-    description = _description(shown, notes.n_lines, unused) if final else ""
+    description = _description(shown, notes.n_lines, unused, notes.to_self) if final else ""
     deck_text = render(deck_title, description, final) if final else ""
-    return Conversion(deck_title, deck_text, final, kinds, unused, notes.n_lines)
+    return Conversion(deck_title, deck_text, final, kinds, unused, notes.n_lines, notes.to_self)
 
 
 def _whole_deck_checked(title: str, notes: list[Note], lines: list[list[int]], kinds: Counter[str]):
@@ -190,7 +192,7 @@ def _line_list(lines) -> str:
     return "lines " + ", ".join(f"{a}-{b}" if b > a else f"{a}" for a, b in spans)
 
 
-def _description(shown: str, n_lines: int, unused: list[int]) -> str:
+def _description(shown: str, n_lines: int, unused: list[int], to_self: list[int]) -> str:
     text = textwrap.fill(
         f"Made from {shown} ({n_lines} lines) by `gistquiz import-notes`: an offline heuristic that reads the "
         'notes\' shape (headings, bullets, "X : Y", "X is Y", "why ...?"), not their meaning. Every card uses '
@@ -201,9 +203,14 @@ def _description(shown: str, n_lines: int, unused: list[int]) -> str:
         break_on_hyphens=False,
     )
     if unused:
-        shown_lines = ", ".join(map(str, unused[:30])) + (", ..." if len(unused) > 30 else "")
-        text += f"\n\nLines that made no card: {shown_lines}."
+        text += f"\n\nLines that made no card: {_some(unused)}."
+    if to_self:
+        text += f"\n\nSkipped as notes to yourself (TODO, FIXME, reminders, questions to look up): {_some(to_self)}."
     return text
+
+
+def _some(lines: list[int]) -> str:
+    return ", ".join(map(str, lines[:30])) + (", ..." if len(lines) > 30 else "")
 
 
 def _has_word(text: str) -> bool:
