@@ -93,7 +93,7 @@ def _names() -> frozenset[str]:
 
 def suspects(text: str, vocab: Vocabulary) -> list[Suspect]:
     """The words of ``text`` that look like a term of ``vocab`` misspelt, each once, in order."""
-    from gistquiz.quiz import edit_distance
+    from gistquiz.grading import edit_distance
 
     out: list[Suspect] = []
     seen: set[str] = set()
