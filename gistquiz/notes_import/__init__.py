@@ -5,10 +5,11 @@ shapes (headings, bullet lists, "X : Y", "X is Y", "why X? Y", "If A, B") and
 makes cards from the notes' own words, each with the lines it came from in a
 comment, so that nothing in the deck is a fact the notes do not state.
 
-- :mod:`.lines` reads the file and groups its lines into sections and statements;
+- :mod:`.lines` reads the file and groups its lines into sections and statements (TODO / FIXME lines and
+  questions to oneself are set aside);
 - :mod:`.words` holds the only words the importer may change (a small, explicit
   table of abbreviations and misspellings);
-- :mod:`.rules` turns statements into cards;
+- :mod:`.rules` turns statements into cards, hiding in a cloze only the key term :mod:`.key_terms` finds;
 - :mod:`.importer` puts it together and checks every card with the deck parser;
 - :mod:`.template` is the commented example deck of ``gistquiz new-deck``.
 

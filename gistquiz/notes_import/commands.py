@@ -74,6 +74,10 @@ def cmd_import_notes(args: argparse.Namespace) -> int:
     if result.unused:
         some = ", ".join(map(str, result.unused[:12])) + (", ..." if len(result.unused) > 12 else "")
         print(f"{len(result.unused)} line{'s' * (len(result.unused) != 1)} made no card: {some}")
+    if result.to_self:
+        some = ", ".join(map(str, result.to_self[:12])) + (", ..." if len(result.to_self) > 12 else "")
+        n = len(result.to_self)
+        print(f"skipped {n} TODO / FIXME / question-to-self line{'s' * (n != 1)}: {some}")
     decks = _decks_dir(args)
     where = (
         "it is in your decks folder, so gistquiz loads it"

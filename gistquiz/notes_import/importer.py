@@ -11,6 +11,7 @@ both lines in the comment.
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import re
 import textwrap
 from collections import Counter
@@ -38,6 +39,8 @@ class Conversion:
     unused: list[int] = field(default_factory=list)
     """Lines with words on them that made no card."""
     n_lines: int = 0
+    to_self: list[int] = field(default_factory=list)
+    """TODO / FIXME lines, reminders and questions to oneself, skipped on purpose."""
 
     @property
     def n_cards(self) -> int:
@@ -92,13 +95,46 @@ def convert(data: bytes | str, name: str, title: str | None = None) -> Conversio
             kinds[c.kind.value] += 1
         kept.append((draft, list(draft.lines), [draft.tag] if draft.tag else []))
 
-    final = [_note(d, shown, ls, tags, notes.changes) for d, ls, tags in kept]
+    final = _annotated([_note(d, shown, ls, tags, notes.changes) for d, ls, tags in kept], text)
     final, kinds, lost = _whole_deck_checked(deck_title, final, [ls for _, ls, _ in kept], kinds)
     used = {n for _, ls, _ in kept for n in ls} - set(lost)
     unused = sorted(set(proposed.unused + dropped + notes.skipped + lost) - used)
-    description = _description(shown, notes.n_lines, unused) if final else ""
+    description = _description(shown, notes.n_lines, unused, notes.to_self) if final else ""
     deck_text = render(deck_title, description, final) if final else ""
-    return Conversion(deck_title, deck_text, final, kinds, unused, notes.n_lines)
+    return Conversion(deck_title, deck_text, final, kinds, unused, notes.n_lines, notes.to_self)
+
+
+def _annotated(notes: list[Note], notes_text: str) -> list[Note]:
+    """Each note with its suspected misspellings, its nearest bundled card and that card's demo, in its comment.
+
+    Nothing is corrected or asserted: the comment tells the learner what to check.
+    """
+    if not notes:
+        return notes
+    from gistquiz import cloze
+    from gistquiz.notes_import import bundled_match, spelling
+
+    texts = [f"{n.front}\n{cloze.plain(n.back)}" for n in notes]
+    vocab = spelling.vocabulary(notes_text)
+    matches = bundled_match.nearest(texts)
+    out = []
+    for note, text, match in zip(notes, texts, matches, strict=True):
+        comment, demo = note.comment, note.demo
+        suspects = spelling.suspects(text, vocab)
+        if suspects:
+            comment += "; check spelling: " + ", ".join(f"{s.word} ({s.term}?)" for s in suspects)
+        if match.misconception is not None:
+            comment += (
+                f"; may repeat a common mistake: compare the bundled card '{match.misconception.front}'"
+                f" ({match.misconception.note_id})"
+            )
+        if match.nearest is not None and match.nearest != match.misconception:
+            comment += f"; nearest bundled card: '{match.nearest.front}' ({match.nearest.note_id})"
+        linked = match.misconception or match.nearest
+        if demo is None and linked is not None and linked.demo:
+            demo = linked.demo
+        out.append(dataclasses.replace(note, comment=comment, demo=demo))
+    return out
 
 
 def _whole_deck_checked(title: str, notes: list[Note], lines: list[list[int]], kinds: Counter[str]):
@@ -190,20 +226,26 @@ def _line_list(lines) -> str:
     return "lines " + ", ".join(f"{a}-{b}" if b > a else f"{a}" for a, b in spans)
 
 
-def _description(shown: str, n_lines: int, unused: list[int]) -> str:
+def _description(shown: str, n_lines: int, unused: list[int], to_self: list[int]) -> str:
     text = textwrap.fill(
         f"Made from {shown} ({n_lines} lines) by `gistquiz import-notes`: an offline heuristic that reads the "
         'notes\' shape (headings, bullets, "X : Y", "X is Y", "why ...?"), not their meaning. Every card uses '
         "the notes' own words; the comment under each card names the lines it came from and any word changed "
-        "(a small fixed table of abbreviations and misspellings). Check each card against those lines, then "
-        "reword, merge or delete it, and run `gistquiz check` on this file.",
+        "(a small table of abbreviations), any word that looks like a misspelt term, and the bundled card on the "
+        "same topic (its demo is linked). Check each card against those lines, then reword, merge or delete it, "
+        "and run `gistquiz check` on this file.",
         width=100,
         break_on_hyphens=False,
     )
     if unused:
-        shown_lines = ", ".join(map(str, unused[:30])) + (", ..." if len(unused) > 30 else "")
-        text += f"\n\nLines that made no card: {shown_lines}."
+        text += f"\n\nLines that made no card: {_some(unused)}."
+    if to_self:
+        text += f"\n\nSkipped as notes to yourself (TODO, FIXME, reminders, questions to look up): {_some(to_self)}."
     return text
+
+
+def _some(lines: list[int]) -> str:
+    return ", ".join(map(str, lines[:30])) + (", ..." if len(lines) > 30 else "")
 
 
 def _has_word(text: str) -> bool:

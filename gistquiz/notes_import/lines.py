@@ -31,7 +31,17 @@ _JOINERS = re.compile(r"(?:[,&(;+]|\b(?:and|or|of|to|the|a|an|with|for|in|on|as|
 _SENTENCE_END = re.compile(r"[.!?]$")
 _HTML_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
 _TRAILING_EMPHASIS = re.compile(r"\s+[-!=~]+$")
+_DASH_ARROW = re.compile(r"\s+[-–—]\s+(->|=>|→|⇒)\s")
+"""``PCA - -> center first``: a dash before an arrow adds nothing."""
 _JOINER_ONLY = {"&", "+", "and", "or"}
+_ARROWS = ("->", "=>", "→", "⇒")
+_SELF_NOTE = re.compile(
+    r"^(?:todo|fixme|xxx|tbd|note to self|ask\b|look up\b|check\b|revisit\b)|\?\?|\((?:ask|check|todo)\b[^)]*\)\s*$",
+    re.IGNORECASE,
+)
+"""TODO / FIXME lines, reminders and questions to oneself ("??", "(ask TA)"): not facts to learn."""
+_QUESTION_START = re.compile(r"^(?:why|what|how|when|which|who|where)\b[^?]*\?", re.IGNORECASE)
+_STATEMENT_SEPARATOR = re.compile(r"\s(?::-?|=|->|=>)\s")
 _ALNUM = re.compile(r"[^\W_]")
 
 
@@ -48,6 +58,8 @@ class Kind(StrEnum):
     UNDERLINE = "underline"
     """``---`` or ``===``: a heading's underline or, after a blank line, a rule."""
     RULE = "rule"
+    SELF = "self"
+    """A TODO, FIXME, reminder or question to oneself: skipped, and listed as such in the deck's description."""
     CONNECTOR = "connector"
     """Punctuation drawn between lines (``\\``, ``|``, ``↓``): ignored."""
     SKIP = "skip"
@@ -96,6 +108,8 @@ class Section:
     heading: str = ""
     line: int = 0
     indent: int = 0
+    bulleted: bool = False
+    """A ``* X :`` heading: an unbulleted line at its indent or less, after a blank line, ends its block."""
     inline: Statement | None = None
     statements: list[Statement] = field(default_factory=list)
     changes: tuple[str, ...] = ()
@@ -112,6 +126,8 @@ class Notes:
     sections: list[Section]
     skipped: list[int]
     """Lines that are not notes (code, tables, over-long lines)."""
+    to_self: list[int]
+    """TODO / FIXME lines, reminders and questions to oneself."""
     n_lines: int
     changes: dict[int, tuple[str, ...]]
     """The :mod:`.words` changes made on each line that has any."""
@@ -141,12 +157,18 @@ def too_large(name: str, size: int) -> str:
 def read(text: str) -> Notes:
     """The notes' title (a heading on their first line), sections and skipped lines."""
     text = _HTML_COMMENT.sub(lambda m: "\n" * m.group(0).count("\n"), text) if "<!--" in text else text
-    lines = _resolve(classify(text.split("\n")))
+    lines = _title_line(_resolve(classify(text.split("\n"))))
     first = next((ln for ln in lines if ln.kind not in (Kind.BLANK, Kind.SKIP, Kind.CONNECTOR)), None)
     title = first.text if first is not None and first.kind is Kind.HEADING and not first.inline else ""
     skipped = [ln.number for ln in lines if ln.kind is Kind.SKIP]
+    to_self = [ln.number for ln in lines if ln.kind is Kind.SELF]
     n_lines = text.count("\n") + (not text.endswith("\n"))
-    return Notes(title, group(lines), skipped, n_lines, {ln.number: ln.changes for ln in lines if ln.changes})
+    sections = group(lines)
+    if title and sections and sections[0].line == first.number and sum(bool(s.heading) for s in sections) > 1:
+        # The title names the whole deck: what follows it is not about the title as a term.
+        sections[0] = Section(statements=sections[0].statements)
+    changes = {ln.number: ln.changes for ln in lines if ln.changes}
+    return Notes(title, [s for s in sections if s.heading or s.statements], skipped, to_self, n_lines, changes)
 
 
 def classify(raw_lines: list[str]) -> list[Line]:
@@ -184,13 +206,18 @@ def _classify_one(number: int, indent: int, s: str) -> Line:
         return _heading(number, indent, m.group(1))
     if (m := _MARKER.match(s)) and m.group(2):
         marker, rest = m.group(1), m.group(2)
+        if _SELF_NOTE.search(rest):
+            return Line(number, Kind.SELF, indent, "")
         if marker in ("*", "*)") and (_HEADING_COLON.match(rest) or _HEADING_INLINE.match(rest)):
-            return _heading(number, indent, rest)
+            return _heading(number, indent, rest, marker)
         return _line(number, Kind.ITEM, indent, rest, marker)
+    if _SELF_NOTE.search(s):
+        return Line(number, Kind.SELF, indent, "")
     return _line(number, Kind.TEXT, indent, s)
 
 
-def _heading(number: int, indent: int, text: str) -> Line:
+def _heading(number: int, indent: int, text: str, marker: str = "") -> Line:
+    """A heading line; ``marker`` is the bullet of a ``* X :`` heading, whose block ends at its own indent."""
     inline = ""
     if m := _HEADING_INLINE.match(text):
         text, inline = m.group(1), m.group(2)
@@ -202,7 +229,7 @@ def _heading(number: int, indent: int, text: str) -> Line:
     cleaned = words.clean(text)
     inline_cleaned = words.clean(_tidy(inline)) if inline else words.Cleaned("", ())
     changes = _union([cleaned.changes, inline_cleaned.changes])
-    return Line(number, Kind.HEADING, indent, cleaned.text, "", inline_cleaned.text, changes)
+    return Line(number, Kind.HEADING, indent, cleaned.text, marker, inline_cleaned.text, changes)
 
 
 def _line(number: int, kind: Kind, indent: int, text: str, marker: str = "") -> Line:
@@ -212,7 +239,7 @@ def _line(number: int, kind: Kind, indent: int, text: str, marker: str = "") -> 
 
 def _tidy(text: str) -> str:
     """Collapse whitespace, drop trailing emphasis (``--!``), defuse ``<!--`` (a deck reads it as a comment)."""
-    text = _TRAILING_EMPHASIS.sub("", " ".join(text.split()))
+    text = _DASH_ARROW.sub(r" \1 ", _TRAILING_EMPHASIS.sub("", " ".join(text.split())))
     return text.replace("<!--", "<!- -")
 
 
@@ -245,6 +272,28 @@ def _resolve(lines: list[Line]) -> list[Line]:
     return out
 
 
+def _title_line(lines: list[Line]) -> list[Line]:
+    """A short unbulleted first line followed by a blank line names the notes (``PCA & friends -- lecture 9``)."""
+    i = next((i for i, ln in enumerate(lines) if ln.kind not in (Kind.BLANK, Kind.CONNECTOR)), None)
+    if i is None or i + 1 >= len(lines):
+        return lines
+    ln = lines[i]
+    if (
+        ln.kind is Kind.TEXT
+        and ln.indent == 0
+        and lines[i + 1].kind is Kind.BLANK
+        and any(later.kind not in (Kind.BLANK, Kind.CONNECTOR) for later in lines[i + 2 :])
+        and not _QUESTION_START.match(ln.text)
+        and len(ln.text.split()) <= 8
+        and not _SENTENCE_END.search(ln.text)
+        and not _STATEMENT_SEPARATOR.search(ln.text)
+    ):
+        heading = _heading(ln.number, 0, ln.text)
+        if heading.kind is Kind.HEADING:
+            return [*lines[:i], _merge_changes(heading, ln.changes), *lines[i + 1 :]]
+    return lines
+
+
 def _merge_changes(line: Line, more: tuple[str, ...]) -> Line:
     changes = _union([more, line.changes])
     return Line(line.number, line.kind, line.indent, line.text, line.marker, line.inline, changes)
@@ -268,24 +317,30 @@ def group(lines: list[Line]) -> list[Section]:
     for ln in lines:
         if ln.kind is Kind.CONNECTOR:
             continue
-        if ln.kind in (Kind.BLANK, Kind.SKIP):
+        if ln.kind in (Kind.BLANK, Kind.SKIP, Kind.SELF):
             broken = True
             continue
         if ln.kind in (Kind.HEADING, Kind.RULE):
             section = Section()
             if ln.kind is Kind.HEADING:
                 inline = Statement([_as_text(ln)], ln.indent) if ln.inline else None
-                section = Section(ln.text, ln.number, ln.indent, inline, changes=ln.changes)
+                section = Section(ln.text, ln.number, ln.indent, bool(ln.marker), inline, changes=ln.changes)
             sections.append(section)
             stack, last, broken = [], None, True
             continue
         if ln.kind is Kind.TEXT and last is not None and not broken and _continues(last, ln):
             last.parts.append(ln)
             continue
+        here = sections[-1]
+        if ln.kind is Kind.TEXT and broken and here.bulleted and ln.indent <= here.indent:
+            sections.append(Section())  # out of the ``* X :`` block: its heading and tag stop here
+            stack = []
         while stack and stack[-1].indent >= ln.indent and not _takes_same_indent(stack[-1], ln, broken):
             stack.pop()
         st = Statement([ln], ln.indent, ln.marker)
-        if stack and (ln.kind is Kind.ITEM or stack[-1].text.endswith(":")):
+        own_note = ln.marker in _ARROWS and stack and not stack[-1].text.endswith(":")
+        """An indented ``-> note`` says something of its own about the line above: never that line's answer."""
+        if stack and not own_note and (ln.kind is Kind.ITEM or stack[-1].text.endswith(":")):
             stack[-1].children.append(st)
         else:
             sections[-1].statements.append(st)
@@ -313,6 +368,8 @@ def _continues(last: Statement, ln: Line) -> bool:
     prev = last.text
     if prev.endswith(":") or _SENTENCE_END.search(prev):
         return False
+    if _QUESTION_START.match(ln.text) or _STATEMENT_SEPARATOR.search(ln.text):
+        return False  # "why X? Y" and "X : Y" lines are statements of their own
     return ln.indent > last.indent or bool(_JOINERS.search(prev)) or ln.text[:1].islower() or ln.text in _JOINER_ONLY
 
 

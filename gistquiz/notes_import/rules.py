@@ -11,12 +11,19 @@ the notes say                the card
 ``To ...`` under a heading   basic: ``Why <heading>?`` / ``To ...``
 ``X : Y``, ``X :- Y``        a definition when X is a short term (reversed when it reads both ways:
                              Y does not contain X and is not a list of a few words), else basic X / Y
-``X -> Y``                   cloze: ``X -> {{c1::Y}}``
-``X is Y``, ``X has Y``...   cloze over what follows the verb, or reversed for ``X is a Y``;
-                             a bullet that starts with the verb takes the heading as its X
+``X -> Y``                   cloze over Y's key term: ``X -> {{c1::Y}}``
+``X is Y``, ``X has Y``...   cloze over the key term of what follows the verb, or reversed for
+                             ``X is a Y``; a bullet that starts with the verb takes the heading as its X
+``a = b, c = d``             two statements: each on its own
 a line with bullets under    cloze over the bullets (2 to 8 short ones), else "name the parts" (basic)
 bullets with no verb         under a heading: one is its definition, several are its parts
+any other statement          cloze over its key term (4 words or more), the heading as its front
 ===========================  =========================================================================
+
+A cloze hides only a key term (:mod:`.key_terms`: a number, a named method, a
+short noun phrase); where there is none, the card asks "X is …" and shows the
+rest as the answer. A statement is never merged with its neighbour: an indented
+``-> note`` and a ``why X? Y`` line are cards of their own.
 
 A statement that fits none (or whose card would be awkward: a subject that is
 only "it" or "this", an empty side) makes no card and is reported, because a
@@ -29,6 +36,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
+from gistquiz.notes_import.key_terms import key_term, key_terms_of_list
 from gistquiz.notes_import.lines import Section, Statement
 
 MAX_CLOZE_ITEMS = 8
@@ -38,11 +46,15 @@ MAX_REVERSED_WORDS = 30
 
 _WORD = re.compile(r"\w+")
 _PIVOT = re.compile(
-    r"\b(?:can be|could be|will be|is|are|was|were|has|have|includes?|contains?|removes?|helps|makes|deals? with"
-    r"|plays|won't|doesn't|don't|does not|do not|cannot|can't|gives|reduces|increases|avoids|prevents|uses"
-    r"|requires|needs|means|doing|playing|acts as)\b",
+    # Not after a hyphen: "k-means" is a name, not "k" followed by the verb "means".
+    r"(?<![\w-])(?:can be|could be|will be|is|are|was|were|has|have|includes?|contains?|removes?|helps|makes"
+    r"|deals? with|plays|(?:dont|doesnt|don't|doesn't|do not|does not) need|won't|doesn't|don't|does not|do not"
+    r"|cannot|can't|gives|reduces|increases|avoids|prevents|uses|requires|needs|means|doing|playing|acts as)\b",
     re.IGNORECASE,
 )
+_PAIR = re.compile(r"\s(?:=|:|->)\s")
+_DECLARATIVE_WORDS = 4
+"""A line of at least this many words that no other rule fits is still a statement: its key term is hidden."""
 _QUESTION = re.compile(r"^((?:why|what|how|when|which|who|where|whom|whose)\b[^?]*\?)\s*(.*)$", re.IGNORECASE)
 _IF = re.compile(r"^if\s+([^,]*\w[^,]*),\s*(.*\w.*)$", re.IGNORECASE)
 _WHEN_FIRST = re.compile(r"^when\s+([^,]*\w[^,]*),\s*(.*\w.*)$", re.IGNORECASE)
@@ -147,6 +159,8 @@ def _section_drafts(section: Section) -> tuple[list[Draft], list[int]]:
     for st in section.statements:
         for piece in _pieces(st):
             made = _statement(piece, section, tag)
+            if made is None and not piece.children and not _sole_statement(section, st):
+                made = _declarative(piece, section, tag)
             if made is not None:
                 out += made
                 other_subjects = other_subjects or section.line not in made[0].lines
@@ -169,9 +183,39 @@ def _section_drafts(section: Section) -> tuple[list[Draft], list[int]]:
         made = None
         if head is not None and len(bullets) >= 2:
             made = _parts(head.text, [p.text for p in bullets], _parts_lines(head, bullets), tag, bullets[0].lines[0])
+        elif head is not None and section.is_block and len(run) == 1 and bullets and _first(section, bullets[0]):
+            # A verb-less first bullet, before the statements: what the heading is ("RNN: Recurrent Unit").
+            made = _definition(head.text, bullets[0].text, _join(head, bullets[0]), tag, bullets[0].lines[0])
         unused += [n for p in run if not made or not p.bulleted for n in p.lines]
         out += made or []
     return out, unused
+
+
+def _declarative(p: _Piece, section: Section, tag: str) -> list[Draft] | None:
+    """A plain statement no other rule fits ("BPE merges the most frequent pair ..."): a cloze over its key term."""
+    plain = re.sub(r"\([^()]*\)", "", p.text)
+    words = _words(plain)
+    if len(words) < _DECLARATIVE_WORDS or _is_enumeration(p.text) or _ARTICLE.match(p.text):
+        return None  # too short to be a statement, a list, or a noun phrase ("A layer in NN, ...")
+    if words[0] in _PRONOUNS and not section.heading:
+        return None  # "This is the key idea": about nothing the notes name
+    answer, tail = _answer_and_tail(p.text)
+    split = key_term(answer, context=section.heading)
+    if split is None or not _cloze_safe(split.term) or not _has_word(split.before + split.after):
+        return None
+    body = f"{_literal(split.before)}{{{{c1::{split.term}}}}}{_literal(split.after)}{tail}"
+    front = section.heading or _trim(split.before) or _trim(p.text)
+    lines = _join(_head_piece(section), p) if section.heading else p.lines
+    return [Draft(front, body, "cloze", lines, tag, p.lines[0])]
+
+
+def _first(section: Section, p: _Piece) -> bool:
+    return bool(section.statements) and section.statements[0].lines[0] == p.lines[0]
+
+
+def _sole_statement(section: Section, st: Statement) -> bool:
+    """The only line under a heading: the heading's definition (``## Dropout`` / ``Randomly zeroes units``)."""
+    return bool(section.heading) and len(section.statements) == 1 and section.statements[0] is st
 
 
 def _parts_lines(head: _Piece, items: list[_Piece]) -> tuple[int, ...]:
@@ -181,6 +225,11 @@ def _parts_lines(head: _Piece, items: list[_Piece]) -> tuple[int, ...]:
 def _pieces(st: Statement) -> Iterator[_Piece]:
     """The statement, split into sentences when it has several and no bullets under it."""
     text = st.text
+    pairs = _pairs(text) if not st.children else None
+    if pairs:
+        for pair in pairs:
+            yield _Piece(pair, st.lines, st.indent, (), bool(st.marker))
+        return
     if st.children or not _SENTENCE.search(text):
         yield _Piece(text, st.lines, st.indent, tuple(st.children), bool(st.marker))
         return
@@ -195,6 +244,16 @@ def _pieces(st: Statement) -> Iterator[_Piece]:
         lines = tuple(n for i, (off, n) in enumerate(offsets) if off < end and _part_end(offsets, i, len(text)) > start)
         yield _Piece(text[start:end], lines, st.indent, (), bool(st.marker))
         start = m.end() if m else end
+
+
+def _pairs(text: str) -> list[str] | None:
+    """``high bias = underfit, high variance = overfit``: two statements on one line, each split on its own "="."""
+    if len(_PAIR.findall(text)) < 2:
+        return None
+    parts = [p.strip() for p in re.split(r"[,;]\s+", text)]
+    if len(parts) < 2 or not all(len(_PAIR.findall(p)) == 1 for p in parts):
+        return None
+    return parts
 
 
 def _part_end(offsets: list[tuple[int, int]], i: int, total: int) -> int:
@@ -231,7 +290,7 @@ def _statement(p: _Piece, section: Section, tag: str) -> list[Draft] | None:
         left, right, sep = text[: m.start()].strip(), text[m.end() :].strip(), m.group(1)
         if _has_word(left) and _has_word(right):
             if sep in ("->", "=>", "→", "⇒"):
-                return [_cloze_after(f"{left} {sep}", right, p.lines, tag, p.lines[0])]
+                return [_cloze_after(f"{left} {sep}", right, p.lines, tag, p.lines[0], section.heading)]
             made = _definition(left, right, p.lines, tag, p.lines[0])
             if made is not None:
                 return made
@@ -243,12 +302,12 @@ def _statement(p: _Piece, section: Section, tag: str) -> list[Draft] | None:
             made = _definition(subject, rest, p.lines, tag, p.lines[0])
             if made is not None:
                 return made
-        return [_cloze_after(f"{subject} {verb}", rest, p.lines, tag, p.lines[0])]
+        return [_cloze_after(f"{subject} {verb}", rest, p.lines, tag, p.lines[0], section.heading)]
     if section.is_block and (split := _pivot(text, subject_needed=False)) and not split[0]:
         _, verb, rest = split
         head = _head_piece(section)
         lines = _join(head, p)
-        return [_cloze_after(f"{section.heading} {verb.lower()}", rest, lines, tag, p.lines[0])]
+        return [_cloze_after(f"{section.heading} {verb.lower()}", rest, lines, tag, p.lines[0], section.heading)]
     return None
 
 
@@ -280,14 +339,17 @@ def _parts(front: str, items: list[str], lines, tag, position) -> list[Draft] | 
 
 def _cloze_item(item: str, k: int) -> str | None:
     """``Hidden Layers doing {{c1::kinda Featurization tasks}}``: a long bullet hides what follows its verb."""
-    split = _pivot(item, subject_needed=True) if len(_words(item)) > 4 else None
-    if split:
-        subject, verb, rest = split
-        answer, tail = _answer_and_tail(rest)
-        if _cloze_safe(answer):
-            return f"{_literal(subject)} {verb} {{{{c{k}::{answer}}}}}{tail}"
     answer, tail = _answer_and_tail(item)
-    return f"{{{{c{k}::{answer}}}}}{tail}" if _cloze_safe(answer) else None
+    if len(_words(answer)) <= 4:
+        return f"{{{{c{k}::{answer}}}}}{tail}" if _cloze_safe(answer) else None
+    lead = ""
+    if pivot := _pivot(answer, subject_needed=True):
+        subject, verb, answer = pivot
+        lead = f"{_literal(subject)} {verb} "
+    split = key_term(answer, context=lead)
+    if split is None or not _cloze_safe(split.term):
+        return None
+    return f"{lead}{_literal(split.before)}{{{{c{k}::{split.term}}}}}{_literal(split.after)}{tail}"
 
 
 def _definition(term: str, text: str, lines, tag, position) -> list[Draft] | None:
@@ -304,11 +366,17 @@ def _definition(term: str, text: str, lines, tag, position) -> list[Draft] | Non
     return [Draft(term, _literal(text), "reversed" if both_ways else "basic", tuple(sorted(set(lines))), tag, position)]
 
 
-def _cloze_after(lead: str, rest: str, lines, tag, position) -> Draft:
+def _cloze_after(lead: str, rest: str, lines, tag, position, context: str = "") -> Draft:
     """``lead {{c1::rest}}``, with the lead as the card's front; basic when ``rest`` cannot be a cloze."""
     answer, tail = _answer_and_tail(rest)
-    if _cloze_safe(answer):
-        body = f"{_literal(lead)} {{{{c1::{answer}}}}}{tail}"
+    items = key_terms_of_list(answer) if _is_enumeration(answer) else None
+    if items and all(_cloze_safe(i.term) for i in items):
+        hidden = "".join(f"{_literal(i.before)}{{{{c1::{i.term}}}}}{_literal(i.after)}" for i in items)
+        body = f"{_literal(lead)} {hidden}{tail}"
+        return Draft(f"{lead} …", body, "cloze", tuple(sorted(set(lines))), tag, position)
+    split = key_term(answer, context=f"{context} {lead}")
+    if split is not None and _cloze_safe(split.term):
+        body = f"{_literal(lead)} {_literal(split.before)}{{{{c1::{split.term}}}}}{_literal(split.after)}{tail}"
         return Draft(f"{lead} …", body, "cloze", tuple(sorted(set(lines))), tag, position)
     return _basic(f"{lead} …", rest, lines, tag, position)
 
@@ -323,8 +391,8 @@ def _pivot(text: str, subject_needed: bool) -> tuple[str, str, str] | None:
         if _in_brackets(text, m.start()):
             continue
         subject, rest = text[: m.start()].strip(), text[m.end() :].strip()
-        if not _has_word(rest):
-            continue
+        if not _has_word(re.sub(r"\([^()]*\)", "", rest)):
+            continue  # "pruning helps (like dropout)": nothing said outside the aside
         if not subject:
             return None if subject_needed else ("", m.group(0), rest)
         if not subject_needed:

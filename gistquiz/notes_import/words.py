@@ -1,14 +1,10 @@
-"""The only words the importer changes: an explicit table of abbreviations and one of misspellings.
+"""The only words the importer changes: common abbreviations and Greek letters written as ``{Name}``.
 
-Everything else on a card is the notes' own text. Each table is small on
+Everything else on a card is the notes' own text. The tables are small on
 purpose: a change is made only where the meaning is not in doubt, and each
 card's comment lists the changes made in it, so the user can see and undo them.
-
-Misspellings are fixed only for words that are not English words and have one
-obvious correction (most of them are spelled right elsewhere in the same
-notes). A misspelling that is itself a word, such as "BLUE" for the BLEU score
-or "Covariance" for "covariate shift", is left alone: changing it would be a
-correction of fact, which is the user's to make.
+Misspellings are never corrected, only flagged (:mod:`.spelling`): a correction
+can be wrong, and "BLUE" for BLEU is a correction of fact, the learner's to make.
 """
 
 from __future__ import annotations
@@ -18,13 +14,12 @@ from dataclasses import dataclass
 
 ABBREVIATIONS: dict[str, str] = {
     "ie": "i.e.",
+    "eg": "e.g.",
     "esp": "especially",
-    "Distb": "distribution",
-    "Diff": "different",
-    "Val": "value",
+    "wrt": "with respect to",
 }
-"""Shorthand from the seed notes (``gist-dl-notes.txt``), matched as whole words, case-sensitively
-(``IE`` and ``ESP`` are other things)."""
+"""Common Latin and English shorthand, matched as whole words, case-sensitively (``IE`` and ``ESP`` are other
+things). One person's own shorthand ("Distb", "Val") is left as written: guessing it is not general."""
 
 GREEK: dict[str, str] = {
     "{Alpha}": "α",
@@ -40,18 +35,7 @@ GREEK: dict[str, str] = {
 }
 """Greek letters written as ``{Name}``, as the notes write the learning rate ``{Eta}``."""
 
-MISSPELLINGS: dict[str, str] = {
-    "understanfing": "understanding",
-    "layeer": "layer",
-    "Signnificance": "Significance",
-    "immprove": "improve",
-    "Dese": "Dense",  # the notes write "Dense layers" a few lines further on
-    "MaxPoolinngg": "MaxPooling",  # spelled "MaxPooling" earlier in the same list
-    "mesaurement": "measurement",
-}
-"""Non-words from the seed notes with one obvious correction, matched as whole words."""
-
-REPLACEMENTS: dict[str, str] = {**ABBREVIATIONS, **GREEK, **MISSPELLINGS}
+REPLACEMENTS: dict[str, str] = {**ABBREVIATIONS, **GREEK}
 
 _WORDS = re.compile(
     r"(?<![\w{])(" + "|".join(re.escape(k) for k in sorted(REPLACEMENTS, key=len, reverse=True)) + r")(?![\w}])"
