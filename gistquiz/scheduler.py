@@ -6,12 +6,26 @@ lapse count and leeches, suspend and bury, the user's local day, and a fuzz
 that is seeded by the card and its review count. py-fsrs draws its fuzz from
 the global random generator; seeding it here makes replaying the review log
 (``gistquiz rebuild``) reproduce the stored state exactly.
+
+One clock: elapsed time is counted in *study days* (the user's day starts at
+``day_starts_at``, as in Anki), not in py-fsrs's whole 24-hour periods of the
+raw timestamps. Two answers four hours apart on either side of the day start
+are one day apart, here and in the items the optimizer fits on
+(:mod:`gistquiz.fsrs_items`), so that fitted parameters mean the same thing
+when they schedule. py-fsrs is given a ``last_review`` moved to exactly that
+many days before the answer (its only use of ``last_review`` is the elapsed
+day count); the stored ``last_review`` stays the real time.
+
+The FSRS parameters are py-fsrs's defaults until the learner fits their own
+(``gistquiz optimize``): a :class:`Scheduler` is made with the parameters in
+force, and a deck with parameters of its own is scheduled with them.
 """
 
 from __future__ import annotations
 
 import math
 import random
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from enum import IntEnum
@@ -113,19 +127,53 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-class Scheduler:
-    """FSRS-6 with the user's settings. Pure: every method returns new values."""
+def study_day_number(t: datetime, day_starts_at: int) -> int:
+    """The study day a moment belongs to, as a day number (local time, the day starting at ``day_starts_at``)."""
+    return (t.astimezone() - timedelta(hours=day_starts_at)).date().toordinal()
 
-    def __init__(self, settings: Settings | None = None):
+
+def study_days_between(earlier: datetime, later: datetime, day_starts_at: int) -> int:
+    """Study days from ``earlier`` to ``later`` (0 on the same study day): FSRS's elapsed days, the one clock."""
+    return max(0, study_day_number(later, day_starts_at) - study_day_number(earlier, day_starts_at))
+
+
+Parameters = Mapping[str | None, Sequence[float]]
+"""FSRS parameter vectors by deck key; ``None`` holds the ones for every deck without its own."""
+
+
+class Scheduler:
+    """FSRS-6 with the user's settings and parameters. Pure: every method returns new values."""
+
+    def __init__(self, settings: Settings | None = None, parameters: Parameters | None = None):
         self.settings = settings or Settings()
-        s = self.settings
-        self._fsrs = fsrs.Scheduler(
-            desired_retention=s.desired_retention,
-            learning_steps=s.steps("learning_steps"),
-            relearning_steps=s.steps("relearning_steps"),
-            maximum_interval=s.maximum_interval,
-            enable_fuzzing=False,  # applied below, seeded per card
-        )
+        self.parameters: dict[str | None, tuple[float, ...]] = {k: tuple(v) for k, v in (parameters or {}).items()}
+        self._by_vector: dict[tuple[float, ...] | None, fsrs.Scheduler] = {}
+        self._fsrs = self._scheduler_for(self.parameters.get(None))
+
+    def with_parameters(self, parameters: Parameters | None) -> Scheduler:
+        """The same settings under other parameters (``rebuild`` replays each answer under those in force)."""
+        return Scheduler(self.settings, parameters)
+
+    def parameters_for(self, deck: str) -> tuple[float, ...]:
+        """The vector that schedules ``deck``: its own, else the global one, else py-fsrs's defaults."""
+        vector = self.parameters.get(deck) or self.parameters.get(None)
+        return tuple(vector) if vector else tuple(fsrs.scheduler.DEFAULT_PARAMETERS)
+
+    def _scheduler_for(self, vector: tuple[float, ...] | None) -> fsrs.Scheduler:
+        if vector not in self._by_vector:
+            s = self.settings
+            self._by_vector[vector] = fsrs.Scheduler(
+                **({"parameters": vector} if vector else {}),
+                desired_retention=s.desired_retention,
+                learning_steps=s.steps("learning_steps"),
+                relearning_steps=s.steps("relearning_steps"),
+                maximum_interval=s.maximum_interval,
+                enable_fuzzing=False,  # applied below, seeded per card
+            )
+        return self._by_vector[vector]
+
+    def _fsrs_for(self, deck: str) -> fsrs.Scheduler:
+        return self._scheduler_for(self.parameters.get(deck) or self.parameters.get(None))
 
     def review(self, card: CardState, rating: Rating, now: datetime) -> CardState:
         """The card's state after answering it with ``rating`` at ``now`` (UTC)."""
@@ -133,7 +181,7 @@ class Scheduler:
             raise ValueError("review times must be timezone-aware UTC")
         now = now.astimezone(UTC)
         before = self._to_fsrs(card, now)
-        after, _ = self._fsrs.review_card(before, fsrs.Rating(int(rating)), now)
+        after, _ = self._fsrs_for(card.deck).review_card(before, fsrs.Rating(int(rating)), now)
         due = after.due
         if self.settings.fuzz and after.state == fsrs.State.Review:
             # Seeded by the review itself, so a replay of the log (even under a re-linked key) agrees.
@@ -163,14 +211,17 @@ class Scheduler:
         """FSRS's estimate of the probability of recalling the card at ``now``."""
         if card.state == State.NEW or card.stability is None:
             return None
-        return self._fsrs.get_card_retrievability(self._to_fsrs(card, now), now)
+        return self._fsrs_for(card.deck).get_card_retrievability(self._to_fsrs(card, now), now)
 
     def _to_fsrs(self, card: CardState, now: datetime) -> fsrs.Card:
         if card.state == State.NEW:
             return fsrs.Card(card_id=0, due=now)
-        # A last review after `now` (the clock was ahead, then set back) counts as just now: FSRS never
-        # sees a negative elapsed time.
-        last = min(card.last_review, now) if card.last_review is not None else None
+        # The study-day clock: py-fsrs sees exactly the study days elapsed (module docstring). A last review
+        # after `now` (the clock was ahead, then set back) counts as just now (study_days_between is never
+        # negative): FSRS never sees a negative elapsed time.
+        last = card.last_review
+        if last is not None:
+            last = now - timedelta(days=study_days_between(last, now, self.settings.day_starts_at))
         return fsrs.Card(
             card_id=0,
             state=fsrs.State(int(card.state)),
