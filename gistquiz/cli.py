@@ -46,7 +46,11 @@ def build_parser() -> argparse.ArgumentParser:
 # Commands that live beside the code they drive. Each module has ``add_parsers(sub, common)``, as this
 # one does, which adds its subcommands with ``set_defaults(handler=...)``; it must import nothing heavy
 # at module level, and it reaches the user's data through ``Workspace.from_args``, never through this module.
-COMMAND_MODULES: tuple[str, ...] = ("gistquiz.interop.commands", "gistquiz.notes_import.commands")
+COMMAND_MODULES: tuple[str, ...] = (
+    "gistquiz.interop.commands",
+    "gistquiz.notes_import.commands",
+    "gistquiz.schedule_commands",
+)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -4,15 +4,24 @@ After a change of desired retention or steps, or an upgrade of the FSRS
 library, every card's state is recomputed from its answers. With nothing
 changed, the replay reproduces the stored state exactly (fuzz is seeded by the
 review, not drawn at random).
+
+Each answer is replayed under the FSRS parameters in force when it was given
+(:mod:`gistquiz.fsrs_params`), and where the replay crosses a parameter event it
+does what applying that event did (:func:`apply_event`), so a rebuild after
+``gistquiz optimize`` reproduces the states that applying wrote.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 
+from gistquiz import fsrs_params
+from gistquiz.fsrs_params import ParameterEvent, Timeline
 from gistquiz.scheduler import CardState, Rating, Scheduler
-from gistquiz.store import Store
+from gistquiz.store import ReviewEntry, Store
 
 
 @dataclass(frozen=True)
@@ -22,18 +31,81 @@ class RebuildResult:
     changed: list[str]
 
 
-def replay(store: Store, scheduler: Scheduler) -> dict[str, CardState]:
-    """Every reviewed card's state as the log and the scheduler make it, by current key."""
+class SchedulerAt:
+    """The scheduler under the parameters in force at a moment, one per distinct set (they are cached)."""
+
+    def __init__(self, scheduler: Scheduler, timeline: Timeline):
+        self.scheduler, self.timeline = scheduler, timeline
+        self._made: dict[tuple, Scheduler] = {}
+
+    def __call__(self, t: datetime | None) -> Scheduler:
+        if not self.timeline.events:
+            return self.scheduler
+        params = self.timeline.at(t)
+        key = tuple(sorted(params.items(), key=lambda kv: (kv[0] is not None, kv[0] or "")))
+        if key not in self._made:
+            self._made[key] = self.scheduler.with_parameters(params)
+        return self._made[key]
+
+
+def replay_answers(state: CardState, entries: Sequence[ReviewEntry], scheduler: Scheduler) -> CardState:
+    """``state`` after answering ``entries`` in order under one scheduler."""
+    for e in entries:
+        state = scheduler.review(state, Rating(e.rating), e.reviewed_at)
+    return state
+
+
+def apply_event(
+    state: CardState, history: Sequence[ReviewEntry], event: ParameterEvent, before: Scheduler, after: Scheduler
+) -> CardState:
+    """A card's state once ``event`` is applied: its history replayed under the new parameters.
+
+    ``future`` keeps the due date (only the memory state changes, Anki's default); ``reschedule`` takes
+    the replay's due date too. A card whose parameters the event does not change is left as it is.
+    """
+    if not history or before.parameters_for(state.deck) == after.parameters_for(state.deck):
+        return state
+    redone = replay_answers(CardState(state.key, state.deck), history, after)
+    redone = replace(redone, suspended=state.suspended, buried_until=state.buried_until, leech=state.leech)
+    return redone if event.mode == "reschedule" else replace(redone, due=state.due)
+
+
+def replay_card(key: str, entries: Sequence[ReviewEntry], at: SchedulerAt) -> CardState:
+    """One card's state from its answers, each under the parameters in force then, events applied as crossed."""
+    state = CardState(key, entries[-1].deck)
+    previous: datetime | None = None
+    for i, e in enumerate(entries):
+        for ev in at.timeline.events_between(previous, e.reviewed_at):
+            state = apply_event(state, entries[:i], ev, at(_just_before(ev)), at(ev.applied_at))
+        state = at(e.reviewed_at).review(state, Rating(e.rating), e.reviewed_at)
+        previous = e.reviewed_at
+    for ev in at.timeline.events_between(previous, None):
+        state = apply_event(state, entries, ev, at(_just_before(ev)), at(ev.applied_at))
+    return state
+
+
+def _just_before(ev: ParameterEvent) -> datetime:
+    return ev.applied_at - timedelta(microseconds=1)
+
+
+def history_by_card(store: Store) -> dict[str, list[ReviewEntry]]:
+    """Every answer that counts, by the card's current key (re-linked history included), in log order."""
     links = store.links()
-    by_card: dict[str, list] = defaultdict(list)
+    by_card: dict[str, list[ReviewEntry]] = defaultdict(list)
     for entry in store.reviews():
         by_card[links.get(entry.card_key, entry.card_key)].append(entry)
+    return by_card
+
+
+def replay(store: Store, scheduler: Scheduler, timeline: Timeline | None = None) -> dict[str, CardState]:
+    """Every reviewed card's state as the log, the parameter events and the scheduler make it, by current key."""
+    if timeline is None:
+        timeline, _ = fsrs_params.load(store)
+    at = SchedulerAt(scheduler, timeline)
     current = store.states()
     states = {}
-    for key, entries in by_card.items():
-        state = CardState(key, entries[-1].deck)
-        for e in entries:
-            state = scheduler.review(state, Rating(e.rating), e.reviewed_at)
+    for key, entries in history_by_card(store).items():
+        state = replay_card(key, entries, at)
         now = current.get(key)
         if now is not None:  # suspend and bury are not in the log: keep them
             caused_by_leech = state.leech and not now.leech

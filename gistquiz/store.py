@@ -9,6 +9,8 @@ Tables
 ``demo_runs`` the last result of a demo per card and parameters (a cache, read and written by
              :mod:`gistquiz.demo_cache` on this connection)
 ``meta``     key/value pairs: the schema version, and what other modules remember (``meta``/``set_meta``)
+``fsrs_params`` the learner's fitted FSRS parameters, one row per time they were applied (an event log,
+             read by :mod:`gistquiz.fsrs_params`; rows are never changed)
 
 This module and :mod:`gistquiz.demo_cache` are the only ones that hold SQL (``tests/test_architecture.py``
 checks it): the rest of gistquiz asks for named operations.
@@ -95,6 +97,20 @@ _SCHEMA = [
 # Each step runs in a transaction of its own that also records the new version, so a step that fails
 # leaves the database at the version before it, and the next start tries that step again.
 _MIGRATIONS: list[list[str]] = []
+
+# The learner's FSRS parameters as logged events (``gistquiz optimize``): the body is JSON that
+# gistquiz.fsrs_params writes and checks; a NULL deck means every deck without parameters of its own.
+_MIGRATIONS.append(
+    [
+        """CREATE TABLE IF NOT EXISTS fsrs_params (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            applied_at TEXT NOT NULL,
+            deck TEXT,
+            mode TEXT NOT NULL,
+            body TEXT NOT NULL
+        )"""
+    ]
+)
 
 SCHEMA_VERSION = 1 + len(_MIGRATIONS)
 
@@ -379,6 +395,29 @@ class Store:
         with self.transaction() as db:
             for state, fp in states:
                 _write_state(db, state, fp)
+
+    # ----------------------------------------------------------------- FSRS parameters (gistquiz optimize)
+
+    def parameter_events(self) -> list[tuple[int, str, str | None, str, str]]:
+        """Every stored parameter event as (id, applied_at, deck, mode, body), oldest first, unchecked."""
+        return self.db.execute("SELECT id, applied_at, deck, mode, body FROM fsrs_params ORDER BY id").fetchall()
+
+    def record_parameters(
+        self, events: Iterable[tuple[datetime, str | None, str, str]], states: Iterable[CardState] = ()
+    ) -> list[int]:
+        """Log parameter events (applied_at, deck, mode, body) and write the card states they change, in one
+        transaction; returns the events' ids."""
+        ids = []
+        with self.transaction() as db:
+            for applied_at, deck, mode, body in events:
+                cursor = db.execute(
+                    "INSERT INTO fsrs_params (applied_at, deck, mode, body) VALUES (?,?,?,?)",
+                    (applied_at.isoformat(), deck, mode, body),
+                )
+                ids.append(cursor.lastrowid)
+            for state in states:
+                _write_state(db, state, None)
+        return ids
 
     # ----------------------------------------------------------------- imported history (gistquiz import)
 

@@ -32,6 +32,8 @@ class Workspace:
     home: Path
     extra_decks: list[Path] = field(default_factory=list)
     demos_folder: Path = field(default_factory=locations.demos_dir)
+    parameter_problems: list[str] = field(default_factory=list)
+    """One line per stored FSRS parameter event that was skipped (see :mod:`gistquiz.fsrs_params`)."""
 
     @classmethod
     def open(cls, home: str | Path | None = None, extra_decks: Iterable[str | Path] = ()) -> Workspace:
@@ -50,9 +52,16 @@ class Workspace:
 
     @cached_property
     def scheduler(self) -> Scheduler:
+        """The scheduler with the settings and the FSRS parameters in force (``gistquiz optimize``'s events)."""
+        from gistquiz import fsrs_params
+        from gistquiz.errors import StoreError
         from gistquiz.scheduler import Scheduler
 
-        return Scheduler(self.settings)
+        try:
+            timeline, self.parameter_problems = fsrs_params.load(self.store)
+        except StoreError:  # a database that cannot be opened says so where it is used; schedule with defaults
+            return Scheduler(self.settings)
+        return Scheduler(self.settings, timeline.at())
 
     @cached_property
     def store(self) -> Store:

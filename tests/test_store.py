@@ -105,14 +105,16 @@ def test_a_file_that_is_not_a_database_gives_a_clear_error(tmp_path):
 
 def test_migration_steps_run_in_order_once_each(tmp_path, monkeypatch):
     old, fresh = tmp_path / "old.sqlite3", tmp_path / "fresh.sqlite3"
-    Store(old).close()  # a database at version 1
-    monkeypatch.setattr(store_module, "_MIGRATIONS", [["CREATE TABLE extra (x)"], ["INSERT INTO extra VALUES (7)"]])
-    monkeypatch.setattr(store_module, "SCHEMA_VERSION", 3)
+    Store(old).close()  # a database at today's version
+    real = store_module._MIGRATIONS  # the real steps come first; two test steps follow them
+    extra = [["CREATE TABLE extra (x)"], ["INSERT INTO extra VALUES (7)"]]
+    monkeypatch.setattr(store_module, "_MIGRATIONS", real + extra)
+    monkeypatch.setattr(store_module, "SCHEMA_VERSION", 3 + len(real))
     for path in (old, fresh, old):  # the second opening of ``old`` must not run a step again
         Store(path).close()
     for path in (old, fresh):
         db = sqlite3.connect(path)
-        assert db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone() == ("3",)
+        assert db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone() == (str(3 + len(real)),)
         assert db.execute("SELECT x FROM extra").fetchall() == [(7,)]
         db.close()
 
@@ -120,13 +122,14 @@ def test_migration_steps_run_in_order_once_each(tmp_path, monkeypatch):
 def test_a_failing_migration_step_keeps_the_steps_before_it_and_rolls_itself_back(tmp_path, monkeypatch):
     path = tmp_path / "db.sqlite3"
     Store(path).close()
+    real = store_module._MIGRATIONS
     steps = [["CREATE TABLE extra (x)"], ["INSERT INTO extra VALUES (7)", "INSERT INTO missing VALUES (1)"]]
-    monkeypatch.setattr(store_module, "_MIGRATIONS", steps)
-    monkeypatch.setattr(store_module, "SCHEMA_VERSION", 3)
+    monkeypatch.setattr(store_module, "_MIGRATIONS", real + steps)
+    monkeypatch.setattr(store_module, "SCHEMA_VERSION", 3 + len(real))
     with pytest.raises(StoreError, match="no such table: missing"):
         Store(path)
     db = sqlite3.connect(path)
-    assert db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone() == ("2",)
+    assert db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone() == (str(2 + len(real)),)
     assert db.execute("SELECT x FROM extra").fetchall() == []
     db.close()
 

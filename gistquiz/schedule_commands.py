@@ -1,0 +1,146 @@
+"""``gistquiz optimize`` and ``gistquiz simulate``: the learner's own FSRS parameters, and what a retention costs.
+
+The work is in :mod:`gistquiz.optimize` and :mod:`gistquiz.simulate`; this module parses, prints and asks.
+Nothing heavy is imported until a command runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from gistquiz.errors import UserError
+from gistquiz.workspace import Workspace
+
+EXIT_OK, EXIT_PROBLEMS = 0, 1
+MODES = ("future", "reschedule")
+
+
+def add_parsers(sub, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser(
+        "optimize",
+        parents=[common],
+        help="fit FSRS to your review history",
+        description="Fit FSRS's parameters to your own reviews: fit on the earlier 75%%, compare with the "
+        "parameters in use on the latest 25%% (log loss, RMSE over bins), and keep the fit only if it "
+        "predicts them better, refitted on all of the history. Named decks are fitted on their own; "
+        "a deck without enough reviews uses the parameters for all decks.",
+    )
+    p.add_argument("decks_named", nargs="*", metavar="DECK", help="fit these decks on their own (default: all)")
+    p.add_argument("--dry-run", action="store_true", help="show the fit and what would change; change nothing")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument(
+        "--apply",
+        choices=MODES,
+        help="apply without asking: 'future' keeps due dates (memory states recomputed), 'reschedule' "
+        "recomputes due dates too (default when asked: future)",
+    )
+    p.set_defaults(handler=cmd_optimize)
+
+
+def _deck_keys(ws: Workspace, names: list[str], logged: set[str]) -> list[str]:
+    keys = []
+    for name in names:
+        if name in logged:
+            keys.append(name)
+            continue
+        deck = ws.library.find_deck(name)
+        if deck is None:
+            known = ", ".join(sorted(logged)) or "none"
+            raise UserError(f"no deck named '{name}' (decks with reviews: {known})")
+        keys.append(deck.key)
+    return keys
+
+
+def cmd_optimize(args: argparse.Namespace) -> int:
+    from gistquiz import fsrs_items, optimize
+    from gistquiz.scheduler import utcnow
+
+    ws = Workspace.from_args(args)
+    scheduler, store, settings = ws.scheduler, ws.store, ws.settings
+    for line in ws.parameter_problems:
+        print(f"gistquiz: {line}", file=sys.stderr)
+    now = utcnow()
+    items = fsrs_items.items_from_store(store, settings.day_starts_at)
+    logged = {it.deck for it in items}
+    scopes: list[str | None] = _deck_keys(ws, args.decks_named, logged) if args.decks_named else [None]
+    relearning = len(settings.relearning_steps)
+    fits, refused = [], []
+    for deck in scopes:
+        own = [it for it in items if it.deck == deck] if deck else items
+        baseline = scheduler.parameters_for(deck or "")
+        try:
+            fits.append(optimize.fit(own, baseline, _baseline_name(scheduler, deck), relearning, deck))
+        except optimize.NotEnoughHistory as err:
+            refused.append(str(err) + ("; it uses the parameters for all decks" if deck else ""))
+    for line in refused:
+        print(f"gistquiz: {line}", file=sys.stderr)
+    if not fits:
+        if args.json:
+            print(json.dumps({"fits": [], "refused": refused, "applied": None}, indent=2))
+        return EXIT_PROBLEMS
+    plan = optimize.plan(store, scheduler, fits, now)
+    report: dict[str, Any] = {
+        "fits": [f.to_dict() for f in fits],
+        "refused": refused,
+        "due_today": plan.due_today,
+        "library": optimize.library_version(),
+    }
+    if not args.json:
+        for f in fits:
+            _print_fit(f)
+    mode = None
+    if plan.events and not args.json:
+        d = plan.due_today
+        print(
+            f"cards due today: {d['before']} now; {d['future']} after applying to future reviews only, "
+            f"{d['reschedule']} if rescheduled"
+        )
+    if plan.events and not args.dry_run:
+        mode = args.apply or _ask(args.json)
+        if mode:
+            optimize.apply(store, plan, mode)
+    report["applied"] = mode
+    if args.json:
+        print(json.dumps(report, indent=2))
+    elif args.dry_run:
+        print("dry run: nothing changed")
+    elif mode:
+        kept = "due dates kept" if mode == "future" else "due dates recomputed"
+        print(f"applied ({kept}); 'gistquiz stats' shows the parameters in use")
+    elif plan.events:
+        print("not applied")
+    return EXIT_OK
+
+
+def _baseline_name(scheduler, deck: str | None) -> str:
+    """What the fit is compared with: this scope's fitted parameters, the ones for all decks, or the defaults."""
+    if (deck or None) in scheduler.parameters:
+        return "current"
+    return "all-decks" if None in scheduler.parameters else "defaults"
+
+
+def _ask(quiet: bool, read: Callable[[str], str] = input) -> str | None:
+    """The mode the user picks; None when not at a terminal (say --apply) or when they decline."""
+    if not sys.stdin.isatty():
+        if not quiet:
+            print("not at a terminal: run again with --apply future (or --apply reschedule) to apply")
+        return None
+    answer = read("apply? [F]uture reviews only / [r]eschedule due dates too / [n]o: ").strip().lower()
+    return {"": "future", "f": "future", "r": "reschedule"}.get(answer[:1])
+
+
+def _print_fit(f) -> None:
+    scope = f"deck '{f.deck}'" if f.deck else "all decks"
+    print(f"{scope}: {f.items} reviews of {f.cards} cards ({f.fitted_on} fitted on, the latest {f.held_out} held out)")
+    print(f"  held-out log loss    {f.baseline_name} {f.baseline.log_loss:.4f}   fitted {f.fitted.log_loss:.4f}")
+    print(f"  held-out RMSE(bins)  {f.baseline_name} {f.baseline.rmse_bins:.4f}   fitted {f.fitted.rmse_bins:.4f}")
+    print("  fitted: " + " ".join(f"{w:.4f}" for w in f.split_parameters))
+    if f.better:
+        print(f"  better: the parameters refitted on all {f.items} reviews are used")
+        print("  refitted: " + " ".join(f"{w:.4f}" for w in f.parameters))
+    else:
+        print(f"  {f.note}")
