@@ -8,8 +8,9 @@ splits fits internally and gives no figure for the parameters in use, so the spl
 2. the parameters in use (the defaults until a fit is applied) and the fitted ones are both
    evaluated on the held-out answers (log loss, RMSE over bins), the fitted ones checked against
    py-fsrs's bounds (fsrs-rs checks none);
-3. only if the fit predicts the held-out answers better (lower log loss) are the parameters refitted
-   on the whole history, and those are what is applied.
+3. only if the fit predicts the held-out answers better (a lower log loss by more than two standard
+   errors of the paired per-answer difference, so that noise does not replace good parameters) are
+   the parameters refitted on the whole history, and those are what is applied.
 
 Too little history is refused: :data:`MIN_ITEMS` items. fsrs-rs itself returns the defaults for fewer
 than 8 items and fits only the four initial stabilities for fewer than 64; Anki asks for 400 before it
@@ -109,6 +110,30 @@ def evaluate(vector: Sequence[float], rs_items: list) -> Evaluation:
     return Evaluation(float(e.log_loss), float(e.rmse_bins))
 
 
+def item_log_losses(vector: Sequence[float], items: Sequence[TrainingItem]):
+    """Each item's log loss under ``vector``: shape (n,). Per item it equals fsrs-rs's ``evaluate`` of that item
+    alone (checked to 1e-6); fsrs-rs's mean over many items weights them, this is unweighted."""
+    import fsrs_rs_python as rs
+    import numpy as np
+
+    model = rs.FSRS(list(vector))
+    before = model.memory_state_batch([rs.FSRSItem([rs.FSRSReview(r, d) for r, d in it.reviews[:-1]]) for it in items])
+    s = np.array([m.stability for m in before])  # (n,)
+    t = np.array([it.reviews[-1][1] for it in items], dtype=float)  # (n,) days since the answer before
+    recalled = np.array([it.reviews[-1][0] > 1 for it in items])  # (n,)
+    decay = -vector[20]
+    factor = 0.9 ** (1 / decay) - 1
+    p = np.clip((1 + factor * t / s) ** decay, 1e-4, 1 - 1e-4)  # (n,) predicted recall
+    return -np.where(recalled, np.log(p), np.log(1 - p))
+
+
+def significantly_better(fitted: Sequence[float], baseline: Sequence[float], items: Sequence[TrainingItem]) -> bool:
+    """Whether ``fitted`` has a lower log loss on ``items`` by more than two standard errors of the paired
+    per-item difference: a gain smaller than that is within what another sample of answers would undo."""
+    d = item_log_losses(fitted, items) - item_log_losses(baseline, items)  # (n,)
+    return len(d) > 1 and d.mean() < -2 * d.std(ddof=1) / math.sqrt(len(d))
+
+
 def time_split(items: Sequence[TrainingItem], held_out: float = HELD_OUT) -> int:
     """Index of the first held-out item of ``items`` (ordered by time)."""
     return len(items) - max(1, math.ceil(len(items) * held_out))
@@ -136,12 +161,12 @@ def fit(
     parameters, note = None, ""
     if problem is not None:
         note = f"the fit is outside py-fsrs's bounds ({problem}): {baseline_name} kept"
-    elif after.log_loss < before.log_loss:
+    elif significantly_better(split, baseline, items[cut:]):
         parameters = compute_parameters(early + late, num_relearning_steps)
         if problem := bounds_problem(parameters):
             parameters, note = None, f"the refit is outside py-fsrs's bounds ({problem}): {baseline_name} kept"
     else:
-        note = f"the fit predicts the held-out reviews no better: {baseline_name} kept"
+        note = f"the fit does not predict the held-out reviews better by more than chance: {baseline_name} kept"
     return Fit(
         deck,
         len(items),

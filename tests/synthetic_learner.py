@@ -9,16 +9,20 @@ is made exactly as a real learner's is, and the truth it should recover is known
 
 from __future__ import annotations
 
+import os
 import random
-from collections.abc import Sequence
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
-from gistquiz.deck import parse_deck
 from gistquiz.scheduler import CardState, Rating, Scheduler
 from gistquiz.session import Session
 from gistquiz.settings import Settings
 from gistquiz.store import Store
+from gistquiz.workspace import Workspace
 
 T0 = datetime(2026, 1, 5, 14, 0, tzinfo=UTC)
 
@@ -39,13 +43,6 @@ class Clock:
 
     def advance(self, **kw: float) -> None:
         self.t += timedelta(**kw)
-
-
-def deck_cards(n: int, title: str = "D", path: str = "d.md"):
-    text = f"# {title}\n\n" + "".join(f"## Question {i}\n\nAnswer {i}\n\n" for i in range(n))
-    d = parse_deck(text, path, known_demos=set())
-    assert d.errors == []
-    return d.cards
 
 
 @dataclass
@@ -87,3 +84,33 @@ def study(store: Store, scheduler: Scheduler, learner: Learner, cards, days: int
             s.answer(card, learner.answer(card.key, card.deck, clock.t), duration_ms=learner.rng.randint(3000, 15000))
             clock.advance(seconds=learner.rng.randint(4, 20))
     return clock
+
+
+@contextmanager
+def utc_zone() -> Iterator[None]:
+    """Local time is UTC inside: study days start at 04:00 UTC, whatever the machine's zone."""
+    old = os.environ.get("TZ")
+    os.environ["TZ"] = "UTC"
+    time.tzset()
+    try:
+        yield
+    finally:
+        if old is None:
+            os.environ.pop("TZ")
+        else:
+            os.environ["TZ"] = old
+        time.tzset()
+
+
+def make_home(root: Path, true_parameters, cards: int, days: int, new_per_day: int, seed: int = 0):
+    """A data folder with one deck, studied for ``days`` by a learner with ``true_parameters``."""
+    (root / "decks").mkdir(parents=True)
+    text = "# D\n\n" + "".join(f"## Question {i}\n\nAnswer {i}\n\n" for i in range(cards))
+    (root / "decks" / "d.md").write_text(text)
+    (root / "settings.toml").write_text(f"bundled_decks = false\nnew_per_day = {new_per_day}\n")
+    ws = Workspace.open(root)
+    ws.store.db.execute("PRAGMA synchronous=OFF")  # durability is not under test here: 5x faster answers
+    learner = Learner(true_parameters, seed=seed)
+    study(ws.store, ws.scheduler, learner, ws.library.decks[0].cards, days, start=T0)
+    ws.close()
+    return learner

@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import json
 import shutil
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 
 import fsrs
 import fsrs_rs_python as rs
 import pytest
-from synthetic_learner import WEAK_MEMORY, Learner, study
+from synthetic_learner import WEAK_MEMORY, make_home, utc_zone
 
 from gistquiz import fsrs_params
 from gistquiz.cli import main
@@ -28,36 +27,12 @@ from gistquiz.rebuild import rebuild
 from gistquiz.workspace import Workspace
 
 DEFAULTS = tuple(fsrs.scheduler.DEFAULT_PARAMETERS)  # py-fsrs: fsrs-rs rounds them to float32
-START = datetime(2026, 9, 1, 14, tzinfo=UTC)
 
 
 @pytest.fixture(scope="module", autouse=True)
 def utc_local_time():
-    import os
-
-    old = os.environ.get("TZ")
-    os.environ["TZ"] = "UTC"
-    time.tzset()
-    yield
-    if old is None:
-        os.environ.pop("TZ")
-    else:
-        os.environ["TZ"] = old
-    time.tzset()
-
-
-def make_home(root: Path, true_parameters, cards: int, days: int, new_per_day: int, seed: int = 0):
-    """A data folder with one deck, studied for ``days`` by a learner with ``true_parameters``."""
-    (root / "decks").mkdir(parents=True)
-    text = "# D\n\n" + "".join(f"## Question {i}\n\nAnswer {i}\n\n" for i in range(cards))
-    (root / "decks" / "d.md").write_text(text)
-    (root / "settings.toml").write_text(f"bundled_decks = false\nnew_per_day = {new_per_day}\n")
-    ws = Workspace.open(root)
-    ws.store.db.execute("PRAGMA synchronous=OFF")  # durability is not under test here: 5x faster answers
-    learner = Learner(true_parameters, seed=seed)
-    study(ws.store, ws.scheduler, learner, ws.library.decks[0].cards, days, start=START)
-    ws.close()
-    return learner
+    with utc_zone():
+        yield
 
 
 @pytest.fixture(scope="module")
@@ -162,17 +137,21 @@ def test_dry_run_and_declining_change_nothing(home, capsys, monkeypatch):
 
 def test_a_learner_at_the_default_parameters_is_not_made_worse(tmp_path, capsys):
     root = tmp_path / "home"
-    make_home(root, DEFAULTS, cards=150, days=40, new_per_day=12, seed=3)
+    learner = make_home(root, DEFAULTS, cards=150, days=40, new_per_day=12, seed=3)
     code, out, _ = run(root, "--json", "--apply", "future", capsys=capsys)
     (fit,) = json.loads(out)["fits"]
     assert code == 0
-    # On this learner's ~1000 items the fit overfits (held-out log loss 0.406 against the defaults' 0.376):
-    # it is refused, nothing is stored, and the defaults stay in force.
-    assert fit["fitted"]["log_loss"] > fit["baseline"]["log_loss"]
-    assert not fit["better"] and "no better" in fit["note"]
-    assert snapshot(root)[1] == []
     ws = Workspace.open(root)
-    assert ws.scheduler.parameters_for("d") == DEFAULTS
+    in_force = ws.scheduler.parameters_for("d")
+    # The fit is kept only when it predicts the held-out answers better; kept or not, what is in force
+    # predicts this learner's true recall (the defaults' own) closely on every answer of the log.
+    if fit["better"]:
+        assert fit["fitted"]["log_loss"] < fit["baseline"]["log_loss"] and in_force == tuple(fit["parameters"])
+    else:
+        assert in_force == DEFAULTS and ws.store.parameter_events() == []
+    items = items_from_store(ws.store, 4)
+    errors = [abs(predicted_recall(in_force, it.reviews) - learner.true_recall[(it.key, it.at)]) for it in items]
+    assert sum(errors) / len(errors) < 0.03
     ws.close()
 
 
