@@ -40,6 +40,20 @@ def add_parsers(sub, common: argparse.ArgumentParser) -> None:
     )
     p.set_defaults(handler=cmd_optimize)
 
+    p = sub.add_parser(
+        "simulate",
+        parents=[common],
+        help="what each desired retention costs in daily work",
+        description="Simulate your decks with your parameters and daily limits for each desired retention: "
+        "reviews and minutes per day, and cards remembered at the end. Seeded: the same inputs give the same "
+        "table.",
+    )
+    p.add_argument("--retention", type=float, nargs="+", metavar="R", help="desired retentions to simulate")
+    p.add_argument("--days", type=int, default=365, help="days to simulate (default 365)")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument("--apply", type=float, metavar="R", help="set desired_retention to R in settings.toml")
+    p.set_defaults(handler=cmd_simulate)
+
 
 def _deck_keys(ws: Workspace, names: list[str], logged: set[str]) -> list[str]:
     keys = []
@@ -144,3 +158,57 @@ def _print_fit(f) -> None:
         print("  refitted: " + " ".join(f"{w:.4f}" for w in f.parameters))
     else:
         print(f"  {f.note}")
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    from gistquiz import locations, settings, simulate
+
+    ws = Workspace.from_args(args)
+    if args.apply is not None:
+        path = locations.settings_path(ws.home)
+        settings.write_number(path, "desired_retention", args.apply)
+        print(f"{path}: desired_retention = {args.apply}; 'gistquiz rebuild' reschedules the cards answered so far")
+        return EXIT_OK
+    if not 1 <= args.days <= 3650:
+        raise UserError("--days must be between 1 and 3650")
+    retentions = args.retention or simulate.DEFAULT_RETENTIONS
+    for r in retentions:
+        if not 0.7 <= r <= 0.99:
+            raise UserError(f"--retention {r}: desired retention must be between 0.7 and 0.99")
+    for line in ws.parameter_problems:
+        print(f"gistquiz: {line}", file=sys.stderr)
+    import fsrs_rs_python as rs
+
+    cards = sum(len(d.cards) for d in ws.library.decks)
+    if cards == 0:
+        raise UserError("no cards to simulate: add a deck first")
+    work = simulate.workload(ws.store.reviews(), rs.default_simulator_config())
+    fitted = None in ws.scheduler.parameters
+    table = simulate.simulate(
+        ws.scheduler.parameters_for(""), ws.settings, cards, work, retentions, args.days, fitted=fitted
+    )
+    if args.json:
+        print(json.dumps(table.to_dict(), indent=2))
+        return EXIT_OK
+    _print_table(table)
+    return EXIT_OK
+
+
+def _print_table(t) -> None:
+    w = t.workload
+    costs = f"your median answer times ({w.measured_costs} of 12 cells)" if w.measured_costs else "fsrs-rs's defaults"
+    print(
+        f"{t.cards} cards from new, {t.days} days, {t.parameters} parameters; answer times: {costs}; "
+        f"ratings: {'yours' if w.measured_ratings else 'fsrs-rs defaults'}"
+    )
+    print("  retention  reviews/day  minutes/day  remembered  per minute")
+    for row in t.rows:
+        mark = "  <- current" if row.retention == t.current else ""
+        mark += "  <- most per minute" if row.retention == t.best else ""
+        print(
+            f"  {row.retention:9.2f}  {row.reviews_per_day:11.1f}  {row.minutes_per_day:11.1f}"
+            f"  {row.remembered:10.0f}  {row.per_minute:10.3f}{mark}"
+        )
+    print(
+        f"  searched {t.rows[0].retention:.2f}-{t.rows[-1].retention:.2f}" + (f"; {t.edge_note}" if t.edge_note else "")
+    )

@@ -113,3 +113,22 @@ def load(path: Path) -> Settings:
     except tomllib.TOMLDecodeError as err:
         raise UserError(f"{path}: {err}") from None
     return validate(raw, str(path))
+
+
+def write_number(path: Path, key: str, value: float) -> None:
+    """Set ``key = value`` in the settings file, editing only that line (the user's comments and layout stay).
+
+    The value is checked first, and the file must read back as valid settings after the edit, or it is
+    left as it was.
+    """
+    validate({key: value}, str(path))
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        text = ""
+    line = re.compile(rf"^(\s*{re.escape(key)}\s*=\s*)[^#\n]*?(\s*(?:#.*)?)$", re.MULTILINE)
+    new, n = line.subn(lambda m: f"{m.group(1)}{value}{m.group(2)}", text, count=1)
+    if n == 0:  # a top-level key must come before the first [table]
+        new = f"{key} = {value}\n" + text
+    validate(tomllib.loads(new), str(path))
+    path.write_text(new, encoding="utf-8")
