@@ -179,10 +179,12 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         print(f"gistquiz: {line}", file=sys.stderr)
     import fsrs_rs_python as rs
 
+    from gistquiz.fsrs_items import log_answers
+
     cards = sum(len(d.cards) for d in ws.library.decks)
     if cards == 0:
         raise UserError("no cards to simulate: add a deck first")
-    work = simulate.workload(ws.store.reviews(), rs.default_simulator_config())
+    work = simulate.workload(log_answers(ws.store), rs.default_simulator_config())
     fitted = None in ws.scheduler.parameters
     table = simulate.simulate(
         ws.scheduler.parameters_for(""), ws.settings, cards, work, retentions, args.days, fitted=fitted

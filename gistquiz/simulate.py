@@ -30,8 +30,8 @@ from typing import TYPE_CHECKING, Any
 from gistquiz.scheduler import State
 
 if TYPE_CHECKING:
+    from gistquiz.fsrs_items import LogAnswer
     from gistquiz.settings import Settings
-    from gistquiz.store import ReviewEntry
 
 DEFAULT_RETENTIONS = (0.70, 0.75, 0.80, 0.85, 0.88, 0.90, 0.92, 0.94, 0.95, 0.97)
 SEED = 42
@@ -88,7 +88,7 @@ def _row_of(state: State) -> int | None:
     return {State.NEW: 0, State.LEARNING: 0, State.REVIEW: 1, State.RELEARNING: 2}.get(state)
 
 
-def workload(entries: Iterable[ReviewEntry], defaults) -> Workload:
+def workload(entries: Iterable[LogAnswer], defaults) -> Workload:
     """The learner's costs and rating shares from their answers, fsrs-rs's ``defaults`` config where too few."""
     times: dict[tuple[int, int], list[float]] = defaultdict(list)
     first: Counter[int] = Counter()

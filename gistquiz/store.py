@@ -325,6 +325,15 @@ class Store:
         sql = f"{_SELECT_REVIEWS} WHERE {' AND '.join(where)} ORDER BY id"
         return [_row_entry(r) for r in self.db.execute(sql, args)]
 
+    def answer_rows(self) -> list[tuple[int, str, str, int, str, int | None, int, str]]:
+        """(id, card key, deck, rating, reviewed_at, duration_ms, state before, source) of every answer that
+        counts, in log order: the light read of the log for fitting and simulating (no card states)."""
+        sql = (
+            "SELECT r.id, r.card_key, r.deck, r.rating, r.reviewed_at, r.duration_ms, r.state_before, r.source"
+            f" FROM reviews r WHERE {_NOT_UNDONE} ORDER BY r.id"
+        )
+        return self.db.execute(sql).fetchall()
+
     def review_count(self) -> int:
         return self.db.execute("SELECT COUNT(*) FROM reviews WHERE rating > 0").fetchone()[0]
 

@@ -12,10 +12,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gistquiz.fsrs_items import build_items, items_from_store
+from gistquiz.fsrs_items import LogAnswer, build_items, items_from_store, study_day_counter
 from gistquiz.interop.apkg import RevlogRow
 from gistquiz.interop.history import LEARN, MANUAL, REVIEW, from_revlog
-from gistquiz.scheduler import CardState, Rating, Scheduler, State, study_days_between
+from gistquiz.scheduler import CardState, Rating, Scheduler, State, study_day_number, study_days_between
 from gistquiz.settings import Settings
 from gistquiz.store import Store
 
@@ -159,7 +159,7 @@ def test_py_fsrs_and_fsrs_rs_agree_on_the_next_interval(history):
     for rating, gap in zip(ratings, gaps, strict=True):
         before = state
         state = sched.review(state, Rating(rating), t)
-        log.append(_Entry("k", "d", rating, t, before.state, len(log)))
+        log.append(LogAnswer(len(log), "k", "d", rating, t, None, before.state, "review"))
         t += gap
     if state.state != State.REVIEW:
         return  # (re)learning steps are minutes: FSRS's day intervals do not apply
@@ -176,14 +176,6 @@ def test_py_fsrs_and_fsrs_rs_agree_on_the_next_interval(history):
         assert list(items[-1].reviews) == pairs[: len(items[-1].reviews)]
 
 
-class _Entry:
-    """The fields of a log row the item builder reads."""
-
-    def __init__(self, key, deck, rating, when, state_before, i):
-        self.card_key, self.deck, self.rating, self.reviewed_at = key, deck, rating, when
-        self.state_before, self.id, self.source, self.undoes = state_before, i, "review", None
-
-
 def test_study_days_follow_the_local_day_start(monkeypatch):
     monkeypatch.setenv("TZ", "Asia/Tokyo")
     time.tzset()
@@ -191,6 +183,21 @@ def test_study_days_follow_the_local_day_start(monkeypatch):
         # 03:00 and 05:00 on May 11 in Tokyo: either side of the 04:00 day start
         assert study_days_between(datetime(2026, 5, 10, 18, tzinfo=UTC), datetime(2026, 5, 10, 20, tzinfo=UTC), 4) == 1
         assert study_days_between(datetime(2026, 5, 10, 20, tzinfo=UTC), datetime(2026, 5, 11, 18, tzinfo=UTC), 4) == 0
+    finally:
+        os.environ["TZ"] = "UTC"
+        time.tzset()
+
+
+@pytest.mark.parametrize("zone", ["Europe/Berlin", "America/New_York", "Australia/Lord_Howe", "Asia/Kathmandu"])
+def test_the_fast_study_day_counter_agrees_with_the_scheduler_across_daylight_saving(zone, monkeypatch):
+    monkeypatch.setenv("TZ", zone)
+    time.tzset()
+    try:
+        count = study_day_counter(4)
+        for start in (datetime(2026, 3, 27, tzinfo=UTC), datetime(2026, 10, 23, tzinfo=UTC)):  # both switches
+            for minute in range(0, 12 * 24 * 60, 11):
+                t = start + timedelta(minutes=minute)
+                assert count(t) == study_day_number(t, 4), t
     finally:
         os.environ["TZ"] = "UTC"
         time.tzset()

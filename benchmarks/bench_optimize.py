@@ -1,0 +1,141 @@
+"""Benchmark ``gistquiz optimize``'s fit and ``gistquiz simulate``, as ratios to fsrs-rs's own time.
+
+    python benchmarks/bench_optimize.py [--repeat 5]
+
+Bound from issue 24: fitting 10,000 reviews of 1,000 cards (items built from the store, time split,
+fit, both evaluations, the paired test, the refit) and simulating 10 retentions over 365 days each take
+<= 1.3x the time spent inside the fsrs-rs calls of the same run; the rest is gistquiz's own work
+(reading the log, building items, converting them). Each repeat measures both in the same run (the
+fsrs-rs calls are timed through a proxy of the module); the script prints medians, IQRs and n and
+exits 1 if a median ratio is above the bound.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import sys
+import tempfile
+import time
+import types
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import fsrs_rs_python
+
+from gistquiz import fsrs_items, optimize, simulate
+from gistquiz.scheduler import CardState, Rating, Scheduler
+from gistquiz.settings import Settings
+from gistquiz.store import Store
+
+BOUND = 1.3
+
+
+class Timer:
+    """Stands in for ``fsrs_rs_python`` and adds up the time spent in its calls."""
+
+    def __init__(self):
+        self.seconds = 0.0
+
+    def wrap(self, fn):
+        def timed(*args, **kwargs):
+            t0 = time.perf_counter()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                self.seconds += time.perf_counter() - t0
+
+        return timed
+
+    def module(self) -> types.ModuleType:
+        proxy = types.ModuleType("fsrs_rs_python")
+        proxy.__dict__.update(fsrs_rs_python.__dict__)
+        timer = self
+
+        class FSRS:
+            def __init__(self, parameters):
+                self._m = timer.wrap(fsrs_rs_python.FSRS)(parameters)
+
+            def __getattr__(self, name):
+                return timer.wrap(getattr(self._m, name))
+
+        proxy.FSRS = FSRS
+        proxy.simulate = self.wrap(fsrs_rs_python.simulate)
+        return proxy
+
+
+def make_log(db: Path, cards: int, answers: int, seed: int = 0) -> int:
+    """``answers`` answers of ``cards`` cards, each card answered when due with ratings drawn at random."""
+    rng = random.Random(seed)
+    sched = Scheduler(Settings())
+    histories = []
+    per_card = answers // cards
+    for i in range(cards):
+        t = datetime(2025, 1, 1, 9, tzinfo=UTC) + timedelta(days=rng.randint(0, 60), minutes=rng.randint(0, 600))
+        state, log = CardState(f"c{i}", "d"), []
+        for _ in range(per_card):
+            rating = Rating(rng.choices([1, 2, 3, 4], [0.15, 0.1, 0.65, 0.1])[0])
+            after = sched.review(state, rating, t)
+            log.append((int(rating), t, rng.randint(3000, 15000), state, after))
+            state = after
+            t = max(t + timedelta(minutes=1), after.due + timedelta(hours=rng.randint(0, 30)))
+        histories.append((state, "", log))
+    with Store(db) as store:
+        store.import_reviews(histories)
+        return store.review_count()
+
+
+def fit_once(db: Path, timer: Timer) -> float:
+    t0 = time.perf_counter()
+    with Store(db) as store:
+        items = fsrs_items.items_from_store(store, 4)
+    optimize.fit(items, Scheduler().parameters_for("d"), "defaults", 1)
+    return time.perf_counter() - t0
+
+
+def simulate_once(db: Path, timer: Timer) -> float:
+    t0 = time.perf_counter()
+    with Store(db) as store:
+        work = simulate.workload(fsrs_items.log_answers(store), fsrs_rs_python.default_simulator_config())
+    simulate.simulate(Scheduler().parameters_for("d"), Settings(), 1000, work, simulate.DEFAULT_RETENTIONS, 365)
+    return time.perf_counter() - t0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        db = Path(tmp) / "db.sqlite3"
+        n = make_log(db, cards=1000, answers=12_000)
+        with Store(db) as store:
+            items = len(fsrs_items.items_from_store(store, 4))
+        print(f"log: {n} answers of 1000 cards, {items} training items")
+        results: dict[str, list[tuple[float, float]]] = {"fit": [], "simulate": []}
+        for _ in range(args.repeat):  # interleaved: fit, simulate, fit, simulate, ...
+            for name, run in (("fit", fit_once), ("simulate", simulate_once)):
+                timer = Timer()
+                sys.modules["fsrs_rs_python"] = timer.module()
+                try:
+                    total = run(db, timer)
+                finally:
+                    sys.modules["fsrs_rs_python"] = fsrs_rs_python
+                results[name].append((total, timer.seconds))
+    failed = False
+    for name, runs in results.items():
+        ratios = sorted(total / inner for total, inner in runs)
+        q = statistics.quantiles(ratios, n=4) if len(ratios) > 1 else [ratios[0]] * 3
+        total = statistics.median(t for t, _ in runs)
+        inner = statistics.median(i for _, i in runs)
+        ok = statistics.median(ratios) <= BOUND
+        failed |= not ok
+        print(
+            f"{name:9s} total {total:.3f} s, fsrs-rs {inner:.3f} s, ratio median {statistics.median(ratios):.2f}"
+            f" IQR {q[0]:.2f}-{q[2]:.2f} n={len(ratios)} (bound {BOUND}) {'ok' if ok else 'ABOVE'}"
+        )
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
