@@ -260,7 +260,7 @@ def cmd_review(args: argparse.Namespace) -> int:
 
 
 def cmd_stats(args: argparse.Namespace) -> int:
-    from gistquiz import stats
+    from gistquiz import fsrs_params, stats
     from gistquiz.scheduler import utcnow
 
     ws = Workspace.from_args(args)
@@ -276,7 +276,12 @@ def cmd_stats(args: argparse.Namespace) -> int:
     print("  " + "  ".join(f"{k} {v}" for k, v in st.by_state.items()))
     print(f"  due today: {st.due_today}   reviews: {st.reviews_total}")
     tr = st.true_retention
-    print(f"  true retention: {'-' if tr is None else f'{tr:.1%}'} (desired {st.desired_retention:.0%})")
+    pr = st.predicted_retention
+    print(
+        f"  true retention: {'-' if tr is None else f'{tr:.1%}'} (desired {st.desired_retention:.0%});"
+        f" predicted recall today: {'-' if pr is None else f'{pr:.1%}'}"
+    )
+    print(f"  FSRS parameters: {fsrs_params.describe(st.parameters)}")
     for month, (passed, total) in st.retention_by_month.items():
         print(f"    {month}: {passed}/{total} = {passed / total:.1%}")
     days = list(st.reviews_per_day.items())[-14:]

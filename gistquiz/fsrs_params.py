@@ -20,7 +20,7 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from fsrs.scheduler import DEFAULT_PARAMETERS, LOWER_BOUNDS_PARAMETERS, UPPER_BOUNDS_PARAMETERS
 
@@ -140,6 +140,32 @@ def timeline(rows: Iterable[tuple[int, str, str | None, str, str]]) -> tuple[Tim
             problems.append(f"stored FSRS parameters #{row[0]} ({scope}) ignored: {err}; the ones before it are used")
     events.sort(key=lambda ev: (ev.applied_at, ev.id))
     return Timeline(tuple(events)), problems
+
+
+def in_use(tl: Timeline, deck: str | None = None) -> dict[str, Any]:
+    """What schedules ``deck`` (None: all decks), for the stats: 'defaults', or the event that fitted the vector."""
+    ev = (tl.latest(deck) if deck else None) or tl.latest(None)
+    if ev is None:
+        return {"source": "defaults"}
+    return {
+        "source": "fitted",
+        "deck": ev.deck,
+        "applied_at": ev.applied_at.isoformat(),
+        "reviews": ev.review_count,
+        "library": ev.library,
+        "parameters": list(ev.parameters),
+        **ev.evaluation,
+    }
+
+
+def describe(info: dict[str, Any]) -> str:
+    """One line for :func:`in_use`'s answer: 'FSRS defaults' or 'fitted on N reviews on DATE (log loss a -> b)'."""
+    if info["source"] == "defaults":
+        return "FSRS-6 defaults (run 'gistquiz optimize' to fit your own)"
+    line = f"fitted on {info['reviews']} reviews on {info['applied_at'][:10]}"
+    if "log_loss_before" in info and "log_loss_after" in info:
+        line += f" (held-out log loss {info['log_loss_before']:.3f} -> {info['log_loss_after']:.3f})"
+    return line + (f" for deck '{info['deck']}'" if info.get("deck") else "")
 
 
 def load(store: Store) -> tuple[Timeline, list[str]]:

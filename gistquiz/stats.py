@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from gistquiz import fsrs_params
 from gistquiz.deck import Card
 from gistquiz.scheduler import CardState, Scheduler, State
 from gistquiz.store import Store
@@ -42,6 +43,16 @@ class Stats:
     leeches: list[Leech] = field(default_factory=list)
     desired_retention: float = 0.9
     reviews_total: int = 0
+    retrievability: dict[str, float] = field(default_factory=dict)
+    """Card key -> FSRS's predicted probability of recalling it now (cards answered and not suspended)."""
+    parameters: dict[str, Any] = field(default_factory=lambda: {"source": "defaults"})
+    """The FSRS parameters in use (:func:`gistquiz.fsrs_params.in_use`)."""
+
+    @property
+    def predicted_retention(self) -> float | None:
+        """The mean predicted recall today, to set beside the measured (true) retention."""
+        r = self.retrievability
+        return sum(r.values()) / len(r) if r else None
 
     @property
     def true_retention(self) -> float | None:
@@ -64,6 +75,9 @@ class Stats:
             },
             "forecast": self.forecast,
             "leeches": [vars(x) for x in self.leeches],
+            "predicted_retention": self.predicted_retention,
+            "retrievability": self.retrievability,
+            "parameters": self.parameters,
         }
 
 
@@ -75,12 +89,15 @@ def compute(cards: Iterable[Card], store: Store, scheduler: Scheduler, now: date
     day_start = scheduler.day_start(now)
     forecast = [0] * forecast_days
     leeches = []
+    recall = {}
     for card in cards:
         s = states.get(card.key)
         if s is None:
             by_state["new"] += 1
             continue
         by_state[_state_name(s, now)] += 1
+        if not s.suspended and (r := scheduler.retrievability(s, now)) is not None:
+            recall[card.key] = r
         if s.leech:
             leeches.append(Leech(card.key, card.deck, card.line, card.front, s.lapses))
         if s.state != State.NEW and not s.suspended and s.due is not None:
@@ -110,7 +127,14 @@ def compute(cards: Iterable[Card], store: Store, scheduler: Scheduler, now: date
         leeches=sorted(leeches, key=lambda x: -x.lapses),
         desired_retention=scheduler.settings.desired_retention,
         reviews_total=len(reviews),
+        retrievability=recall,
+        parameters=fsrs_params.in_use(fsrs_params.load(store)[0], _one_deck(cards)),
     )
+
+
+def _one_deck(cards: list[Card]) -> str | None:
+    decks = {c.deck for c in cards}
+    return decks.pop() if len(decks) == 1 else None
 
 
 def _state_name(s: CardState, now: datetime) -> str:

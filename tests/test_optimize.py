@@ -24,6 +24,7 @@ from gistquiz.cli import main
 from gistquiz.fsrs_items import items_from_store
 from gistquiz.optimize import MIN_ITEMS, time_split
 from gistquiz.rebuild import rebuild
+from gistquiz.scheduler import study_days_between
 from gistquiz.workspace import Workspace
 
 DEFAULTS = tuple(fsrs.scheduler.DEFAULT_PARAMETERS)  # py-fsrs: fsrs-rs rounds them to float32
@@ -218,3 +219,34 @@ def test_a_bad_stored_event_is_one_line_and_changes_nothing(home, kind, capsys):
 def test_bounds_are_py_fsrs_ones():
     assert fsrs_params.bounds_problem(DEFAULTS) is None
     assert "w20" in fsrs_params.bounds_problem((*DEFAULTS[:20], 5.0))
+
+
+def test_stats_show_the_parameters_in_use_and_each_cards_predicted_recall(home, capsys):
+    assert main(["stats", "--home", str(home), "--json"]) == 0
+    before = json.loads(capsys.readouterr().out)
+    assert before["parameters"] == {"source": "defaults"}
+    code, out, _ = run(home, "--json", "--apply", "future", capsys=capsys)
+    (fit,) = json.loads(out)["fits"]
+    assert main(["stats", "--home", str(home), "--json"]) == 0
+    st = json.loads(capsys.readouterr().out)
+    p = st["parameters"]
+    assert p["source"] == "fitted" and p["parameters"] == fit["parameters"] and p["reviews"] == fit["items"]
+    assert p["log_loss_before"] == pytest.approx(fit["baseline"]["log_loss"])
+    assert p["log_loss_after"] == pytest.approx(fit["fitted"]["log_loss"])
+    ws = Workspace.open(home)
+    states = ws.store.states()
+    r = st["retrievability"]
+    assert len(r) == sum(1 for s in states.values() if not s.suspended)
+    # each card's figure is FSRS-6's forgetting curve under the fitted parameters at the study days elapsed
+    w = fit["parameters"]
+    factor = 0.9 ** (-1 / w[20]) - 1
+    now = datetime.now(UTC)
+    for key in list(r)[:20]:
+        s = states[key]
+        t = study_days_between(s.last_review, now, 4)
+        assert r[key] == pytest.approx((1 + factor * t / s.stability) ** -w[20], rel=1e-6)
+    assert st["predicted_retention"] == pytest.approx(sum(r.values()) / len(r))
+    ws.close()
+    assert main(["stats", "--home", str(home)]) == 0
+    text = capsys.readouterr().out
+    assert f"fitted on {fit['items']} reviews" in text and "predicted recall today:" in text

@@ -14,6 +14,7 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
+from gistquiz import fsrs_params
 from gistquiz.selection import Selection
 from gistquiz.stats import Stats, compute
 
@@ -124,6 +125,10 @@ class StatsScreen(Screen[None]):
         summary.append(f" ({counts})\n{st.reviews_total} reviews · {st.due_today} to study today · true retention ")
         summary.append("–" if tr is None else f"{tr:.1%}", style="bold")
         summary.append(f"  (desired {st.desired_retention:.0%})")
+        pr = st.predicted_retention
+        summary.append(" · predicted recall today ")
+        summary.append("–" if pr is None else f"{pr:.1%}", style="bold")
+        summary.append(f"\nFSRS parameters: {fsrs_params.describe(st.parameters)}", style="dim")
         self.query_one("#stats-summary", Static).update(summary)
         today = self.app.clock().astimezone().date()
         self.query_one("#stats-calendar", Static).update(
