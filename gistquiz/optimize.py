@@ -27,7 +27,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from importlib import metadata
 from typing import TYPE_CHECKING, Any
 
@@ -206,6 +206,11 @@ def plan(store: Store, scheduler: Scheduler, fits: Sequence[Fit], now: datetime)
     from gistquiz.rebuild import apply_event, history_by_card
 
     library = library_version()
+    history = history_by_card(store)
+    # After every answer in the log, even one stamped later than this clock says (a clock set back), so
+    # that a replay crosses the event after all the answers it was computed from, as applying does here.
+    newest = max((e.reviewed_at for entries in history.values() for e in entries), default=now)
+    now = max(now, newest + timedelta(microseconds=1))
     events = [
         ParameterEvent(
             0,
@@ -230,7 +235,6 @@ def plan(store: Store, scheduler: Scheduler, fits: Sequence[Fit], now: datetime)
         merged[ev.deck] = ev.parameters
     after = scheduler.with_parameters(merged)
     current = store.states()
-    history = history_by_card(store)
     out = Plan(events, due_today={"before": due_today(current, scheduler, now)})
     for mode in ("future", "reschedule"):
         new = dict(current)

@@ -102,7 +102,9 @@ def utc_zone() -> Iterator[None]:
         time.tzset()
 
 
-def make_home(root: Path, true_parameters, cards: int, days: int, new_per_day: int, seed: int = 0):
+def make_home(
+    root: Path, true_parameters, cards: int, days: int, new_per_day: int, seed: int = 0, start: datetime = T0
+):
     """A data folder with one deck, studied for ``days`` by a learner with ``true_parameters``."""
     (root / "decks").mkdir(parents=True)
     text = "# D\n\n" + "".join(f"## Question {i}\n\nAnswer {i}\n\n" for i in range(cards))
@@ -111,6 +113,6 @@ def make_home(root: Path, true_parameters, cards: int, days: int, new_per_day: i
     ws = Workspace.open(root)
     ws.store.db.execute("PRAGMA synchronous=OFF")  # durability is not under test here: 5x faster answers
     learner = Learner(true_parameters, seed=seed)
-    study(ws.store, ws.scheduler, learner, ws.library.decks[0].cards, days, start=T0)
+    study(ws.store, ws.scheduler, learner, ws.library.decks[0].cards, days, start=start)
     ws.close()
     return learner

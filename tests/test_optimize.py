@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import shutil
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import fsrs
@@ -250,3 +250,20 @@ def test_stats_show_the_parameters_in_use_and_each_cards_predicted_recall(home, 
     assert main(["stats", "--home", str(home)]) == 0
     text = capsys.readouterr().out
     assert f"fitted on {fit['items']} reviews" in text and "predicted recall today:" in text
+
+
+def test_answers_stamped_after_the_clock_still_rebuild_exactly(tmp_path, capsys, monkeypatch):
+    """A clock set back: the log's newest answer is later than 'now'. The event goes after it, so a rebuild
+    crosses it after every answer it was computed from (the first version put it before and changed a card)."""
+    root = tmp_path / "home"
+    make_home(root, WEAK_MEMORY, cards=200, days=40, new_per_day=15)
+    ws = Workspace.open(root)
+    newest = max(e.reviewed_at for e in ws.store.reviews())
+    ws.close()
+    monkeypatch.setattr("gistquiz.scheduler.utcnow", lambda: newest - timedelta(hours=3))
+    code, _, _ = run(root, "--apply", "reschedule", capsys=capsys)
+    ws = Workspace.open(root)
+    (event,) = ws.store.parameter_events()
+    assert code == 0 and datetime.fromisoformat(event[1]) > newest
+    assert rebuild(ws.store, ws.scheduler, dry_run=True).changed == []
+    ws.close()
