@@ -25,6 +25,7 @@ transaction; :func:`gistquiz.rebuild.apply_event` says what each mode does to a 
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
@@ -145,10 +146,10 @@ def fit(
     baseline_name: str,
     num_relearning_steps: int,
     deck: str | None = None,
-    min_items: int = MIN_ITEMS,
 ) -> Fit:
     """Fit on the earlier items, judge both on the later ones, and refit on all when the fit wins."""
     scope = f"deck '{deck}'" if deck else "all decks"
+    min_items = MIN_ITEMS
     if len(items) < min_items:
         raise NotEnoughHistory(len(items), min_items, scope)
     items = sorted(items, key=lambda it: (it.at, it.key))
@@ -180,6 +181,47 @@ def fit(
         parameters,
         note,
     )
+
+
+def fit_scopes(
+    items: Sequence[TrainingItem], scheduler: Scheduler, decks: Sequence[str], num_relearning_steps: int
+) -> tuple[list[Fit], list[str]]:
+    """The fits ``gistquiz optimize`` makes, and one line per scope refused for too little history.
+
+    Named ``decks`` are each fitted on their own. With none named, all decks are fitted together, then
+    (when more than one deck has history) each deck with :data:`MIN_ITEMS` items of its own is fitted
+    too, as Anki's presets are, and kept only if it beats what would otherwise schedule it: its own
+    current parameters, else the new fit for all decks (the one fitted on the earlier part, so that the
+    deck's held-out answers were not trained on), else the current ones for all decks or the defaults.
+    """
+    fits: list[Fit] = []
+    refused: list[str] = []
+    if not decks:
+        try:
+            fits.append(fit(items, scheduler.parameters_for(""), _name(scheduler, None), num_relearning_steps))
+        except NotEnoughHistory as err:
+            return [], [str(err)]
+        per_deck = Counter(it.deck for it in items)
+        decks = sorted(d for d, n in per_deck.items() if n >= MIN_ITEMS) if len(per_deck) > 1 else []
+    new_global = fits[0].split_parameters if fits and fits[0].better else None
+    for deck in decks:
+        own = [it for it in items if it.deck == deck]
+        if deck not in scheduler.parameters and new_global is not None:
+            baseline, name = new_global, "all-decks fit"
+        else:
+            baseline, name = scheduler.parameters_for(deck), _name(scheduler, deck)
+        try:
+            fits.append(fit(own, baseline, name, num_relearning_steps, deck))
+        except NotEnoughHistory as err:
+            refused.append(f"{err}; it uses the parameters for all decks")
+    return fits, refused
+
+
+def _name(scheduler: Scheduler, deck: str | None) -> str:
+    """What a scope's fit is compared with: its fitted parameters, the ones for all decks, or the defaults."""
+    if deck in scheduler.parameters:
+        return "current"
+    return "all-decks" if None in scheduler.parameters else "defaults"
 
 
 # --------------------------------------------------------------------------- applying

@@ -79,17 +79,8 @@ def cmd_optimize(args: argparse.Namespace) -> int:
         print(f"gistquiz: {line}", file=sys.stderr)
     now = utcnow()
     items = fsrs_items.items_from_store(store, settings.day_starts_at)
-    logged = {it.deck for it in items}
-    scopes: list[str | None] = _deck_keys(ws, args.decks_named, logged) if args.decks_named else [None]
-    relearning = len(settings.relearning_steps)
-    fits, refused = [], []
-    for deck in scopes:
-        own = [it for it in items if it.deck == deck] if deck else items
-        baseline = scheduler.parameters_for(deck or "")
-        try:
-            fits.append(optimize.fit(own, baseline, _baseline_name(scheduler, deck), relearning, deck))
-        except optimize.NotEnoughHistory as err:
-            refused.append(str(err) + ("; it uses the parameters for all decks" if deck else ""))
+    named = _deck_keys(ws, args.decks_named, {it.deck for it in items}) if args.decks_named else []
+    fits, refused = optimize.fit_scopes(items, scheduler, named, len(settings.relearning_steps))
     for line in refused:
         print(f"gistquiz: {line}", file=sys.stderr)
     if not fits:
@@ -128,13 +119,6 @@ def cmd_optimize(args: argparse.Namespace) -> int:
     elif plan.events:
         print("not applied")
     return EXIT_OK
-
-
-def _baseline_name(scheduler, deck: str | None) -> str:
-    """What the fit is compared with: this scope's fitted parameters, the ones for all decks, or the defaults."""
-    if (deck or None) in scheduler.parameters:
-        return "current"
-    return "all-decks" if None in scheduler.parameters else "defaults"
 
 
 def _ask(quiet: bool, read: Callable[[str], str] = input) -> str | None:

@@ -103,16 +103,25 @@ def utc_zone() -> Iterator[None]:
 
 
 def make_home(
-    root: Path, true_parameters, cards: int, days: int, new_per_day: int, seed: int = 0, start: datetime = T0
+    root: Path,
+    true_parameters,
+    cards: int,
+    days: int,
+    new_per_day: int,
+    seed: int = 0,
+    start: datetime = T0,
+    decks: int = 1,
 ):
-    """A data folder with one deck, studied for ``days`` by a learner with ``true_parameters``."""
+    """A data folder with ``decks`` decks of ``cards`` cards (one: ``d.md``; more: ``d0.md``, ``d1.md`` ...),
+    studied for ``days`` by a learner with ``true_parameters``; returns the learner."""
     (root / "decks").mkdir(parents=True)
     text = "# D\n\n" + "".join(f"## Question {i}\n\nAnswer {i}\n\n" for i in range(cards))
-    (root / "decks" / "d.md").write_text(text)
+    for name in ["d"] if decks == 1 else [f"d{i}" for i in range(decks)]:
+        (root / "decks" / f"{name}.md").write_text(text.replace("Question", f"Question {name}"))
     (root / "settings.toml").write_text(f"bundled_decks = false\nnew_per_day = {new_per_day}\n")
     ws = Workspace.open(root)
     ws.store.db.execute("PRAGMA synchronous=OFF")  # durability is not under test here: 5x faster answers
     learner = Learner(true_parameters, seed=seed)
-    study(ws.store, ws.scheduler, learner, ws.library.decks[0].cards, days, start=start)
+    study(ws.store, ws.scheduler, learner, [c for d in ws.library.decks for c in d.cards], days, start=start)
     ws.close()
     return learner

@@ -267,3 +267,24 @@ def test_answers_stamped_after_the_clock_still_rebuild_exactly(tmp_path, capsys,
     assert code == 0 and datetime.fromisoformat(event[1]) > newest
     assert rebuild(ws.store, ws.scheduler, dry_run=True).changed == []
     ws.close()
+
+
+def test_without_named_decks_each_deck_with_enough_history_is_fitted_too(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr("gistquiz.optimize.MIN_ITEMS", 150)  # two small decks instead of two big ones
+    root = tmp_path / "home"
+    make_home(root, WEAK_MEMORY, cards=110, days=40, new_per_day=10, decks=2)
+    code, out, _ = run(root, "--json", "--apply", "future", capsys=capsys)
+    report = json.loads(out)
+    assert code == 0
+    assert [f["deck"] for f in report["fits"]] == [None, "d0", "d1"]
+    whole, *decks = report["fits"]
+    assert whole["items"] == sum(f["items"] for f in decks)
+    # The fit for all decks wins (held-out log loss 0.491 -> 0.461); each deck's own fit is judged against
+    # it and, the memory being the same in both decks, does not beat it: no deck gets parameters of its own.
+    assert whole["better"]
+    assert all(f["baseline_name"] == "all-decks fit" and not f["better"] for f in decks)
+    ws = Workspace.open(root)
+    stored = {e[2] for e in ws.store.parameter_events()}
+    assert stored == {f["deck"] for f in report["fits"] if f["better"]}
+    assert rebuild(ws.store, ws.scheduler, dry_run=True).changed == []
+    ws.close()
