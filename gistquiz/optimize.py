@@ -282,8 +282,7 @@ def plan(store: Store, scheduler: Scheduler, fits: Sequence[Fit], now: datetime)
         new = dict(current)
         changed = []
         for key, state in current.items():
-            ev = ParameterEvent(0, now, None, mode, (), 0, "")
-            s = apply_event(state, history.get(key, []), ev, scheduler, after)
+            s = apply_event(state, history.get(key, []), mode, scheduler, after)
             if s != state:
                 new[key] = s
                 changed.append(s)

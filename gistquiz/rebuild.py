@@ -56,9 +56,9 @@ def replay_answers(state: CardState, entries: Sequence[ReviewEntry], scheduler: 
 
 
 def apply_event(
-    state: CardState, history: Sequence[ReviewEntry], event: ParameterEvent, before: Scheduler, after: Scheduler
+    state: CardState, history: Sequence[ReviewEntry], mode: str, before: Scheduler, after: Scheduler
 ) -> CardState:
-    """A card's state once ``event`` is applied: its history replayed under the new parameters.
+    """A card's state once a parameter event is applied in ``mode``: its history replayed under the new parameters.
 
     ``future`` keeps the due date (only the memory state changes, Anki's default); ``reschedule`` takes
     the replay's due date too. A card whose parameters the event does not change is left as it is.
@@ -67,7 +67,7 @@ def apply_event(
         return state
     redone = replay_answers(CardState(state.key, state.deck), history, after)
     redone = replace(redone, suspended=state.suspended, buried_until=state.buried_until, leech=state.leech)
-    return redone if event.mode == "reschedule" else replace(redone, due=state.due)
+    return redone if mode == "reschedule" else replace(redone, due=state.due)
 
 
 def replay_card(key: str, entries: Sequence[ReviewEntry], at: SchedulerAt) -> CardState:
@@ -76,11 +76,11 @@ def replay_card(key: str, entries: Sequence[ReviewEntry], at: SchedulerAt) -> Ca
     previous: datetime | None = None
     for i, e in enumerate(entries):
         for ev in at.timeline.events_between(previous, e.reviewed_at):
-            state = apply_event(state, entries[:i], ev, at(_just_before(ev)), at(ev.applied_at))
+            state = apply_event(state, entries[:i], ev.mode, at(_just_before(ev)), at(ev.applied_at))
         state = at(e.reviewed_at).review(state, Rating(e.rating), e.reviewed_at)
         previous = e.reviewed_at
     for ev in at.timeline.events_between(previous, None):
-        state = apply_event(state, entries, ev, at(_just_before(ev)), at(ev.applied_at))
+        state = apply_event(state, entries, ev.mode, at(_just_before(ev)), at(ev.applied_at))
     return state
 
 
