@@ -57,6 +57,8 @@ class Workspace:
         from gistquiz.errors import StoreError
         from gistquiz.scheduler import Scheduler
 
+        if "store" not in self.__dict__ and not locations.database_path(self.home).exists():
+            return Scheduler(self.settings)  # no database, no fitted parameters: do not create one here
         try:
             timeline, self.parameter_problems = fsrs_params.load(self.store)
         except StoreError:  # a database that cannot be opened says so where it is used; schedule with defaults
