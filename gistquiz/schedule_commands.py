@@ -127,7 +127,10 @@ def _ask(quiet: bool, read: Callable[[str], str] = input) -> str | None:
         if not quiet:
             print("not at a terminal: run again with --apply future (or --apply reschedule) to apply")
         return None
-    answer = read("apply? [F]uture reviews only / [r]eschedule due dates too / [n]o: ").strip().lower()
+    try:
+        answer = read("apply? [F]uture reviews only / [r]eschedule due dates too / [n]o: ").strip().lower()
+    except EOFError:  # Ctrl+D: the same as no
+        return None
     return {"": "future", "f": "future", "r": "reschedule"}.get(answer[:1])
 
 

@@ -288,3 +288,21 @@ def test_without_named_decks_each_deck_with_enough_history_is_fitted_too(tmp_pat
     assert stored == {f["deck"] for f in report["fits"] if f["better"]}
     assert rebuild(ws.store, ws.scheduler, dry_run=True).changed == []
     ws.close()
+
+
+@pytest.mark.parametrize(("typed", "mode"), [("", "future"), ("f", "future"), ("R", "reschedule"), ("n", None)])
+def test_the_question_before_applying(typed, mode, monkeypatch):
+    from gistquiz.schedule_commands import _ask
+
+    monkeypatch.setattr("sys.stdin.isatty", lambda: True)
+    assert _ask(False, read=lambda prompt: typed) == mode
+
+
+def test_end_of_input_at_the_question_applies_nothing(monkeypatch):
+    from gistquiz.schedule_commands import _ask
+
+    def eof(prompt):
+        raise EOFError
+
+    monkeypatch.setattr("sys.stdin.isatty", lambda: True)
+    assert _ask(False, read=eof) is None
