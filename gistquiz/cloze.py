@@ -12,6 +12,8 @@ from gistquiz.errors import DeckError
 
 _START = re.compile(r"\{\{c(\d+)::")
 _NEAR_MISS = re.compile(r"\{\{c\d+:(?!:)")
+MAX_NUMBER = 9999
+"""The largest cloze number: bounds what ``int()`` is asked to read (Python refuses over 4,300 digits)."""
 
 
 @dataclass(frozen=True)
@@ -40,9 +42,7 @@ def find(text: str, first_line: int = 1, path: str = "") -> Found:
     if "{{" not in text:
         return found
 
-    def line_at(offset: int) -> int:
-        return first_line + text.count("\n", 0, offset)
-
+    line_at = _LineCounter(text, first_line)
     pos = 0
     while (m := _START.search(text, pos)) is not None:
         close = text.find("}}", m.end())
@@ -55,19 +55,50 @@ def find(text: str, first_line: int = 1, path: str = "") -> Found:
             pos = close + 2
             continue
         answer, _, hint = text[m.end() : close].partition("::")
-        number = int(m.group(1))
+        number = _number(m.group(1))
         if not answer.strip():
             found.errors.append(DeckError(path, line_at(m.start()), f"empty cloze '{text[m.start() : close + 2]}'"))
+        elif number > MAX_NUMBER:
+            shown = m.group(1) if len(m.group(1)) <= 12 else m.group(1)[:12] + "…"
+            found.errors.append(
+                DeckError(path, line_at(m.start()), f"cloze number c{shown} is too large: use c1 to c{MAX_NUMBER}")
+            )
         elif number < 1:
             found.errors.append(DeckError(path, line_at(m.start()), "cloze numbers start at c1"))
         else:
             found.deletions.append(Deletion(number, answer.strip(), hint.strip(), m.start(), close + 2))
         pos = close + 2
+    line_at = _LineCounter(text, first_line)
     for miss in _NEAR_MISS.finditer(text):
         found.errors.append(
             DeckError(path, line_at(miss.start()), f"'{miss.group(0)}' looks like a cloze: write '{{{{cN::text}}}}'")
         )
     return found
+
+
+def _number(digits: str) -> int:
+    """The value of a run of digits, or ``MAX_NUMBER + 1`` for any longer number (never a huge int)."""
+    digits = digits.lstrip("0")
+    return int(digits or "0") if len(digits) <= len(str(MAX_NUMBER)) else MAX_NUMBER + 1
+
+
+class _LineCounter:
+    """Line numbers of offsets asked for in increasing order, counting each newline once.
+
+    Counting from the start for every error made a body of 100,000 bad clozes take time quadratic in its
+    size. An offset before the last one (not expected) counts again from the start: still correct.
+    """
+
+    def __init__(self, text: str, first_line: int):
+        self.text, self.first_line = text, first_line
+        self.offset, self.line = 0, first_line
+
+    def __call__(self, offset: int) -> int:
+        if offset < self.offset:
+            self.offset, self.line = 0, self.first_line
+        self.line += self.text.count("\n", self.offset, offset)
+        self.offset = offset
+        return self.line
 
 
 def _render(text: str, number: int, hidden: bool) -> str:

@@ -2,16 +2,43 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+
+# Characters a terminal acts on or a reader cannot see: C0/C1 controls (NUL, BS, VT, FF, ESC, ...), DEL,
+# the Unicode line/paragraph separators and the bidi overrides (which reorder what is shown).
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def escape(text: str) -> str:
+    """``text`` with every control character written as an escape (``\\x1b``, ``\\u2028``).
+
+    A message quotes the deck, and a deck must not be able to move the cursor, clear the screen or
+    split one error into several lines on the terminal that shows it.
+    """
+    return _UNSAFE.sub(_escaped, text) if _UNSAFE.search(text) else text
+
+
+def _escaped(m: re.Match[str]) -> str:
+    c = ord(m.group(0))
+    return f"\\x{c:02x}" if c < 0x100 else f"\\u{c:04x}"
 
 
 @dataclass(frozen=True, order=True)
 class DeckError:
-    """A problem in a deck file, at a line (1-based): prints as ``path:line: message``."""
+    """A problem in a deck file, at a line (1-based): prints as ``path:line: message``.
+
+    The path and message are escaped here, where every deck error is made, so that no caller can forget.
+    """
 
     path: str
     line: int
     message: str
+
+    def __post_init__(self) -> None:
+        # frozen: set through object.__setattr__, the documented way for __post_init__.
+        object.__setattr__(self, "path", escape(self.path))
+        object.__setattr__(self, "message", escape(self.message))
 
     def __str__(self) -> str:
         # Line 0: a problem with the file itself (a FIFO, a dangling link), not with one of its lines.

@@ -100,7 +100,7 @@ def load_files(paths: Iterable[tuple[str, Path]], known_demos: frozenset[str] | 
     library = Library()
     seen: dict[str, str] = {}
     for source, path in paths:
-        deck = read_deck(path, known_demos=names, source=source)
+        deck = _read_one(path, names, source)
         if deck.key in seen:
             deck.errors = [
                 DeckError(deck.path, 1, f"deck name '{deck.key}' is already used by {seen[deck.key]}: rename this file")
@@ -110,6 +110,17 @@ def load_files(paths: Iterable[tuple[str, Path]], known_demos: frozenset[str] | 
             seen[deck.key] = deck.path
         library.decks.append(deck)
     return library
+
+
+def _read_one(path: Path, known_demos: frozenset[str], source: str) -> Deck:
+    """One deck, whatever its bytes do: a bug the parser has not met yet (it reports a bad file as
+    ``Deck.errors``, never by raising) becomes this deck's one error line, and the other decks load."""
+    try:
+        return read_deck(path, known_demos=known_demos, source=source)
+    except Exception as err:  # the boundary between one deck and the rest: RecursionError, MemoryError too
+        what = _short(f"{type(err).__name__}: {err}")
+        message = f"gistquiz could not read this deck ({what}); please report it with the file"
+        return _failed(path, source, DeckError(str(path), 1, message))
 
 
 def _missing(path: Path, source: str) -> Deck:
@@ -197,3 +208,7 @@ def bom_problem(path: Path) -> DeckError | None:
                 f"iconv -f {encoding} -t UTF-8 {q} > {tmp} && mv {tmp} {q}",
             )
     return None
+
+
+def _short(text: str, n: int = 200) -> str:
+    return text if len(text) <= n else text[: n - 1] + "…"
