@@ -13,7 +13,9 @@ thread); :meth:`DemoRun.cancel` may be called from any thread.
 from __future__ import annotations
 
 import json
+import math
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -23,12 +25,21 @@ from collections import deque
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from gistquiz.registry import demo_info
 
 DEFAULT_TIMEOUT = 120.0
 TAIL_LINES = 20
+TAIL_BYTES = 64 * 1024
+"""What is kept of each stream's other output (not a JSON message), for the error tail: its last 64 KiB.
+A demo flooding stdout without newlines once grew the app by 1.9 GB within its timeout."""
+MESSAGE_BYTES = 16 * 1024 * 1024
+"""The longest JSON message line read whole (a result with images is tens of KiB); a longer one is
+dropped and only its end kept in the tail."""
+ERROR_CHARS = 4096
+_CHUNK = 64 * 1024
+_MESSAGE_START = re.compile(rb"\s*\{")
 ONE_THREAD = {k: "1" for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "VECLIB_MAXIMUM_THREADS")}
 
 
@@ -81,7 +92,7 @@ class DemoRun:
         self.timeout = timeout
         self.path = info.path
         self.proc: subprocess.Popen[str] | None = None
-        self._stderr: deque[str] = deque(maxlen=TAIL_LINES)
+        self._stderr = _Tail()
         self._cancelled = threading.Event()
         self._timed_out = threading.Event()
 
@@ -101,9 +112,6 @@ class DemoRun:
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
-            text=True,
-            encoding="utf-8",
-            errors="replace",
             env=env,
             start_new_session=True,  # its own process group: cancel kills everything it started
         )
@@ -114,21 +122,22 @@ class DemoRun:
         watchdog.start()
         reader = threading.Thread(target=self._read_stderr, daemon=True)
         reader.start()
-        other: deque[str] = deque(maxlen=TAIL_LINES)
+        other = _Tail()
         try:
             assert self.proc.stdout is not None
-            for line in self.proc.stdout:
-                msg = _parse(line)
+            for line, whole in bounded_lines(self.proc.stdout, MESSAGE_BYTES):
+                text = line.decode("utf-8", "replace")
+                msg = _parse(text) if whole else None
                 if msg is None:
-                    if line.strip():
-                        other.append(line.rstrip())
+                    other.add(text, whole)
                 elif msg.get("type") == "progress":
                     info = {k: v for k, v in msg.items() if k not in ("type", "step", "total")}
-                    yield Progress(int(msg.get("step", 0)), int(msg.get("total", 0)), info)
+                    yield Progress(_count(msg.get("step")), _count(msg.get("total")), info)
                 elif msg.get("type") == "result":
-                    outcome.result = msg.get("result")
+                    result = msg.get("result")
+                    outcome.result = result if isinstance(result, dict) else None
                 elif msg.get("type") == "error":
-                    outcome.error = str(msg.get("message", "error"))
+                    outcome.error = str(msg.get("message", "error"))[:ERROR_CHARS]
             outcome.returncode = self.proc.wait()
         finally:
             watchdog.cancel()
@@ -137,7 +146,7 @@ class DemoRun:
                 self.proc.wait()
         reader.join(timeout=2)
         outcome.elapsed_s = time.monotonic() - start
-        outcome.tail = list(other) + list(self._stderr)
+        outcome.tail = other.lines() + self._stderr.lines()
         outcome.cancelled = self._cancelled.is_set()
         outcome.timed_out = self._timed_out.is_set()
         if outcome.cancelled:
@@ -146,6 +155,7 @@ class DemoRun:
             outcome.result, outcome.error = None, f"timed out after {self.timeout:g} s"
         elif outcome.result is None and outcome.error is None:
             last = next((t for t in reversed(outcome.tail) if t.strip()), "")
+            last = last if len(last) <= ERROR_CHARS else "…" + last[-ERROR_CHARS:]
             outcome.error = f"the demo stopped (exit code {outcome.returncode})" + (f": {last}" if last else "")
         yield outcome
 
@@ -179,8 +189,60 @@ class DemoRun:
 
     def _read_stderr(self) -> None:
         assert self.proc is not None and self.proc.stderr is not None
-        for line in self.proc.stderr:
-            self._stderr.append(line.rstrip())
+        for line, whole in bounded_lines(self.proc.stderr, TAIL_BYTES):
+            text = line.decode("utf-8", "replace")
+            self._stderr.add(text, whole)
+
+
+class _Tail:
+    """The last lines of a stream that are not messages: at most ``TAIL_LINES`` lines and ``TAIL_BYTES``
+    of text (counted in characters, which is at most the bytes read)."""
+
+    def __init__(self) -> None:
+        self._lines: deque[str] = deque()
+        self._size = 0
+
+    def add(self, line: str, whole: bool = True) -> None:
+        """Keep ``line``; one cut short (``whole=False``) is kept as "…" and its end."""
+        line = line.rstrip()
+        if not line.strip():
+            return
+        if not whole or len(line) > TAIL_BYTES:
+            line = "…" + line[-(TAIL_BYTES - 1) :]
+        self._lines.append(line)
+        self._size += len(line)
+        while len(self._lines) > TAIL_LINES or self._size > TAIL_BYTES:
+            self._size -= len(self._lines.popleft())
+
+    def lines(self) -> list[str]:
+        return list(self._lines)
+
+
+def bounded_lines(stream: IO[bytes], limit: int) -> Iterator[tuple[bytes, bool]]:
+    """The lines of a binary stream (without their newline), and whether each is whole.
+
+    Reads in chunks rather than by ``readline``, which holds a line in memory however long it grows.
+    A line that starts like a JSON message is buffered up to ``limit`` bytes; any other line only up to
+    ``TAIL_BYTES``, all the tail will keep of it. A line longer than its bound comes out once, at its
+    newline (or the end of the stream), as its last ``TAIL_BYTES`` and ``whole=False``.
+    """
+    buf = bytearray()
+    cut = False
+    read = getattr(stream, "read1", stream.read)
+    while chunk := read(_CHUNK):
+        start = 0
+        while (newline := chunk.find(b"\n", start)) != -1:
+            buf += chunk[start:newline]
+            yield (bytes(buf), True) if not cut and len(buf) <= limit else (bytes(buf[-TAIL_BYTES:]), False)
+            buf.clear()
+            cut = False
+            start = newline + 1
+        buf += chunk[start:]
+        if len(buf) > TAIL_BYTES and (cut or len(buf) > limit or not _MESSAGE_START.match(buf)):
+            del buf[:-TAIL_BYTES]
+            cut = True
+    if buf:
+        yield (bytes(buf), True) if not cut else (bytes(buf[-TAIL_BYTES:]), False)
 
 
 def _parse(line: str) -> dict[str, Any] | None:
@@ -189,9 +251,18 @@ def _parse(line: str) -> dict[str, Any] | None:
         return None
     try:
         msg = json.loads(line)
-    except json.JSONDecodeError:
+    except (ValueError, RecursionError):  # not JSON, an integer over 4,300 digits, nesting too deep
         return None
     return msg if isinstance(msg, dict) else None
+
+
+def _count(value: Any) -> int:
+    """A progress count as the child sent it, or 0 for anything that is not a sane number."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return 0
+    if isinstance(value, float) and not math.isfinite(value):
+        return 0
+    return int(min(max(value, 0), 2**53))
 
 
 def _cli_value(v: Any) -> str:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from gistquiz.runner import DemoRun, Outcome, Progress, list_params
+from gistquiz.runner import TAIL_BYTES, DemoRun, Outcome, Progress, bounded_lines, list_params
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -53,6 +53,30 @@ def run(seed=0, progress=None, **params):
 def run(seed=0, progress=None, **params):
     print("working...", flush=True)
     raise ValueError("boom: a bug in the demo")
+""",
+    "flood": """
+def run(seed=0, progress=None, **params):
+    block = b"o" * 2**20
+    for _ in range(20):  # 20 MiB on stdout and on stderr, not one newline
+        os.write(1, block)
+        os.write(2, block.replace(b"o", b"e"))
+    os.write(1, b"END-OUT")
+    os.write(2, b"END-ERR")
+    os._exit(3)
+""",
+    "odd_messages": """
+def run(seed=0, progress=None, **params):
+    import json
+    lines = [
+        '{"type": "progress", "step": ' + "9" * 5000 + ', "total": 2}',  # int() refuses 5,000 digits
+        '{"type": "progress", "step": Infinity, "total": "x"}',
+        '{"type": "progress", "step": 1, "total": 2, "deep": ' + "[" * 100000 + "]" * 100000 + "}",
+        json.dumps({"type": "progress", "step": 2, "total": 2}),
+        json.dumps({"type": "result", "result": {"blob": "x" * 300000}}),  # a big result still comes whole
+    ]
+    sys.stdout.write("\\n".join(lines) + "\\n")
+    sys.stdout.flush()
+    os._exit(0)
 """,
 }
 
@@ -133,3 +157,36 @@ def test_parameter_table_is_read_from_the_demo(folder):
         ("n", 3, 1, 100),
         ("rate", 0.5, 0.0, 1.0),
     ]
+
+
+def test_a_demo_flooding_both_streams_without_newlines_keeps_only_their_last_64_kib(folder):
+    out = DemoRun("flood", folder=folder).run()
+    assert not out.ok and out.returncode == 3
+    stdout_tail = [line for line in out.tail if line.endswith("END-OUT")]
+    stderr_tail = [line for line in out.tail if line.endswith("END-ERR")]
+    assert len(stdout_tail) == 1 and stdout_tail[0].endswith("o" * 1000 + "END-OUT")
+    assert len(stderr_tail) == 1 and stderr_tail[0].endswith("e" * 1000 + "END-ERR")
+    for kept in (stdout_tail[0], stderr_tail[0]):
+        assert kept.startswith("…") and TAIL_BYTES - 64 <= len(kept) <= TAIL_BYTES
+    assert sum(len(line) for line in out.tail) <= 2 * TAIL_BYTES
+    assert len(out.error) < 5000 and out.error.endswith("END-ERR")
+
+
+def test_messages_with_huge_numbers_or_deep_nesting_are_not_a_crash(folder):
+    events = list(DemoRun("odd_messages", folder=folder).events())
+    progress = [(e.step, e.total) for e in events if isinstance(e, Progress)]
+    assert progress == [(0, 0), (2, 2)]  # the unreadable ones are output; a non-number counts as 0
+    out = events[-1]
+    assert out.ok and out.result == {"blob": "x" * 300000}
+    assert sum(len(line) for line in out.tail) <= TAIL_BYTES
+
+
+def test_bounded_lines_cut_only_lines_past_their_bound():
+    import io
+
+    message = b'{"a": "' + b"x" * 200_000 + b'"}'
+    data = b"short\n" + message + b"\n" + b"y" * 300_000 + b"\nlast"
+    lines = list(bounded_lines(io.BufferedReader(io.BytesIO(data)), limit=1_000_000))
+    assert lines == [(b"short", True), (message, True), (b"y" * TAIL_BYTES, False), (b"last", True)]
+    too_long = list(bounded_lines(io.BufferedReader(io.BytesIO(message)), limit=100_000))
+    assert too_long == [(message[-TAIL_BYTES:], False)]
