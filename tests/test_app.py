@@ -577,7 +577,7 @@ async def test_quiz_grades_right_and_wrong_answers_and_sums_up(app, decks_dir):
                 await pilot.press(*"Paris", "enter")
             else:
                 await pilot.press(*"pooling", "enter")
-            feedback = str(screen.query_one("#quiz-feedback", Static).render())
+            feedback = str(screen.query_one("#quiz-verdict", Static).render())
             assert ("✓ Right" in feedback) or ("✗ Not quite" in feedback)
             right, wrong = right + ("✓" in feedback), wrong + ("✗" in feedback)
             await pilot.press("enter")
@@ -603,7 +603,7 @@ async def test_quiz_answers_count_as_good_or_again_when_the_setting_says_so(app,
         while isinstance(app.screen, QuizScreen):
             q = screen.question
             await pilot.press(*("Paris" if q.card.key == "tiny:paris" else "pooling"), "enter")
-            shown[q.card.key] = "✓" in str(screen.query_one("#quiz-feedback", Static).render())
+            shown[q.card.key] = "✓" in str(screen.query_one("#quiz-verdict", Static).render())
             await pilot.press("enter")
             await pilot.pause()
         assert shown == {"tiny:paris": True, "tiny:parts/c1": False}
