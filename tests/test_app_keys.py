@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from textual.geometry import Region
 from textual.widgets import Static
 
 from gistquiz.scheduler import Rating, State
@@ -161,7 +162,7 @@ def to_press(key: str) -> list[str]:
     return [PRESS.get(key, key)]
 
 
-def assert_bar_fits(app, screen) -> None:
+def assert_bar_fits(app, screen, back: bool = True) -> None:
     """The whole bar lies on the screen, no row wider than the bar: nothing it names is cut off."""
     bar = screen.query_one(KeyBar)
     width, height = app.size
@@ -171,7 +172,8 @@ def assert_bar_fits(app, screen) -> None:
     assert len(rows) == region.height, (rows, region)
     assert all(len(row) <= bar.content_region.width for row in rows), rows
     labels = [f"{k} {label}" for k, label in shown_keys(screen)]
-    assert {"Esc Back", "Esc Cancel demo"} & set(labels) and {"? Keys", "F1 Keys"} & set(labels), labels
+    assert not back or {"Esc Back", "Esc Cancel demo"} & set(labels), labels
+    assert {"? Keys", "F1 Keys"} & set(labels), labels
     assert "^q Quit" in labels
 
 
@@ -369,3 +371,58 @@ async def test_several_right_options_toggle_with_letters_and_enter_checks(tmp_pa
         assert screen.revealed and "✓ Right" in str(screen.query_one("#grade", Static).render())
         await pilot.press("3")
         assert app.workspace.store.reviews()[-1].card_key == "keys:even"
+
+
+# ----------------------------------------------------------------- home's bar, the key list, the header
+
+
+@pytest.mark.parametrize("size", SIZES, ids=["80x24", "60x20"])
+async def test_the_home_bar_is_not_cut_and_each_key_opens_its_screen(tmp_path, size):
+    app = new_app(tmp_path)
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot, app)
+        home = app.screen
+        assert_bar_fits(app, home, back=False)
+        opens = {"Review": "ReviewScreen", "Quiz": "QuizSetupScreen", "Demos": "DemosScreen", "Stats": "StatsScreen"}
+        opens |= {"Search": "BrowseScreen", "Keys": "KeysScreen"}
+        for key, label in shown_keys(home):
+            if label not in opens:
+                continue
+            table = home.query_one("#decks")
+            table.move_cursor(row=table.get_row_index("keys"))
+            await pilot.press(*to_press(key))
+            await settle(pilot, app)
+            assert type(app.screen).__name__ == opens[label], (key, label)
+            await pilot.press("escape")
+            await settle(pilot, app)
+            assert app.screen is home
+        assert {label for _, label in shown_keys(home)} >= set(opens) | {"Reload decks", "Quit"}
+
+
+async def test_the_key_list_starts_with_this_screens_keys(tmp_path):
+    app = new_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await state(pilot, app, "basic back with a demo")
+        bar = [(k, label) for k, label in shown_keys(screen)]
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "KeysScreen"
+        listing = app.screen.query_one("#keys-list", Static)
+        box = Region(0, 0, listing.outer_size.width, listing.outer_size.height)
+        text = "\n".join(strip.text.rstrip() for strip in listing.render_lines(box))
+        rows = [row.split(None, 1) for row in text.splitlines() if row.strip()]
+        assert rows[0] == ["This", "screen, now"]
+        first = [(key, what.strip()) for key, what in rows[1 : len(bar) - 1]]
+        assert first == bar[:-2]  # this screen's keys as the bar shows them, before the generic ones
+        assert text.index("1 ") < text.index("Everywhere") < text.index("Tab / Shift+Tab")  # ratings on the list
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert app.screen is screen
+
+
+async def test_the_header_shows_no_icon_that_fonts_lack(tmp_path):
+    app = new_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        for icon in app.screen.query("HeaderIcon"):
+            assert icon.region.width == 0 or icon.icon.isascii()
