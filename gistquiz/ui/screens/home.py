@@ -49,7 +49,7 @@ class HomeScreen(Screen[None]):
         Binding("d", "demos", "Demos"),
         Binding("s", "stats", "Stats"),
         Binding("slash", "browse", "Search", key_display="/"),
-        Binding("r", "reload", "Reload decks"),
+        Binding("r", "reload", "Reload"),  # "Reload decks" cut the bar to two rows at 80 columns
     ]
 
     def compose(self) -> ComposeResult:

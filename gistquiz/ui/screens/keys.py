@@ -1,11 +1,14 @@
 """``?``: every key of the screen underneath, its own first (what works now, then the rest), then the generic ones.
 
+A screen may add rows its bindings cannot say (``KEYS_HELP``: ``[("a-h", "Pick an option")]``).
+
 Textual's help panel is narrow and leads with the focused widget's cursor keys; a newcomer asking
 "what can I press here?" wants this screen's keys. Esc or ``?`` closes it.
 """
 
 from __future__ import annotations
 
+from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
@@ -24,7 +27,7 @@ def screen_keys(screen: Screen) -> list[tuple[str, list[tuple[str, str]]]]:
     if bars:
         now = [(k.key, k.label) for k in bars.first().keys]
     listed = {key for key, _ in now}
-    other: list[tuple[str, str]] = []
+    other: list[tuple[str, str]] = [row for row in getattr(screen, "KEYS_HELP", []) if row[0] not in listed]
     for b in screen.BINDINGS:
         if not isinstance(b, Binding) or not b.description:
             continue
@@ -53,7 +56,7 @@ class KeysScreen(ModalScreen[None]):
         align: center middle;
     }
     KeysScreen > VerticalScroll {
-        width: 64;
+        width: 76;
         max-width: 100%;
         height: auto;
         max-height: 100%;
@@ -82,17 +85,18 @@ class KeysScreen(ModalScreen[None]):
         self.query_one(VerticalScroll).border_title = f"Keys: {self.under_title}" if self.under_title else "Keys"
         self.query_one(VerticalScroll).border_subtitle = "Esc closes"
 
-    def table(self) -> Table:
-        table = Table.grid(padding=(0, 2))
-        table.add_column(no_wrap=True, style="bold")
-        table.add_column()
+    def table(self) -> Group:
+        width = max(len(key) for _, rows in self.sections for key, _ in rows)
+        parts: list[Text | Table] = []
         for n, (title, rows) in enumerate(self.sections):
-            if n:
-                table.add_row("", "")
-            table.add_row(Text(title, style="underline"), "")
+            parts.append(Text(("\n" if n else "") + title, style="underline"))
+            table = Table.grid(padding=(0, 2))
+            table.add_column(no_wrap=True, style="bold", min_width=width)
+            table.add_column()
             for key, what in rows:
                 table.add_row(key, what)
-        return table
+            parts.append(table)
+        return Group(*parts)
 
     def action_close(self) -> None:
         self.dismiss(None)

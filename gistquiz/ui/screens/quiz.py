@@ -118,8 +118,13 @@ class QuizScreen(Screen[None]):
     BINDINGS = [
         # Enter checks or moves on, whatever has the focus (the answer box, the options): one meaning
         Binding("enter", "enter", "Check", show=False, priority=True),
-        Binding("escape", "finish", "End quiz", show=False),
+        Binding("escape", "finish", "End the quiz (the score of what was answered)", show=False),
     ] + [Binding(ch, f"pick({i})", show=False) for i, ch in enumerate(LETTERS[:8])]
+    KEYS_HELP = [
+        ("a-h", "Pick an option (several right: toggle)"),
+        ("Up/Down", "Move among the options"),
+        ("Enter", "Check, pick the highlighted option, or go on"),
+    ]
 
     def __init__(self, title: str, cards: list[Card], count: int = 10, seconds: int = 0, seed: int | None = None):
         super().__init__()
@@ -201,6 +206,9 @@ class QuizScreen(Screen[None]):
             return [Key(letters, "Toggle", ""), Key("Enter", "Check", "screen.enter"), end]
         return [Key(letters, "Pick", ""), Key("Enter", "Pick the highlighted", "screen.enter"), end]
 
+    def on_descendant_focus(self) -> None:
+        self.set_keys()  # into or out of the answer box, where "?" is typed
+
     def set_keys(self) -> None:
         typing = self.focused is not None and self.focused.id == "quiz-input"
         self.query_one("#keys", KeyBar).show(self.keys(), typing=typing)
@@ -272,7 +280,7 @@ class QuizScreen(Screen[None]):
         entry = self.session.answer_quiz(q.card, grade)  # on disk when it returns, if quiz answers count
         if entry is not None and (notice := leech_notice(entry)):
             self.notify(notice)
-        self.query_one("#quiz-verdict", Static).update(diff_text(grade))
+        self.query_one("#quiz-verdict", Static).update(verdict(q, grade))
         # the back explains: a choice card's always, a basic card's when the pick was wrong
         choice_card = q.card.kind.value == "choice"
         explain = q.card.back if q.kind is QuestionKind.CHOICE and (choice_card or not grade.correct) else ""
@@ -361,6 +369,16 @@ class QuizSummaryScreen(Screen[None]):
 
     def action_back(self) -> None:
         self.app.pop_screen()
+
+
+def verdict(q: Question, grade: Grade) -> Text:
+    """✓ or ✗ and what was expected: for a choice, its letters (the list marks them), not its whole text."""
+    if q.kind is not QuestionKind.CHOICE:
+        return diff_text(grade)
+    if grade.correct:
+        return Text("✓ Right", style="bold green")
+    right = ", ".join(f"{LETTERS[i]})" for i in sorted(q.correct))
+    return Text(f"✗ Not quite: the answer is {right} (marked ✓)", style="bold red")
 
 
 def missed_text(q: Question, g: Grade) -> RichMarkdown:

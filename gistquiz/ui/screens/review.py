@@ -91,20 +91,22 @@ class ReviewScreen(Screen[None]):
     """
 
     BINDINGS = [
-        Binding("space", "reveal", "Show answer", show=False),
-        Binding("enter", "check", "Check", show=False),
-        *[Binding(r.key, f"rate({int(r)})", r.label, show=False) for r in Rating],
-        Binding("u", "undo", "Undo", show=False),
-        Binding("ctrl+z", "undo", "Undo", show=False),  # not in the answer box: there it undoes typing
-        Binding("s", "suspend", "Suspend", show=False),
-        Binding("b", "bury", "Bury", show=False),
-        Binding("e", "edit", "Edit", show=False),
-        Binding("r", "run_demo", "Run", show=False),
-        Binding("p", "demo_params", "Params", show=False),
-        Binding("tab", "switch_focus", "Other keys", show=False),
-        Binding("escape", "back", "Back", show=False),
+        Binding("space", "reveal", "Show the answer", show=False),
+        Binding("enter", "check", "Show the answer (check a typed answer or the options picked)", show=False),
+        *[Binding(r.key, f"rate({int(r)})", f"Rate {r.label} (once the answer shows)", show=False) for r in Rating],
+        Binding("u", "undo", "Undo the last answer", show=False),
+        Binding("ctrl+z", "undo", "Undo the last answer (in the answer box: undo typing)", show=False),
+        Binding("s", "suspend", "Suspend the card", show=False),
+        Binding("b", "bury", "Bury the card until tomorrow", show=False),
+        Binding("e", "edit", "Edit the card in $EDITOR", show=False),
+        Binding("r", "run_demo", "Run the card's demo", show=False),
+        Binding("p", "demo_params", "The demo's parameters", show=False),
+        Binding("tab", "switch_focus", "Between the answer box and the card's keys", show=False),
+        Binding("escape", "back", "Cancel a running demo, else go back", show=False),
     ]
-    """Every key of the screen; which of them the bar shows, and which act, follows the state (:meth:`keys`)."""
+    """Every key of the screen (their descriptions are for ``?``); which of them the bar shows, and which act,
+    follows the state (:meth:`keys`)."""
+    KEYS_HELP = [("a-h", "Pick an option of a multiple-choice card (several right: toggle, then Enter)")]
 
     def __init__(self, title: str, cards: list[Card], cram: bool = False):
         super().__init__()
@@ -251,7 +253,12 @@ class ReviewScreen(Screen[None]):
         keys: list[Key] = []
         if letters:
             keys.append(Key(f"{letters[0]}-{letters[-1]}", "Pick", ""))
-            keys.append(Key("Enter", "Check", "screen.reveal") if self.several_right() else SHOW_ANSWER)
+            # "Show", not "Show answer": the answer bar above says it, and the bar keeps one row at 80 columns
+            keys.append(
+                Key("Enter", "Check", "screen.reveal")
+                if self.several_right()
+                else Key("Space", "Show", "screen.reveal")
+            )
         elif not self.revealed:
             # a typed card with the focus on the card: back to the box (Space still reveals, as the
             # answer bar says; one row at 80 columns has no room for both)
@@ -291,7 +298,7 @@ class ReviewScreen(Screen[None]):
         self.query_one("#keys", KeyBar).show(self.keys(), typing=self.typing())
 
     def on_descendant_focus(self) -> None:
-        self.query_one("#keys", KeyBar).show(self.keys(), typing=self.typing())  # a click into or out of the box
+        self.set_bar()  # the focus moved into or out of the answer box (Tab, a click, a new card)
 
     def update_progress(self) -> None:
         c = self.session.counts()
@@ -362,6 +369,7 @@ class ReviewScreen(Screen[None]):
             self.show_front()
         else:
             self.picked = {n}
+            self.show_front()  # the pick stays marked beside the verdict
             self.action_reveal()
 
     def action_switch_focus(self) -> None:
