@@ -2,9 +2,11 @@
 
 It reads one line per step, so it also reads answers from a pipe:
 Enter reveals, ``1``-``4`` rate (Again, Hard, Good, Easy), ``u`` undoes the
-last answer, ``s`` suspends, ``b`` buries, ``q`` quits. Typed and cloze cards
-first ask for the answer and grade it. End of input quits; every answer is
-already on disk by then.
+last answer, ``s`` suspends, ``b`` buries, ``q`` quits (at every prompt: a
+``q`` alone is never taken for an answer). Typed cards (and clozes, with the
+``type_cloze_answers`` setting) first ask for the answer and grade it; a
+multiple-choice card asks for letters, and a letter no option has is flagged
+and asked again. End of input quits; every answer is already on disk by then.
 """
 
 from __future__ import annotations
@@ -25,6 +27,31 @@ def render_diff(diff: list[tuple[str, str]]) -> str:
     """A diff readable without colour: ``[-deleted-]`` and ``{+inserted+}``."""
     marks = {"equal": "{}", "delete": "[-{}-]", "insert": "{{+{}+}}"}
     return "".join(marks[op].format(text) for op, text in diff)
+
+
+def read_letters(line: str, letters: str) -> tuple[set[int], list[str]]:
+    """The options a line of letters picks (``a c``, ``a,c`` or ``ac``), and what in it is no option's letter."""
+    picked: set[int] = set()
+    bad: list[str] = []
+    for ch in line.lower():
+        if ch in letters:
+            picked.add(letters.index(ch))
+        elif not (ch.isspace() or ch in ",;/+"):
+            bad.append(ch)
+    return picked, bad
+
+
+def ask_letters(ask, letters: str, say) -> set[int] | None:
+    """Letters for a multiple-choice card, asked again until every one names an option; ``None``: quit."""
+    while True:
+        line = ask(f"\nyour choice ({', '.join(letters)}; Enter to skip, q to quit): ")
+        if line is None or line.strip().lower() == "q":
+            return None
+        picked, bad = read_letters(line, letters)
+        if not bad:
+            return picked
+        wrong = ", ".join(dict.fromkeys(bad))
+        say(f"no option {wrong} here: type letters from {letters[0]} to {letters[-1]}, e.g. 'a c'")
 
 
 def run_plain(ws, cards: list[Card], title: str, inp: TextIO, out: TextIO) -> int:
@@ -58,9 +85,10 @@ def run_plain(ws, cards: list[Card], title: str, inp: TextIO, out: TextIO) -> in
         say(front_text(card, order))
         shown = time.monotonic()
         suggestion = None
-        if card.kind in (Kind.TYPED, Kind.CLOZE):
-            typed = ask("\nyour answer (Enter to skip): ")
-            if typed is None:
+        type_it = card.kind is Kind.TYPED or (card.kind is Kind.CLOZE and ws.scheduler.settings.type_cloze_answers)
+        if type_it:
+            typed = ask("\nyour answer (Enter to skip, q to quit): ")
+            if typed is None or typed.strip().lower() == "q":
                 return 0
             if typed.strip():
                 grade = grading.grade(card, typed)
@@ -71,10 +99,9 @@ def run_plain(ws, cards: list[Card], title: str, inp: TextIO, out: TextIO) -> in
                 suggestion = grade.rating
         elif card.kind is Kind.CHOICE:
             letters = LETTERS[: len(card.options)]
-            line = ask(f"\nyour choice ({', '.join(letters)}; Enter to skip): ")
-            if line is None:
+            picked = ask_letters(ask, letters, say)
+            if picked is None:
                 return 0
-            picked = {letters.index(ch) for ch in line.lower() if ch in letters}
             if picked:
                 grade = grading.grade(card, {order[n] for n in picked})  # shown letters -> the card's options
                 say("right" if grade.correct else "not quite")

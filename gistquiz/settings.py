@@ -12,6 +12,7 @@ Example ``settings.toml``::
     day_starts_at = 4            # local hour when "today" begins, as in Anki
     fuzz = true                  # spread review intervals a little
     quiz_updates_schedule = false  # whether quiz answers count as reviews
+    type_cloze_answers = false   # cloze cards ask you to type the hidden words (else Space reveals)
     bundled_decks = true         # load the decks that ship with gistquiz
 """
 
@@ -42,6 +43,7 @@ class Settings:
     day_starts_at: int = 4
     fuzz: bool = True
     quiz_updates_schedule: bool = False
+    type_cloze_answers: bool = False
     bundled_decks: bool = True
 
     def steps(self, which: str) -> tuple[timedelta, ...]:

@@ -146,6 +146,17 @@ def test_plain_review_undo_and_quit(tmp_path, tiny):
     assert stats["reviews_total"] == 1
 
 
+def test_plain_review_q_at_a_typed_prompt_quits_at_once(tmp_path, tiny):
+    home = tmp_path / "home"
+    # card 1: reveal, Good; card 2 (typed): q quits there, before a second q could be read
+    out = gq("review", "tiny", "--plain", "--decks", str(tiny), input="\n3\nq\nq\n", home=home)
+    assert out.returncode == 0, out.stderr
+    assert "Capital of France?" in out.stdout and "not quite" not in out.stdout
+    assert out.stdout.count("your answer") == 1 and "[1-4] rate" not in out.stdout.split("Capital of France?")[1]
+    stats = json.loads(gq("stats", "tiny", "--json", "--decks", str(tiny), home=home).stdout)
+    assert stats["reviews_total"] == 1
+
+
 def test_review_of_unknown_deck_is_one_line_exit_2(tmp_path):
     out = gq("review", "nosuchdeck", "--plain", home=tmp_path)
     assert out.returncode == 2

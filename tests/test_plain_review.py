@@ -65,3 +65,42 @@ def test_the_answer_that_makes_a_leech_says_so_once(ws):
     out = review(ws, [card], "\n1\n")  # skip the choice, rate Again: the first lapse reaches the threshold of 1
     assert out.count(LEECH_NOTICE) == 1
     assert ws.store.state(card.key).suspended
+
+
+THREE = """\
+# D
+
+## Which is a prime?
+
+- [ ] 4
+- [x] 7
+- [ ] 9
+"""
+
+
+def test_letters_no_option_has_are_flagged_and_asked_again(ws):
+    (card,) = parse_deck(THREE, "d.md", known_demos=set()).cards
+    order = quiz.option_order(card, 0)
+    right = LETTERS[order.index(1)]
+    out = review(ws, [card], f"a d e\n{right}\n\nq\n")
+    assert "no option d, e here: type letters from a to c" in out
+    first_showing = out.split("Which is a prime?")[1]
+    assert first_showing.count("your choice") == 2  # asked again, and the answer that follows is graded
+    assert [e.rating for e in ws.store.reviews()] == [Rating.GOOD]
+
+
+def test_q_at_a_choice_prompt_quits(ws):
+    (card,) = parse_deck(THREE, "d.md", known_demos=set()).cards
+    out = review(ws, [card], "q\n1\n")
+    assert "not quite" not in out and ws.store.reviews() == []
+
+
+def test_a_cloze_is_revealed_unless_the_setting_asks_to_type_it(tmp_path):
+    deck = "# D\n\n## Parts\n\nA CNN stacks {{c1::convolution}} layers.\n"
+    (card,) = parse_deck(deck, "d.md", known_demos=set()).cards
+    for typing, lines in ((False, "\n3\n"), (True, "convolution\n\n")):
+        with Store(tmp_path / f"{typing}.sqlite3") as store:
+            ws = SimpleNamespace(store=store, scheduler=Scheduler(Settings(type_cloze_answers=typing)))
+            out = review(ws, [card], lines)
+            assert ("your answer" in out) is typing and ("right: expected 'convolution'" in out) is typing
+            assert [e.rating for e in store.reviews()] == [Rating.GOOD]

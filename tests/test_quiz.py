@@ -100,3 +100,76 @@ def test_option_order_is_shuffled_but_stable_for_a_showing():
     assert quiz.option_order(card, 0) == quiz.option_order(card, 0)
     orders = {tuple(quiz.option_order(card, reps)) for reps in range(20)}
     assert len(orders) > 1 and all(sorted(o) == [0, 1, 2] for o in orders)
+
+
+SHAPES = """\
+# S
+
+## What is the step size of gradient descent called?
+
+Learning rate
+
+## What does a pooling layer compute over each window?
+
+Max pooling
+
+## Which loss compares predicted probabilities with labels?
+
+Cross entropy
+
+## What is the name of the trick that zeroes random units?
+
+Dropout
+
+## Why does batch norm speed up training?
+
+Each layer sees inputs with a similar distribution from batch to batch, so
+larger learning rates stay stable.
+
+More text that explains, in a second paragraph.
+
+## Why does a too large learning rate fail?
+
+The steps overshoot the minimum and the loss grows **without bound** instead of
+going down.
+
+## Why does dropout help generalisation?
+
+No unit can rely on any other one, so the network learns redundant features
+that hold up on new data.
+
+## Why does L1 give sparse weights?
+
+Its constant pull toward zero, whatever the weight's size, drives the useless
+weights to exactly zero.
+"""
+TERMS = {"Learning rate", "Max pooling", "Cross entropy", "Dropout"}
+
+
+def test_wrong_options_have_the_right_answers_shape_and_length_and_no_line_breaks():
+    """A sentence is never offered against terms (the look would give it away), nor a term against sentences."""
+    deck = parse_deck(SHAPES, "s.md", known_demos=set()).cards
+    for seed in range(10):
+        for q in quiz.build(deck, seed=seed):
+            right = q.options[min(q.correct)]
+            assert all("\n" not in o for o in q.options)  # a deck's wrapped lines are joined
+            wrong = [o for i, o in enumerate(q.options) if i not in q.correct]
+            assert len(wrong) == 3
+            if right in TERMS:
+                assert set(wrong) <= TERMS, (q.card.front, wrong)
+            else:
+                assert not set(wrong) & TERMS, (q.card.front, wrong)
+                assert all(0.5 < len(w) / len(right) < 2 for w in wrong)
+
+
+def test_an_option_is_the_answers_first_paragraph_and_the_quiz_says_how_many_to_pick():
+    deck = parse_deck(SHAPES, "s.md", known_demos=set()).cards
+    bn = next(c for c in deck if c.front.startswith("Why does batch norm"))
+    assert quiz.option_text(bn) == (
+        "Each layer sees inputs with a similar distribution from batch to batch, so larger learning rates stay stable."
+    )
+    many = parse_deck("# M\n\n## Which are even?\n\n- [x] 2\n- [x] 4\n- [ ] 5\n", "m.md", known_demos=set()).cards
+    (q,) = quiz.build(many, seed=0)
+    assert q.prompt.endswith("*Pick 2.*") and len(q.correct) == 2
+    assert grading.grade(q.expected, set(q.correct)).correct
+    assert not grading.grade(q.expected, {min(q.correct)}).correct  # one of the two is not the answer

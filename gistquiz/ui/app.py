@@ -38,6 +38,7 @@ class GistQuizApp(App[None]):
     SUB_TITLE = "notes that prove themselves"
     BINDINGS = [
         Binding("question_mark", "toggle_keys", "Keys", key_display="?"),
+        Binding("f1", "toggle_keys", "Keys", show=False),  # also in a text box, where "?" is typed
         Binding("ctrl+q", "quit", "Quit", priority=True),
     ]
 
@@ -61,11 +62,13 @@ class GistQuizApp(App[None]):
         self.push_screen(ReviewScreen(selection.title, selection.resolve(self.workspace.library), cram=cram))
 
     def action_toggle_keys(self) -> None:
-        """``?``: the panel listing every key of the current screen."""
-        if self.screen.query("HelpPanel"):
-            self.action_hide_help_panel()
+        """``?``: the list of every key of the current screen, its own first; ``?`` again closes it."""
+        from gistquiz.ui.screens.keys import KeysScreen
+
+        if isinstance(self.screen, KeysScreen):
+            self.screen.dismiss(None)
         else:
-            self.action_show_help_panel()
+            self.push_screen(KeysScreen(self.screen))
 
     def edit_file(self, path: str, line: int) -> bool:
         """Open ``path`` at ``line`` in the external editor, with the app suspended.

@@ -9,10 +9,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Header, Static
 
 from gistquiz.errors import StoreError, UserError
 from gistquiz.selection import Selection
+from gistquiz.ui.widgets.key_bar import KeyBar, binding_keys
 
 if TYPE_CHECKING:
     from gistquiz.overview import DeckCounts, Today
@@ -48,7 +49,7 @@ class HomeScreen(Screen[None]):
         Binding("d", "demos", "Demos"),
         Binding("s", "stats", "Stats"),
         Binding("slash", "browse", "Search", key_display="/"),
-        Binding("r", "reload", "Reload decks"),
+        Binding("r", "reload", "Reload"),  # "Reload decks" cut the bar to two rows at 80 columns
     ]
 
     def compose(self) -> ComposeResult:
@@ -58,17 +59,15 @@ class HomeScreen(Screen[None]):
             yield DataTable(id="decks", cursor_type="row", zebra_stripes=True)
             yield Static("", id="today")
             yield Static("", id="problems")
+        yield KeyBar(binding_keys(self.BINDINGS))  # one Static: Textual's Footer cut "^q Quit" at 80 columns
 
     def on_mount(self) -> None:
         self.counts: list[DeckCounts] = []
-        # First paint first: the deck-loading worker would compete with it for the interpreter, and the
-        # footer (a widget per key) takes about 85 ms to build here. Both follow a moment later.
+        # First paint first: the deck-loading worker would compete with it for the interpreter.
         self.call_after_refresh(self.after_first_paint)
 
     async def after_first_paint(self) -> None:
         self.load()
-        await self.mount(Footer())
-        self.refresh_bindings()  # the footer fills itself in when the bindings are announced
 
     def on_screen_resume(self) -> None:
         if getattr(self, "counts", None):

@@ -8,15 +8,15 @@ alone unless the ``quiz_updates_schedule`` setting is on); this screen asks and 
 from __future__ import annotations
 
 import time
-from typing import Any
 
+from rich.markdown import Markdown as RichMarkdown
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Button, Footer, Header, Input, Label, Markdown, OptionList, Select, Static
+from textual.widgets import Button, Header, Input, Label, Markdown, OptionList, Select, Static
 
 from gistquiz import grading, quiz
 from gistquiz.card_text import LETTERS
@@ -25,6 +25,8 @@ from gistquiz.grading import Grade
 from gistquiz.quiz import Question, QuestionKind
 from gistquiz.session import Session, leech_notice
 from gistquiz.ui.widgets.diff import diff_text
+from gistquiz.ui.widgets.inline_markdown import inline_markdown
+from gistquiz.ui.widgets.key_bar import Key, KeyBar, binding_keys
 
 
 class QuizSetupScreen(ModalScreen[None]):
@@ -86,26 +88,43 @@ class QuizSetupScreen(ModalScreen[None]):
 
 
 class QuizScreen(Screen[None]):
+    """One question at a time; the verdict sits under the question, which scrolls, so it is always seen."""
+
     DEFAULT_CSS = """
     #quiz {
+        height: 1fr;
         padding: 0 1;
     }
-    #quiz-progress {
+    #quiz-progress, #quiz-next {
         color: $text-muted;
     }
     #quiz-options {
         height: auto;
-        max-height: 12;
     }
-    #quiz-feedback {
+    #quiz-explain {
         margin-top: 1;
+    }
+    #quiz-verdict {
+        height: auto;
+        max-height: 8;
+        padding: 0 1;
+    }
+    #quiz-next {
+        height: 1;
+        padding: 0 1;
     }
     """
 
     BINDINGS = [
-        Binding("enter", "next", "Next", show=False),
-        Binding("escape", "finish", "End quiz"),
-    ] + [Binding(ch, f"pick({i})", show=False) for i, ch in enumerate("abcdefgh")]
+        # Enter checks or moves on, whatever has the focus (the answer box, the options): one meaning
+        Binding("enter", "enter", "Check", show=False, priority=True),
+        Binding("escape", "finish", "End the quiz (the score of what was answered)", show=False),
+    ] + [Binding(ch, f"pick({i})", show=False) for i, ch in enumerate(LETTERS[:8])]
+    KEYS_HELP = [
+        ("a-h", "Pick an option (several right: toggle)"),
+        ("Up/Down", "Move among the options"),
+        ("Enter", "Check, pick the highlighted option, or go on"),
+    ]
 
     def __init__(self, title: str, cards: list[Card], count: int = 10, seconds: int = 0, seed: int | None = None):
         super().__init__()
@@ -117,6 +136,8 @@ class QuizScreen(Screen[None]):
         self.index = 0
         self.results: list[tuple[Question, Grade]] = []
         self.answered = False
+        self.picked: set[int] = set()
+        """Options toggled so far on a question with several right ones."""
         self.started = time.monotonic()
 
     def compose(self) -> ComposeResult:
@@ -126,8 +147,10 @@ class QuizScreen(Screen[None]):
             yield Markdown("", id="quiz-prompt")
             yield OptionList(id="quiz-options")
             yield Input(placeholder="your answer (for several blanks: a / b), Enter to check", id="quiz-input")
-            yield Static("", id="quiz-feedback")
-        yield Footer()
+            yield Static("", id="quiz-explain")
+        yield Static("", id="quiz-verdict")
+        yield Static("", id="quiz-next")
+        yield KeyBar(id="keys")
 
     def on_mount(self) -> None:
         self.title = f"Quiz: {self.quiz_title}"
@@ -166,17 +189,52 @@ class QuizScreen(Screen[None]):
     def question(self) -> Question:
         return self.questions[self.index]
 
+    def several_right(self) -> bool:
+        return self.question.kind is QuestionKind.CHOICE and len(self.question.correct) > 1
+
+    def keys(self) -> list[Key]:
+        """The keys that work now, for the key bar."""
+        end = Key("Esc", "End quiz", "screen.finish")
+        q = self.question
+        if self.answered:
+            last = self.index + 1 >= len(self.questions)
+            return [Key("Enter", "Score" if last else "Next", "screen.enter"), end]
+        if q.kind is not QuestionKind.CHOICE:
+            return [Key("Enter", "Check", "screen.enter"), end]
+        letters = f"{LETTERS[0]}-{LETTERS[len(q.options) - 1]}"
+        if self.several_right():
+            return [Key(letters, "Toggle", ""), Key("Enter", "Check", "screen.enter"), end]
+        return [Key(letters, "Pick", ""), Key("Enter", "Pick the highlighted", "screen.enter"), end]
+
+    def on_descendant_focus(self) -> None:
+        self.set_keys()  # into or out of the answer box, where "?" is typed
+
+    def set_keys(self) -> None:
+        typing = self.focused is not None and self.focused.id == "quiz-input"
+        self.query_one("#keys", KeyBar).show(self.keys(), typing=typing)
+
+    def option_prompt(self, i: int, mark: str = "") -> Text:
+        """An option as the list shows it: its Markdown styled, wrapped at word boundaries by the list."""
+        q = self.question
+        if not mark and self.several_right():
+            mark = "[x]" if i in self.picked else "[ ]"
+        prompt = Text(f"{mark} " if mark else "")
+        prompt.append(f"{LETTERS[i]}) ", style="bold")
+        return prompt.append_text(inline_markdown(q.options[i]))
+
     def show_question(self) -> None:
         q = self.question
         self.answered = False
+        self.picked = set()
         self.update_progress()
         self.query_one("#quiz-prompt", Markdown).update(q.prompt)
         options = self.query_one("#quiz-options", OptionList)
         answer = self.query_one("#quiz-input", Input)
-        self.query_one("#quiz-feedback", Static).update("")
+        for widget_id in ("#quiz-verdict", "#quiz-next", "#quiz-explain"):
+            self.query_one(widget_id, Static).update("")
         options.clear_options()
         if q.kind is QuestionKind.CHOICE:
-            options.add_options([f"{LETTERS[i]}) {text}" for i, text in enumerate(q.options)])
+            options.add_options([self.option_prompt(i) for i in range(len(q.options))])
             options.display, answer.display = True, False
             options.highlighted = 0
             options.focus()
@@ -185,23 +243,35 @@ class QuizScreen(Screen[None]):
             answer.value = ""
             answer.disabled = False
             answer.focus()
+        self.query_one("#quiz", VerticalScroll).scroll_home(animate=False)
+        self.set_keys()
 
     @on(OptionList.OptionSelected, "#quiz-options")
     def chosen(self, event: OptionList.OptionSelected) -> None:
-        self.action_pick(event.option_index)
+        self.action_pick(event.option_index)  # a click on an option
 
     def action_pick(self, index: int) -> None:
         q = self.question
         if self.answered or q.kind is not QuestionKind.CHOICE or index >= len(q.options):
             return
+        if self.several_right():
+            self.picked ^= {index}
+            self.query_one("#quiz-options", OptionList).replace_option_prompt_at_index(index, self.option_prompt(index))
+            return
+        self.picked = {index}
         self.record(grading.grade(q.expected, {index}))
 
-    @on(Input.Submitted, "#quiz-input")
-    def typed(self, event: Input.Submitted) -> None:
+    def action_enter(self) -> None:
+        """Enter: check the answer typed or the options toggled, pick the highlighted option, or go on."""
+        q = self.question
         if self.answered:
             self.action_next()
-            return
-        self.record(grading.grade(self.question.expected, event.value))
+        elif q.kind is not QuestionKind.CHOICE:
+            self.record(grading.grade(q.expected, self.query_one("#quiz-input", Input).value))
+        elif self.several_right():
+            self.record(grading.grade(q.expected, self.picked))
+        elif (highlighted := self.query_one("#quiz-options", OptionList).highlighted) is not None:
+            self.action_pick(highlighted)
 
     def record(self, grade: Grade) -> None:
         self.answered = True
@@ -210,16 +280,22 @@ class QuizScreen(Screen[None]):
         entry = self.session.answer_quiz(q.card, grade)  # on disk when it returns, if quiz answers count
         if entry is not None and (notice := leech_notice(entry)):
             self.notify(notice)
-        feedback = diff_text(grade)
-        if q.card.kind.value in ("basic", "reversed") and q.kind is QuestionKind.CHOICE and not grade.correct:
-            feedback.append(f"\n  {q.card.back}")
-        elif q.card.back and q.kind is QuestionKind.CHOICE and q.card.kind.value == "choice":
-            feedback.append(f"\n  {q.card.back}", style="dim")
-        feedback.append("\n\nEnter: next question", style="dim")
-        self.query_one("#quiz-feedback", Static).update(feedback)
+        self.query_one("#quiz-verdict", Static).update(verdict(q, grade))
+        # the back explains: a choice card's always, a basic card's when the pick was wrong
+        choice_card = q.card.kind.value == "choice"
+        explain = q.card.back if q.kind is QuestionKind.CHOICE and (choice_card or not grade.correct) else ""
+        self.query_one("#quiz-explain", Static).update(RichMarkdown(explain) if explain else "")
+        if q.kind is QuestionKind.CHOICE:
+            options = self.query_one("#quiz-options", OptionList)
+            for i in range(len(q.options)):
+                mark = "✓" if i in q.correct else ("✗" if i in self.picked else " ")
+                options.replace_option_prompt_at_index(i, self.option_prompt(i, mark))
+        last = self.index + 1 >= len(self.questions)
+        self.query_one("#quiz-next", Static).update("Enter: the score" if last else "Enter: next question")
         self.query_one("#quiz-input", Input).disabled = True
-        self.set_focus(None)
+        self.query_one("#quiz", VerticalScroll).focus()  # arrows and Page Up/Down read a long question
         self.update_progress()
+        self.set_keys()
 
     def action_next(self) -> None:
         if not self.answered:
@@ -239,6 +315,9 @@ class QuizSummaryScreen(Screen[None]):
     DEFAULT_CSS = """
     #quiz-summary {
         padding: 0 1;
+    }
+    .missed {
+        margin-bottom: 1;
     }
     """
 
@@ -274,11 +353,11 @@ class QuizSummaryScreen(Screen[None]):
                 yield Static(Text("Missed:", style="bold"))
                 for q, g in self.results:
                     if not g.correct:
-                        yield Static(_missed_line(q, g), classes="missed")
-                yield Static(Text("m: quiz the missed ones again · Esc: back", style="dim"))
+                        yield Static(missed_text(q, g), classes="missed")
             else:
-                yield Static("Nothing missed. Esc: back")
-        yield Footer()
+                yield Static("Nothing missed.")
+        keys = [k for k in binding_keys(self.BINDINGS) if self.missed or k.key != "m"]
+        yield KeyBar(keys, id="keys")
 
     def on_mount(self) -> None:
         self.title = f"Quiz: {self.quiz_title}"
@@ -292,8 +371,17 @@ class QuizSummaryScreen(Screen[None]):
         self.app.pop_screen()
 
 
-def _missed_line(q: Question, g: Grade) -> Any:
-    text = Text("✗ ", style="red")
-    text.append(q.card.front.splitlines()[0][:70])
-    text.append(f"\n    answer: {g.expected[:100]}", style="dim")
-    return text
+def verdict(q: Question, grade: Grade) -> Text:
+    """✓ or ✗ and what was expected: for a choice, its letters (the list marks them), not its whole text."""
+    if q.kind is not QuestionKind.CHOICE:
+        return diff_text(grade)
+    if grade.correct:
+        return Text("✓ Right", style="bold green")
+    right = ", ".join(f"{LETTERS[i]})" for i in sorted(q.correct))
+    return Text(f"✗ Not quite: the answer is {right} (marked ✓)", style="bold red")
+
+
+def missed_text(q: Question, g: Grade) -> RichMarkdown:
+    """A missed question and its answer, as Markdown: wrapped at word boundaries, never cut."""
+    question = " ".join(q.card.front.split("\n\n", 1)[0].split())
+    return RichMarkdown(f"✗ {question}\n\n*answer:* {g.expected}")

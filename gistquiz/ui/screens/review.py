@@ -1,6 +1,20 @@
 """Review: the front, Space reveals the back, 1-4 rate; undo, suspend, bury, edit, and the card's demo.
 
 Every answer is committed by the session before the next card is shown.
+
+The keys follow the card's state, and the key bar shows exactly the ones that work in it:
+
+- the front of a basic, reversed or cloze card: Space/Enter reveal (a cloze is typed only with the
+  ``type_cloze_answers`` setting, as in Anki);
+- a multiple-choice front: the option letters pick (one right option: the letter answers at once;
+  several: letters toggle and Enter checks), so there ``b`` and ``e`` are letters when the card has
+  that many options, and Bury and Edit wait for the back;
+- a typed front: the answer box has the focus and takes every printable key, so the bar shows only
+  Enter (check), Tab (to the card's keys, and back) and Esc; Ctrl+Z in the box undoes typing, never
+  the previous card's rating;
+- the back: 1-4 rate (the answer bar shows each interval), r and p run the card's demo.
+
+Esc goes back one level: it cancels a running demo, else leaves the review. It never reveals.
 """
 
 from __future__ import annotations
@@ -20,13 +34,18 @@ from textual.screen import Screen
 from textual.widgets import Header, Input, Static
 
 from gistquiz import grading, quiz
-from gistquiz.card_text import back_text, front_text
+from gistquiz.card_text import LETTERS, back_text, front_text, right_options
 from gistquiz.deck import Card, Kind
 from gistquiz.scheduler import Rating, format_interval
 from gistquiz.session import Session, leech_notice
+from gistquiz.ui.widgets.answer_box import AnswerBox
 from gistquiz.ui.widgets.demo_panel import DemoPanel
 from gistquiz.ui.widgets.diff import diff_text
-from gistquiz.ui.widgets.key_bar import KeyBar, key_bar_text
+from gistquiz.ui.widgets.key_bar import Key, KeyBar
+
+SHOW_ANSWER = Key("Space", "Show answer", "screen.reveal")
+ACTIONS = [("u", "Undo", "undo"), ("s", "Suspend", "suspend"), ("b", "Bury", "bury"), ("e", "Edit", "edit")]
+"""The actions on a card, in the bar's order; on a choice front, those whose key is an option's letter wait."""
 
 MIN_SIZE = (40, 12)
 """The smallest terminal (columns, rows) in which a card, its answer box and the rating bar all show."""
@@ -72,18 +91,22 @@ class ReviewScreen(Screen[None]):
     """
 
     BINDINGS = [
-        Binding("space", "reveal", "Show answer"),
-        Binding("enter", "reveal", "Show answer", show=False),
-        *[Binding(r.key, f"rate({int(r)})", r.label, show=False) for r in Rating],
-        Binding("u", "undo", "Undo"),
-        Binding("ctrl+z", "undo", "Undo", show=False, priority=True),  # also while typing an answer
-        Binding("s", "suspend", "Suspend"),
-        Binding("b", "bury", "Bury"),
-        Binding("e", "edit", "Edit"),
-        Binding("r", "run_demo", "Run demo"),
-        Binding("p", "demo_params", "Params"),
-        Binding("escape", "back", "Back"),
+        Binding("space", "reveal", "Show the answer", show=False),
+        Binding("enter", "check", "Show the answer (check a typed answer or the options picked)", show=False),
+        *[Binding(r.key, f"rate({int(r)})", f"Rate {r.label} (once the answer shows)", show=False) for r in Rating],
+        Binding("u", "undo", "Undo the last answer", show=False),
+        Binding("ctrl+z", "undo", "Undo the last answer (in the answer box: undo typing)", show=False),
+        Binding("s", "suspend", "Suspend the card", show=False),
+        Binding("b", "bury", "Bury the card until tomorrow", show=False),
+        Binding("e", "edit", "Edit the card in $EDITOR", show=False),
+        Binding("r", "run_demo", "Run the card's demo", show=False),
+        Binding("p", "demo_params", "The demo's parameters", show=False),
+        Binding("tab", "switch_focus", "Between the answer box and the card's keys", show=False),
+        Binding("escape", "back", "Cancel a running demo, else go back", show=False),
     ]
+    """Every key of the screen (their descriptions are for ``?``); which of them the bar shows, and which act,
+    follows the state (:meth:`keys`)."""
+    KEYS_HELP = [("a-h", "Pick an option of a multiple-choice card (several right: toggle, then Enter)")]
 
     def __init__(self, title: str, cards: list[Card], cram: bool = False):
         super().__init__()
@@ -94,6 +117,8 @@ class ReviewScreen(Screen[None]):
         self.revealed = False
         self.card: Card | None = None
         self.order: list[int] = []
+        self.picked: set[int] = set()
+        """The options picked so far on a multiple-choice front, as positions shown (a) is 0)."""
         self.answered = 0
         self.sources: dict[str, str] = {}
         """The Markdown shown in #front and #back."""
@@ -104,13 +129,13 @@ class ReviewScreen(Screen[None]):
         yield Header()
         with VerticalScroll(id="card"):
             yield Static("", id="front")
-            yield Input(placeholder="type your answer, Enter to check (Esc: just show it)", id="typed")
+            yield AnswerBox(placeholder="type your answer, Enter to check (empty: just show it)", id="typed")
             yield Static("", id="grade")
             yield Static("", id="back")
             yield DemoPanel(id="demo")
         yield Static("", id="progress")
         yield Static("", id="answer-bar")
-        yield KeyBar(key_bar_text(self.BINDINGS), id="keys")
+        yield KeyBar(id="keys")
         yield Static(
             f"Make the terminal at least {MIN_SIZE[0]}×{MIN_SIZE[1]} to see the card.\n"
             "The keys still work: Space, 1-4, Esc.",
@@ -149,12 +174,14 @@ class ReviewScreen(Screen[None]):
         card = self.session.current or self.session.next()
         self.card = card
         self.revealed = False
+        self.picked = set()
         self.query_one("#grade", Static).update("")
         self.show_markdown("back", "")
         demo = self.query_one("#demo", DemoPanel)
         if demo.display:
             demo.display = False
-        typed = self.query_one("#typed", Input)
+        typed = self.query_one("#typed", AnswerBox)
+        card_view = self.query_one("#card", VerticalScroll)
         if card is None:
             nxt = self.session.next_due()
             later = f" The next learning card is due at {nxt.astimezone():%H:%M}." if nxt else ""
@@ -164,6 +191,7 @@ class ReviewScreen(Screen[None]):
                 "\n\nPress **Escape** to go back.",
             )
             typed.display = False
+            card_view.focus()
             self.set_bar()
             self.update_progress()
             if nxt is not None:
@@ -171,12 +199,11 @@ class ReviewScreen(Screen[None]):
                 self.set_timer(delay, self.refresh_queue)
             return
         self.order = quiz.option_order(card, self.session.state(card).reps)
-        self.show_markdown("front", front_text(card, self.order))
-        wants_typing = card.kind in (Kind.TYPED, Kind.CLOZE)
+        self.show_front()
+        wants_typing = self.asks_typing(card)
         if typed.display != wants_typing:
             typed.display = wants_typing
-        typed.value = ""
-        card_view = self.query_one("#card", VerticalScroll)
+        typed.clear_answer()
         if wants_typing:
             typed.focus()
         elif self.focused is not card_view:
@@ -186,21 +213,81 @@ class ReviewScreen(Screen[None]):
         self.update_progress()
         self.shown_at = self.app.clock()
 
+    def asks_typing(self, card: Card) -> bool:
+        """Typed cards ask for the answer; clozes only with ``type_cloze_answers`` (Anki reveals them)."""
+        return card.kind is Kind.TYPED or (card.kind is Kind.CLOZE and self.app.workspace.settings.type_cloze_answers)
+
+    def show_front(self) -> None:
+        if self.card is not None:
+            self.show_markdown("front", front_text(self.card, self.order, self.picked))
+
     def refresh_queue(self) -> None:
         if self.card is None:
             self.session.refresh()
             self.show_next()
 
-    def set_bar(self) -> None:
-        """The answer bar: "Show answer" before the reveal, the four ratings with their intervals after.
+    def typing(self) -> bool:
+        """Whether the answer box has the focus (and so takes every printable key)."""
+        return self.focused is not None and self.focused.id == "typed"
 
-        Each entry is clickable, so the mouse works too.
+    def options_to_pick(self) -> str:
+        """The letters that pick an option now (a multiple-choice front), else ``""``."""
+        card = self.card
+        if card is None or self.revealed or card.kind is not Kind.CHOICE:
+            return ""
+        return LETTERS[: len(card.options)]
+
+    def several_right(self) -> bool:
+        return self.card is not None and right_options(self.card) > 1
+
+    def keys(self) -> list[Key]:
+        """The keys that work in the current state, for the key bar (the app's ``?`` and ``^q`` follow)."""
+        back = Key("Esc", "Back", "screen.back")
+        if self.card is None:
+            return [Key("u", "Undo", "screen.undo"), back]
+        if self.typing():
+            check = Key("Enter", "Check", "screen.check_typed_now")
+            return [check, Key("Tab", "Other keys", "screen.switch_focus"), back]
+        letters = self.options_to_pick()
+        actions = [Key(k, label, f"screen.{action}") for k, label, action in ACTIONS if k not in letters]
+        keys: list[Key] = []
+        if letters:
+            keys.append(Key(f"{letters[0]}-{letters[-1]}", "Pick", ""))
+            # "Show", not "Show answer": the answer bar above says it, and the bar keeps one row at 80 columns
+            keys.append(
+                Key("Enter", "Check", "screen.reveal")
+                if self.several_right()
+                else Key("Space", "Show", "screen.reveal")
+            )
+        elif not self.revealed:
+            # a typed card with the focus on the card: back to the box (Space still reveals, as the
+            # answer bar says; one row at 80 columns has no room for both)
+            typed = self.query_one("#typed", AnswerBox).display
+            keys.append(Key("Tab", "Type answer", "screen.switch_focus") if typed else SHOW_ANSWER)
+        keys += actions
+        if self.query_one("#demo", DemoPanel).running:
+            return [*keys, Key("Esc", "Cancel demo", "screen.back")]
+        if self.revealed and self.card.demo:
+            keys += [Key("r", "Run", "screen.run_demo"), Key("p", "Params", "screen.demo_params")]
+        return [*keys, back]
+
+    def set_bar(self) -> None:
+        """The answer bar ("Show answer" before the reveal, the four ratings with their intervals after)
+        and the key bar, both for the current state.
+
+        Each entry of the answer bar is clickable, so the mouse works too.
         """
         bar = Text(justify="center")
         if self.card is None:
             bar.append("Escape: back to the decks", style="dim")
         elif not self.revealed:
-            bar.append_text(Text.from_markup("[@click=screen.reveal][reverse] Show answer [/reverse][/]  Space"))
+            if self.typing():
+                bar.append_text(Text.from_markup("[@click=screen.check_typed_now][reverse] Check [/reverse][/]  Enter"))
+            else:
+                if letters := self.options_to_pick():
+                    many = "toggle, Enter checks" if self.several_right() else "answers"
+                    bar.append(f"a letter {letters[0]}-{letters[-1]} {many} · ", style="dim")
+                bar.append_text(Text.from_markup("[@click=screen.reveal][reverse] Show answer [/reverse][/]  Space"))
         else:
             preview = self.session.preview(self.card)
             for r in Rating:
@@ -208,6 +295,10 @@ class ReviewScreen(Screen[None]):
                 bar.append_text(Text.from_markup(f"[@click=screen.rate({int(r)})][reverse]{label}[/reverse][/]"))
                 bar.append("  ")
         self.query_one("#answer-bar", Static).update(bar)
+        self.query_one("#keys", KeyBar).show(self.keys(), typing=self.typing())
+
+    def on_descendant_focus(self) -> None:
+        self.set_bar()  # the focus moved into or out of the answer box (Tab, a click, a new card)
 
     def update_progress(self) -> None:
         c = self.session.counts()
@@ -221,11 +312,18 @@ class ReviewScreen(Screen[None]):
     # ----------------------------------------------------------------- answering
 
     def action_reveal(self) -> None:
+        """Space or Enter: show the back; on a multiple-choice front, grade the options picked first."""
         if self.card is None or self.revealed:
             return
         self.revealed = True
         card = self.card
-        typed = self.query_one("#typed", Input)
+        if card.kind is Kind.CHOICE and self.picked:
+            grade = grading.grade(card, {self.order[n] for n in self.picked})  # shown letters -> the card's options
+            self.query_one("#grade", Static).update(diff_text(grade))
+        typed = self.query_one("#typed", AnswerBox)
+        card_view = self.query_one("#card", VerticalScroll)
+        if self.focused is not card_view:
+            card_view.focus()
         if typed.display:
             typed.display = False
         self.show_markdown("back", back_text(card, self.order), rule=True)
@@ -234,10 +332,15 @@ class ReviewScreen(Screen[None]):
             ws = self.app.workspace
             panel.show_card(card, ws.demos_folder, ws.demo_cache)
             panel.display = True
-        card_view = self.query_one("#card", VerticalScroll)
-        if self.focused is not card_view:
-            card_view.focus()
         self.set_bar()
+
+    def action_check(self) -> None:
+        self.action_reveal()  # Enter on the card (not in the answer box, which takes its own Enter)
+
+    def action_check_typed_now(self) -> None:
+        """A click on "Check": the same as Enter in the answer box."""
+        typed = self.query_one("#typed", AnswerBox)
+        self.check_typed(Input.Submitted(typed, typed.value))
 
     @on(Input.Submitted, "#typed")
     def check_typed(self, event: Input.Submitted) -> None:
@@ -251,11 +354,34 @@ class ReviewScreen(Screen[None]):
         self.action_reveal()
 
     def on_key(self, event) -> None:
-        # Escape in the answer box reveals without grading instead of leaving the screen.
-        if event.key == "escape" and self.focused is self.query_one("#typed", Input):
+        # On a multiple-choice front a letter picks an option, as in the quiz; it comes before the
+        # screen's letter keys (b Bury, e Edit), which the key bar leaves out while they are letters.
+        letters = self.options_to_pick()
+        if letters and event.character and event.character in letters and not self.typing():
             event.stop()
             event.prevent_default()
+            self.pick(letters.index(event.character))
+
+    def pick(self, n: int) -> None:
+        """One right option: the letter is the answer. Several: letters toggle, and Enter checks."""
+        if self.several_right():
+            self.picked ^= {n}
+            self.show_front()
+        else:
+            self.picked = {n}
+            self.show_front()  # the pick stays marked beside the verdict
             self.action_reveal()
+
+    def action_switch_focus(self) -> None:
+        """Tab: between the answer box and the card (whose keys then work), else the next widget."""
+        typed = self.query_one("#typed", AnswerBox)
+        if not typed.display:
+            self.focus_next()
+        elif self.focused is typed:
+            self.query_one("#card", VerticalScroll).focus()
+        else:
+            typed.focus()
+        self.set_bar()
 
     def action_rate(self, rating: int) -> None:
         if self.card is None or not self.revealed:
@@ -330,6 +456,11 @@ class ReviewScreen(Screen[None]):
     def action_run_demo(self) -> None:
         if self.revealed and self.card is not None and self.card.demo:
             self.query_one("#demo", DemoPanel).run()
+            self.set_bar()  # while it runs, Esc cancels it and r and p wait
+
+    @on(DemoPanel.Finished)
+    def demo_finished(self) -> None:
+        self.set_bar()
 
     def action_demo_params(self) -> None:
         if self.revealed and self.card is not None and self.card.demo:
