@@ -94,7 +94,7 @@ def _common_options() -> argparse.ArgumentParser:
 
 
 def add_parsers(sub, common: argparse.ArgumentParser) -> None:
-    """The commands this module runs: the app, decks, check, review, stats, rebuild and demo."""
+    """The commands this module runs: the app, decks, check, review, stats, rebuild, repair, backup and demo."""
 
     def command(name: str, handler: Callable[[argparse.Namespace], int], help: str, description: str):
         p = sub.add_parser(name, parents=[common], help=help, description=description)
@@ -144,6 +144,22 @@ def add_parsers(sub, common: argparse.ArgumentParser) -> None:
         "Replay the review log through the scheduler (after changing settings or upgrading).",
     )
     p.add_argument("--dry-run", action="store_true", help="report what would change, write nothing")
+    command(
+        "repair",
+        cmd_repair,
+        "check the review database and repair it from the log and the backups",
+        "Check the review database. Intact: back it up and rebuild every card's state from the review log. "
+        "Damaged: restore the newest good backup, add every answer still readable in the damaged file, rebuild "
+        "the card states, and list what was recovered and what was lost. The damaged file is kept in backups/.",
+    )
+    command(
+        "backup",
+        cmd_backup,
+        "back up the review database now and list the backups",
+        "Check the review database, copy it into backups/ beside it (SQLite's online backup API), and list "
+        "the backups kept. One is also taken each day and before rebuild, import --with-history, repair and "
+        "a schema upgrade.",
+    )
     p = command(
         "demo",
         cmd_demo,
@@ -301,9 +317,31 @@ def cmd_rebuild(args: argparse.Namespace) -> int:
     from gistquiz.rebuild import rebuild
 
     ws = Workspace.from_args(args)
-    result = rebuild(ws.store, ws.scheduler, dry_run=args.dry_run)
+    result = rebuild(ws.store, ws.scheduler, dry_run=args.dry_run, backup_first=True)
     verb = "would change" if args.dry_run else "changed"
     print(f"replayed {result.reviews} reviews of {result.cards} cards; {verb} {len(result.changed)}")
+    return EXIT_OK
+
+
+def cmd_repair(args: argparse.Namespace) -> int:
+    from gistquiz import locations
+    from gistquiz.repair import repair
+
+    ws = Workspace.from_args(args)
+    report = repair(locations.database_path(ws.home), ws.scheduler)
+    for line in report.lines():
+        print(line)
+    return EXIT_OK if report.integrity == "ok" else EXIT_PROBLEMS
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    from gistquiz import backup
+
+    ws = Workspace.from_args(args)
+    made = backup.before(ws.store, "manual")
+    print(f"backed up to {made}")
+    for b in backup.backups(made.parent):
+        print(f"  {b.path.name}  {b.path.stat().st_size:>10} bytes")
     return EXIT_OK
 
 

@@ -59,3 +59,8 @@ class UserError(Exception):
 
 class StoreError(Exception):
     """The review database cannot be opened, or was made by a newer gistquiz."""
+
+
+def not_utf8(data: bytes, err: UnicodeDecodeError) -> tuple[int, str]:
+    """(1-based line, "not UTF-8 text (byte 0x..)") for the first byte of ``data`` that is not UTF-8."""
+    return data.count(b"\n", 0, err.start) + 1, f"not UTF-8 text (byte 0x{data[err.start]:02x})"

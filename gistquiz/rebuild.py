@@ -114,7 +114,13 @@ def replay(store: Store, scheduler: Scheduler, timeline: Timeline | None = None)
     return states
 
 
-def rebuild(store: Store, scheduler: Scheduler, dry_run: bool = False) -> RebuildResult:
+def rebuild(store: Store, scheduler: Scheduler, dry_run: bool = False, backup_first: bool = False) -> RebuildResult:
+    """Replay the log and write the card states that differ. ``backup_first`` checks the database and backs it
+    up before anything is written (``gistquiz rebuild``; :mod:`gistquiz.repair` has taken its own)."""
+    if backup_first and not dry_run:
+        from gistquiz import backup
+
+        backup.before(store, "rebuild")
     states = replay(store, scheduler)
     current = store.states()
     changed = sorted(k for k, s in states.items() if current.get(k) != s)

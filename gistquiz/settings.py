@@ -25,7 +25,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from gistquiz.errors import UserError
+from gistquiz.errors import UserError, not_utf8
 
 _STEP = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd])\s*$")
 _UNIT = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
@@ -105,11 +105,16 @@ def validate(raw: dict[str, Any], where: str = "settings") -> Settings:
 def load(path: Path) -> Settings:
     """The settings in ``path``, or the defaults when the file does not exist."""
     try:
-        text = path.read_text(encoding="utf-8")
+        data = path.read_bytes()
     except FileNotFoundError:
         return Settings()
     except OSError as err:
         raise UserError(f"{path}: cannot read: {err.strerror}") from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line, problem = not_utf8(data, err)
+        raise UserError(f"{path}:{line}: {problem}: save it as UTF-8, or delete it to use the defaults") from None
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:

@@ -24,20 +24,26 @@ for each other (``busy_timeout``) instead of losing a write.
 
 from __future__ import annotations
 
+import atexit
+import functools
 import json
+import os
+import shutil
 import sqlite3
+import tempfile
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import cached_property
+from itertools import count
 from pathlib import Path
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 from gistquiz.errors import StoreError
 from gistquiz.scheduler import CardState, Rating, State
 
-__all__ = ["ReviewEntry", "Store", "StoreError"]
+__all__ = ["ReviewEntry", "Store", "StoreError", "check_file"]
 
 _SCHEMA = [
     """CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)""",
@@ -113,20 +119,31 @@ _MIGRATIONS.append(
 )
 
 SCHEMA_VERSION = 1 + len(_MIGRATIONS)
+TABLE_NAMES = ("meta", "cards", "reviews", "links", "demo_runs")
 
-_CARD_COLUMNS = (
+# Files beside the database (``gistquiz.sqlite3`` + suffix). A run leaves ``.open-PID-N`` while it has the
+# database open and removes it on close: one left by a process that no longer runs marks an unclean exit.
+# ``.damaged`` holds the first line of a failed check or read: from then on the database is opened only by
+# ``gistquiz repair``, so nothing is written to it before it is repaired.
+OPEN_MARK, DAMAGED_MARK = ".open-", ".damaged"
+# Below this much free space, opening is refused: SQLite would create a -shm (32 KiB) and a -wal it cannot fill.
+MIN_FREE = 256 * 1024
+_opened = count()
+
+CARD_COLUMNS = (
     "key, deck, state, step, stability, difficulty, due, last_review, reps, lapses, suspended, buried_until, leech"
 )
-_SELECT_CARDS = f"SELECT {_CARD_COLUMNS} FROM cards"
+_SELECT_CARDS = f"SELECT {CARD_COLUMNS} FROM cards"
+LINK_COLUMNS = "old_key, new_key, deck, similarity, linked_at, reported"
 _CARD_BY_KEY = f"{_SELECT_CARDS} WHERE key=?"
 
 # In the order of ReviewEntry's fields after ``id`` (see _review_values and _row_entry).
-_REVIEW_COLUMNS = (
+REVIEW_COLUMNS = (
     "card_key, deck, rating, reviewed_at, duration_ms, state_before, state_after, before_json, after_json, undoes,"
     " source"
 )
-_INSERT_REVIEW = f"INSERT INTO reviews ({_REVIEW_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?)"
-_SELECT_REVIEWS = f"SELECT id, {_REVIEW_COLUMNS} FROM reviews r"
+_INSERT_REVIEW = f"INSERT INTO reviews ({REVIEW_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?)"
+_SELECT_REVIEWS = f"SELECT id, {REVIEW_COLUMNS} FROM reviews r"
 
 # An answer that counts: not an undo row, and not taken back by one. For queries on ``reviews r``.
 _NOT_UNDONE = "r.rating > 0 AND NOT EXISTS (SELECT 1 FROM reviews u WHERE u.undoes = r.id)"
@@ -165,23 +182,180 @@ class ReviewEntry:
         return CardState.from_dict(json.loads(self.after_json))
 
 
+def state_from_row(row: tuple[Any, ...]) -> CardState:
+    """A card's state from a row of ``CARD_COLUMNS``; ValueError or TypeError when it is not one gistquiz wrote."""
+    return _parse_state(row)
+
+
+def review_from_row(row: tuple[Any, ...]) -> ReviewEntry:
+    """A log row (``id`` then ``REVIEW_COLUMNS``) with its JSON states parsed; ValueError, TypeError or
+    KeyError when it is not one gistquiz wrote."""
+    entry = _parse_entry(row)
+    entry.before, entry.after  # noqa: B018 (parsing them is the check)
+    return entry
+
+
+class _BadRow(Exception):
+    """A row holding a value gistquiz never writes (a state of 42, a date that is not one)."""
+
+
+def _explain(path: Path, err: sqlite3.DatabaseError) -> str:
+    """One line for a failed read or write of the database: what happened and what to do."""
+    code = getattr(err, "sqlite_errorcode", None)
+    if code == sqlite3.SQLITE_FULL:
+        return f"{path}: the disk is full: free some space and go on (every answer before this one is saved)"
+    if code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+        return f"{path}: busy: another gistquiz is writing to it; try again in a moment"
+    if code in (sqlite3.SQLITE_READONLY, sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_PERM):
+        return f"{path}: cannot write the review database ({err}): check the folder's permissions"
+    if code is not None and code & 0xFF == sqlite3.SQLITE_IOERR:
+        with suppress(OSError):
+            if shutil.disk_usage(path.parent).free < MIN_FREE:
+                return f"{path}: the disk is full: free some space and go on (every answer before this one is saved)"
+        return f"{path}: cannot read or write the review database ({err}): check the disk"
+    return f"{path}: cannot open the review database: {err}"
+
+
+def _is_damage(err: sqlite3.DatabaseError) -> bool:
+    """Whether an error says the file is damaged (and not that the disk is full, or the file busy)."""
+    code = getattr(err, "sqlite_errorcode", None)
+    if code is None:  # raised by Python's sqlite3 module on reading a row: text that is not UTF-8
+        return "decode" in str(err)
+    if code & 0xFF in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB):
+        return True
+    return code == sqlite3.SQLITE_ERROR and str(err).startswith(("no such table", "no such column"))
+
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def _guarded(method: Callable[_P, _R]) -> Callable[_P, _R]:
+    """A Store method whose failures become one line: a full disk says so; a read that finds the file
+    damaged (SQLite's errors, text that is not UTF-8, a value no gistquiz writes) marks it damaged."""
+
+    @functools.wraps(method)
+    def guarded(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        store = args[0]
+        assert isinstance(store, Store)
+        try:
+            return method(*args, **kwargs)
+        except sqlite3.DatabaseError as err:
+            if not _is_damage(err):
+                raise StoreError(_explain(store.path, err)) from None
+            store._fail(str(err))
+        except _BadRow as err:
+            store._fail(str(err))
+        raise AssertionError("unreachable")  # _fail raises
+
+    return guarded
+
+
 class Store:
+    """The review database. Opening it checks, at a cost that does not grow with it, that it is safe to
+    write: the file's header, the schema version and the tables; the full ``quick_check`` runs too when
+    the last run did not close it (see ``OPEN_MARK``). A database that fails is never written to."""
+
     def __init__(self, path: Path, timeout: float = 10.0):
         self.path = path
+        self.damaged: str | None = None
+        self._mark: Path | None = None
+        self.db: sqlite3.Connection | None = None
+        side = [path.with_name(path.name + suffix) for suffix in ("-wal", "-shm")]
+        existed = [f for f in side if f.exists()]
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
+            self._check_before_open()
+            if shutil.disk_usage(path.parent).free < MIN_FREE:
+                raise StoreError(f"{path}: the disk is full: free some space, then start gistquiz again")
             self.db = sqlite3.connect(path, timeout=timeout, isolation_level=None, check_same_thread=False)
+            self.db.execute(f"PRAGMA busy_timeout={int(timeout * 1000)}")
+            self._check_schema()
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=FULL")
-            self.db.execute(f"PRAGMA busy_timeout={int(timeout * 1000)}")
             self._migrate()
-        except sqlite3.DatabaseError as err:
-            raise StoreError(f"{path}: cannot open the review database: {err}") from None
-        except OSError as err:
-            raise StoreError(f"{path}: cannot open the review database: {err.strerror}") from None
+            self._mark_open()
+        except (sqlite3.DatabaseError, OSError, StoreError) as err:
+            self.close()
+            for f in side:  # an open that failed leaves no side file it made (one a full disk left empty)
+                if f not in existed and f.exists() and f.stat().st_size == 0:
+                    f.unlink(missing_ok=True)
+            if isinstance(err, sqlite3.DatabaseError):
+                raise StoreError(_explain(path, err)) from None
+            if isinstance(err, OSError):
+                raise StoreError(f"{path}: cannot open the review database: {err.strerror}") from None
+            raise
+
+    def _check_before_open(self) -> None:
+        """Refuse a database marked damaged, a file that is not one, and (after an unclean exit) a failed check."""
+        path = self.path
+        note = path.with_name(path.name + DAMAGED_MARK)
+        if note.exists():
+            reason = (note.read_text(encoding="utf-8", errors="replace").strip().splitlines() or ["damaged"])[0]
+            raise StoreError(f"{path}: {reason}; run 'gistquiz repair' (nothing is written to it until then)")
+        if problem := header_problem(path):
+            raise StoreError(
+                f"{path}: cannot open the review database: {problem}; 'gistquiz repair' restores the newest backup"
+            )
+        stale = _stale_marks(path)
+        if stale and path.exists():
+            problems = check_file(path)
+            if problems != ["ok"]:
+                self._fail(f"not closed cleanly, and the check found: {problems[0]}")
+            for mark in stale:
+                mark.unlink(missing_ok=True)
+
+    def _check_schema(self) -> None:
+        """The schema version is a whole number this gistquiz knows, and every table is there (reads only)."""
+        assert self.db is not None
+        tables = {name for (name,) in self.db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        if not tables & set(TABLE_NAMES):
+            return  # a new database
+        version = _schema_version(self.db)
+        if not version:
+            self._fail("the schema version in table 'meta' is missing or not a whole number")
+        if version > SCHEMA_VERSION:
+            raise StoreError(
+                f"{self.path}: made by a newer gistquiz (schema {version}, this one knows {SCHEMA_VERSION});"
+                " upgrade gistquiz"
+            )
+        if missing := [t for t in TABLE_NAMES if t not in tables]:
+            self._fail(f"table '{missing[0]}' is missing")
+
+    def _fail(self, reason: str) -> None:
+        """Remember that the database is damaged (beside it, so the next run knows too) and refuse it."""
+        reason = (reason.strip().splitlines() or ["damaged"])[0]
+        self.damaged = reason
+        with suppress(OSError):  # a read-only folder: this run still refuses to write
+            self.path.with_name(self.path.name + DAMAGED_MARK).write_text(reason + "\n", encoding="utf-8")
+        raise StoreError(f"{self.path}: damaged: {reason}; run 'gistquiz repair' (backups: {self.backups_dir})")
+
+    def _mark_open(self) -> None:
+        mark = self.path.with_name(f"{self.path.name}{OPEN_MARK}{os.getpid()}-{next(_opened)}")
+        try:
+            mark.touch()
+        except OSError:
+            return  # a read-only folder: nothing can be written, so nothing can be left half-written
+        self._mark = mark
+        # A command that ends without closing its store still ends cleanly (every transaction has committed
+        # or rolled back): only a killed process, or a crash of the interpreter, leaves its mark behind.
+        atexit.register(self._unmark)
+
+    @property
+    def backups_dir(self) -> Path:
+        return self.path.parent / "backups"
 
     def close(self) -> None:
-        self.db.close()
+        if self.db is not None:
+            self.db.close()
+            self.db = None
+        self._unmark()
+
+    def _unmark(self) -> None:
+        if self._mark is not None:
+            self._mark.unlink(missing_ok=True)
+            self._mark = None
+            atexit.unregister(self._unmark)
 
     def __enter__(self) -> Store:
         return self
@@ -192,23 +366,29 @@ class Store:
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """One write transaction; the write lock is taken at the start, so reads inside are current."""
+        if self.damaged:
+            raise StoreError(f"{self.path}: damaged: {self.damaged}; run 'gistquiz repair'")
         self.db.execute("BEGIN IMMEDIATE")
         try:
             yield self.db
+            self.db.execute("COMMIT")
         except BaseException:
-            self.db.execute("ROLLBACK")
+            # SQLite has rolled back already after some errors (a full disk); a failed rollback must not hide
+            # the error that caused it.
+            if self.db.in_transaction:
+                with suppress(sqlite3.Error):
+                    self.db.execute("ROLLBACK")
             raise
-        self.db.execute("COMMIT")
 
     def _migrate(self) -> None:
         """Create the schema (version 1), then run each migration step not yet run, one transaction each."""
+        if 0 < (_schema_version(self.db) or 0) < SCHEMA_VERSION:
+            from gistquiz import backup  # a schema change is a way back's first occasion
+
+            backup.before(self, "migration")
         with self.transaction() as db:
             db.execute(_SCHEMA[0])
             version = _schema_version(db)
-            if version > SCHEMA_VERSION:
-                raise StoreError(
-                    f"{self.path}: made by a newer gistquiz (schema {version}, this one knows {SCHEMA_VERSION})"
-                )
             if version == 0:
                 for statement in _SCHEMA[1:]:
                     db.execute(statement)
@@ -223,29 +403,35 @@ class Store:
 
     # ----------------------------------------------------------------- key/value pairs
 
+    @_guarded
     def meta(self, key: str) -> str | None:
         """The value stored under ``key`` in ``meta``, or None."""
         row = self.db.execute(_GET_META, (key,)).fetchone()
         return row[0] if row else None
 
+    @_guarded
     def set_meta(self, key: str, value: str) -> None:
         with self.transaction() as db:
             db.execute(_SET_META, (key, value))
 
     # ----------------------------------------------------------------- card state
 
+    @_guarded
     def states(self, deck: str | None = None) -> dict[str, CardState]:
         """Stored state of every card (of one deck), by key."""
         sql = _SELECT_CARDS
         rows = self.db.execute(sql + " WHERE deck=?", (deck,)) if deck else self.db.execute(sql)
         return {r[0]: _row_state(r) for r in rows}
 
+    @_guarded
     def state(self, key: str) -> CardState | None:
         return _read_state(self.db, key)
 
+    @_guarded
     def fingerprints(self, deck: str) -> dict[str, str]:
         return dict(self.db.execute("SELECT key, fingerprint FROM cards WHERE deck=?", (deck,)))
 
+    @_guarded
     def answer(
         self,
         key: str,
@@ -267,6 +453,7 @@ class Store:
         assert review_id is not None
         return replace(entry, id=review_id)
 
+    @_guarded
     def undo_last(self, now: datetime, keys: Iterable[str] | None = None) -> ReviewEntry | None:
         """Take back the newest answer (of one of ``keys``) not yet undone: restore the state, log an undo."""
         allowed = set(keys) if keys is not None else None
@@ -284,6 +471,7 @@ class Store:
             db.execute(_INSERT_REVIEW, _review_values(undo))
         return target
 
+    @_guarded
     def set_flags(
         self,
         key: str,
@@ -309,6 +497,7 @@ class Store:
 
     # ----------------------------------------------------------------- the log
 
+    @_guarded
     def reviews(
         self, since: datetime | None = None, deck: str | None = None, include_undone: bool = False
     ) -> list[ReviewEntry]:
@@ -325,6 +514,7 @@ class Store:
         sql = f"{_SELECT_REVIEWS} WHERE {' AND '.join(where)} ORDER BY id"
         return [_row_entry(r) for r in self.db.execute(sql, args)]
 
+    @_guarded
     def answer_rows(self) -> list[tuple[int, str, str, int, str, int | None, int, str]]:
         """(id, card key, deck, rating, reviewed_at, duration_ms, state before, source) of every answer that
         counts, in log order: the light read of the log for fitting and simulating (no card states)."""
@@ -334,9 +524,11 @@ class Store:
         )
         return self.db.execute(sql).fetchall()
 
+    @_guarded
     def review_count(self) -> int:
         return self.db.execute("SELECT COUNT(*) FROM reviews WHERE rating > 0").fetchone()[0]
 
+    @_guarded
     def answer_totals(self, since: datetime) -> tuple[int, int]:
         """(answers that count, milliseconds spent on them) since ``since``, from every source."""
         sql = (
@@ -346,10 +538,12 @@ class Store:
         n, ms = self.db.execute(sql, (since.isoformat(),)).fetchone()
         return n, ms
 
+    @_guarded
     def today_counts(self, day_start: datetime, keys: set[str] | None = None) -> tuple[int, int]:
         """(new cards introduced, review-state cards answered) in reviews since ``day_start``, of ``keys``."""
         return _count_today(self._reviewed_since(day_start), keys)
 
+    @_guarded
     def today_counts_each(self, day_start: datetime, key_sets: Iterable[set[str]]) -> list[tuple[int, int]]:
         """:meth:`today_counts` for each set of keys (each deck's), from one query."""
         rows = self._reviewed_since(day_start)
@@ -368,6 +562,7 @@ class Store:
 
     # ----------------------------------------------------------------- re-linking
 
+    @_guarded
     def relink(self, old_key: str, new_key: str, deck: str, similarity: float, now: datetime, fp: str) -> None:
         """Move an edited card's state from its old key to its new one, and remember the link."""
         with self.transaction() as db:
@@ -379,6 +574,7 @@ class Store:
                 (old_key, new_key, deck, similarity, now.isoformat()),
             )
 
+    @_guarded
     def links(self) -> dict[str, str]:
         """Old key -> newest key, following chains of edits."""
         direct = dict(self.db.execute("SELECT old_key, new_key FROM links ORDER BY rowid"))
@@ -391,6 +587,7 @@ class Store:
             resolved[old] = new
         return resolved
 
+    @_guarded
     def unreported_links(self) -> list[tuple[str, str, str, float]]:
         with self.transaction() as db:
             rows = db.execute("SELECT old_key, new_key, deck, similarity FROM links WHERE reported=0").fetchall()
@@ -399,6 +596,7 @@ class Store:
 
     # ----------------------------------------------------------------- rebuild
 
+    @_guarded
     def replace_states(self, states: Iterable[tuple[CardState, str | None]]) -> None:
         """Write many card states in one transaction (``gistquiz rebuild``)."""
         with self.transaction() as db:
@@ -430,6 +628,7 @@ class Store:
 
     # ----------------------------------------------------------------- imported history (gistquiz import)
 
+    @_guarded
     def import_reviews(
         self,
         cards: Iterable[tuple[CardState, str, Iterable[tuple[int, datetime, int | None, CardState, CardState]]]],
@@ -440,8 +639,11 @@ class Store:
         ``gistquiz rebuild`` does), its fingerprint, and its answers in time order as ``(rating, reviewed_at,
         duration_ms, state before, state after)``. A card that already has a log of its own (under its key, or
         re-linked to it) is left alone: its gistquiz history wins, and importing the same history twice adds
-        nothing. Returns the keys written.
+        nothing. Returns the keys written. The database is checked and backed up first (a reason of "import").
         """
+        from gistquiz import backup  # lazily: backup imports this module
+
+        backup.before(self, "import")
         written = []
         with self.transaction() as db:
             for final, fingerprint, answers in cards:
@@ -465,10 +667,187 @@ class Store:
     def integrity_ok(self) -> bool:
         return self.db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
 
+    # ----------------------------------------------------------------- the full check, backups
 
-def _schema_version(db: sqlite3.Connection) -> int:
+    def check(self) -> list[str]:
+        """The full check, linear in the database's size: SQLite's ``quick_check``, then every card and log
+        row read as gistquiz reads them (a state of 42 passes SQLite's check). ``[]`` when it passes."""
+        try:
+            lines = _problems(self.db)
+            if lines != ["ok"]:
+                return lines
+            for row in self.db.execute(_SELECT_CARDS):
+                _row_state(row)
+            for row in self.db.execute(_SELECT_REVIEWS):
+                _row_entry(row)
+        except (sqlite3.DatabaseError, _BadRow) as err:
+            return [str(err)]
+        return []
+
+    def require_intact(self) -> None:
+        """Run :meth:`check`; a database that fails is marked damaged and refused (:class:`StoreError`)."""
+        if self.damaged:
+            raise StoreError(f"{self.path}: damaged: {self.damaged}; run 'gistquiz repair'")
+        if problems := self.check():
+            self._fail(problems[0])
+
+    @_guarded
+    def restore(
+        self,
+        meta: dict[str, str],
+        cards: Iterable[tuple[CardState, str]],
+        reviews: Iterable[ReviewEntry],
+        links: Iterable[tuple[Any, ...]],
+        next_review_id: int,
+    ) -> None:
+        """Fill a new database with rows saved from a damaged one (``gistquiz repair``), in one transaction.
+
+        Log rows keep their ids, and new answers are numbered from ``next_review_id`` on, so the ids of
+        rows that were lost are never reused and the repair report's ranges stay true.
+        """
+        with self.transaction() as db:
+            db.executemany(_SET_META, [(k, v) for k, v in meta.items() if k != "schema_version"])
+            for state, fingerprint in cards:
+                _write_state(db, state, fingerprint)
+            db.executemany(
+                f"INSERT INTO reviews (id, {REVIEW_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                [(e.id, *_review_values(e)) for e in reviews],
+            )
+            db.executemany(f"INSERT INTO links ({LINK_COLUMNS}) VALUES (?,?,?,?,?,?)", links)
+            db.execute("DELETE FROM sqlite_sequence WHERE name='reviews'")
+            db.execute("INSERT INTO sqlite_sequence (name, seq) VALUES ('reviews', ?)", (next_review_id - 1,))
+
+    def backup_to(self, target: Path) -> None:
+        """Copy the database to ``target`` with SQLite's online backup API (a consistent snapshot, even while
+        another process writes). Written beside ``target`` first, so a full disk never leaves half a backup."""
+        partial = target.with_name(target.name + ".partial")
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            copy = sqlite3.connect(partial)
+            try:
+                self.db.backup(copy)
+            finally:
+                copy.close()
+            partial.replace(target)
+        except (sqlite3.DatabaseError, OSError) as err:
+            partial.unlink(missing_ok=True)
+            raise StoreError(f"{target}: cannot write the backup: {err}") from None
+
+
+def _schema_version(db: sqlite3.Connection) -> int | None:
+    """The stored schema version: 0 for a new database, None when it is not a whole number."""
+    if not db.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='meta'").fetchone():
+        return 0
     row = db.execute(_GET_META, ("schema_version",)).fetchone()
-    return int(row[0]) if row else 0
+    if row is None:
+        return 0
+    try:
+        return int(row[0])
+    except (TypeError, ValueError):
+        return None
+
+
+# ----------------------------------------------------------------- checks that never write
+
+
+def header_problem(path: Path) -> str | None:
+    """What is wrong with the database file's 100-byte header (constant cost), or None.
+
+    The layout is SQLite's (https://www.sqlite.org/fileformat.html#the_database_header): the magic string,
+    the page size at offset 16 (1 meaning 65536), and the file is a whole number of pages.
+    """
+    try:
+        size = path.stat().st_size
+        if size == 0:
+            return None  # a new database
+        with path.open("rb") as f:
+            head = f.read(100)
+    except FileNotFoundError:
+        return None
+    except OSError as err:
+        return f"cannot read: {err.strerror}"
+    if len(head) < 100 or not head.startswith(b"SQLite format 3\x00"):
+        return "not a gistquiz database (no SQLite header)"
+    page = int.from_bytes(head[16:18], "big")
+    page = 65536 if page == 1 else page
+    if page < 512 or page & (page - 1):
+        return f"damaged header (page size {page})"
+    if size % page:
+        return f"truncated or damaged ({size} bytes is not a whole number of {page}-byte pages)"
+    return None
+
+
+def check_file(path: Path) -> list[str]:
+    """``PRAGMA quick_check`` of the database at ``path`` (``["ok"]`` when it passes), without writing to it
+    (see :func:`readonly`)."""
+    if problem := header_problem(path):
+        return [problem]
+    try:
+        with readonly(path) as db:
+            return _problems(db)
+    except sqlite3.DatabaseError as err:
+        return [str(err)]
+
+
+@contextmanager
+def readonly(path: Path) -> Iterator[sqlite3.Connection]:
+    """A connection that cannot change ``path`` or create files beside it.
+
+    Even a read-only open of a WAL database creates its ``-shm`` file, so with a ``-wal`` present this
+    reads a copy of both (opening the copy replays the log into it); without one, the file itself,
+    opened ``immutable=1``, which SQLite reads without locks or side files.
+    """
+    wal = path.with_name(path.name + "-wal")
+    with tempfile.TemporaryDirectory(prefix="gistquiz-check-") as tmp:
+        if wal.exists():
+            copy = Path(tmp) / path.name
+            shutil.copyfile(path, copy)
+            shutil.copyfile(wal, copy.with_name(copy.name + "-wal"))
+            uri = copy.resolve().as_uri()
+        else:
+            uri = f"{path.resolve().as_uri()}?immutable=1"
+        db = sqlite3.connect(uri, uri=True)
+        try:
+            yield db
+        finally:
+            db.close()
+
+
+def _problems(db: sqlite3.Connection) -> list[str]:
+    """``PRAGMA quick_check``'s lines, without its "*** in database main ***" heading."""
+    return [row[0] for row in db.execute("PRAGMA quick_check") if not row[0].startswith("*** in database")]
+
+
+def _stale_marks(path: Path) -> list[Path]:
+    """``OPEN_MARK`` files left by processes that no longer run (an unclean exit)."""
+    return [mark for mark, alive in _marks(path) if not alive]
+
+
+def others_open(path: Path) -> list[Path]:
+    """``OPEN_MARK`` files of stores open now, in this process or another."""
+    return [mark for mark, alive in _marks(path) if alive]
+
+
+def _marks(path: Path) -> list[tuple[Path, bool]]:
+    out = []
+    for mark in path.parent.glob(f"{path.name}{OPEN_MARK}*"):
+        pid = mark.name[len(path.name + OPEN_MARK) :].split("-")[0]
+        out.append((mark, pid.isdigit() and _running(int(pid))))
+    return out
+
+
+def _running(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    if os.name == "nt":  # os.kill(pid, 0) would end the process there: count it as gone, and check
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's process
+    return True
 
 
 def _count_today(rows: list[tuple[str, int]], keys: set[str] | None) -> tuple[int, int]:
@@ -490,6 +869,13 @@ def _read_state(db: sqlite3.Connection, key: str) -> CardState | None:
 
 
 def _row_state(r: tuple[Any, ...]) -> CardState:
+    try:
+        return _parse_state(r)
+    except (ValueError, TypeError) as err:
+        raise _BadRow(f"card {r[0]!r} holds a value gistquiz never writes ({err})") from None
+
+
+def _parse_state(r: tuple[Any, ...]) -> CardState:
     return CardState(
         key=r[0],
         deck=r[1],
@@ -524,7 +910,7 @@ def _write_state(db: sqlite3.Connection, s: CardState, fingerprint: str | None) 
         int(s.leech),
     )
     db.execute(
-        f"INSERT INTO cards ({_CARD_COLUMNS}, fingerprint) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?, ?)"
+        f"INSERT INTO cards ({CARD_COLUMNS}, fingerprint) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?, ?)"
         " ON CONFLICT(key) DO UPDATE SET deck=excluded.deck, state=excluded.state, step=excluded.step,"
         " stability=excluded.stability, difficulty=excluded.difficulty, due=excluded.due,"
         " last_review=excluded.last_review, reps=excluded.reps, lapses=excluded.lapses,"
@@ -563,7 +949,7 @@ def _new_entry(
 
 
 def _review_values(e: ReviewEntry) -> tuple[Any, ...]:
-    """The values for ``_INSERT_REVIEW``, in ``_REVIEW_COLUMNS`` order."""
+    """The values for ``_INSERT_REVIEW``, in ``REVIEW_COLUMNS`` order."""
     return (
         e.card_key,
         e.deck,
@@ -580,6 +966,13 @@ def _review_values(e: ReviewEntry) -> tuple[Any, ...]:
 
 
 def _row_entry(r: tuple[Any, ...]) -> ReviewEntry:
+    try:
+        return _parse_entry(r)
+    except (ValueError, TypeError) as err:
+        raise _BadRow(f"review {r[0]!r} holds a value gistquiz never writes ({err})") from None
+
+
+def _parse_entry(r: tuple[Any, ...]) -> ReviewEntry:
     return ReviewEntry(
         id=r[0],
         card_key=r[1],

@@ -67,9 +67,18 @@ class Workspace:
 
     @cached_property
     def store(self) -> Store:
+        # The first open of the day backs the database up, after the full check: so damage is found (and
+        # the database refused) before the day's first write, at the cost of one check a day.
+        from gistquiz import backup
         from gistquiz.store import Store
 
-        return Store(locations.database_path(self.home))
+        store = Store(locations.database_path(self.home))
+        try:
+            backup.daily(store)
+        except BaseException:
+            store.close()
+            raise
+        return store
 
     @property
     def demo_cache(self) -> DemoCache:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import functools
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from textual import work
 from textual.app import ComposeResult
@@ -19,6 +21,27 @@ if TYPE_CHECKING:
     from gistquiz.overview import DeckCounts, Today
 
 ALL = "*"
+
+
+def reports_store_errors(action: Callable[..., Any]) -> Callable[..., Any]:
+    """A screen action that writes to the store: when the write is refused (a full disk, a damaged database),
+    the app goes back to home, which shows the one-line reason until r reloads; the app stays open. Every
+    answer before the refused one is already on disk."""
+
+    @functools.wraps(action)
+    def wrapped(screen: Screen, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return action(screen, *args, **kwargs)
+        except StoreError as err:
+            app = screen.app
+            home = next(s for s in app.screen_stack if isinstance(s, HomeScreen))
+            home.error = str(err)
+            while app.screen is not home:
+                app.pop_screen()
+            home.show_error(home.error)
+            return None
+
+    return wrapped
 
 
 class HomeScreen(Screen[None]):
@@ -63,6 +86,7 @@ class HomeScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.counts: list[DeckCounts] = []
+        self.error: str | None = None  # a refused write, shown until r reloads
         # First paint first: the deck-loading worker would compete with it for the interpreter.
         self.call_after_refresh(self.after_first_paint)
 
@@ -70,7 +94,9 @@ class HomeScreen(Screen[None]):
         self.load()
 
     def on_screen_resume(self) -> None:
-        if getattr(self, "counts", None):
+        if getattr(self, "error", None):
+            self.show_error(self.error)
+        elif getattr(self, "counts", None):
             self.load(reload=False)
 
     @work(thread=True, exclusive=True, group="home-load")
@@ -185,5 +211,6 @@ class HomeScreen(Screen[None]):
         self.app.push_screen(BrowseScreen())
 
     def action_reload(self) -> None:
+        self.error = None
         self.query_one("#hint", Static).update("Reloading decks…")
         self.load()

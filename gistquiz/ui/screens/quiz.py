@@ -24,6 +24,7 @@ from gistquiz.deck import Card
 from gistquiz.grading import Grade
 from gistquiz.quiz import Question, QuestionKind
 from gistquiz.session import Session, leech_notice
+from gistquiz.ui.screens.home import reports_store_errors
 from gistquiz.ui.widgets.diff import diff_text
 from gistquiz.ui.widgets.inline_markdown import inline_markdown
 from gistquiz.ui.widgets.key_bar import Key, KeyBar, binding_keys
@@ -273,6 +274,7 @@ class QuizScreen(Screen[None]):
         elif (highlighted := self.query_one("#quiz-options", OptionList).highlighted) is not None:
             self.action_pick(highlighted)
 
+    @reports_store_errors
     def record(self, grade: Grade) -> None:
         self.answered = True
         q = self.question

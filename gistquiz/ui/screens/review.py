@@ -38,6 +38,7 @@ from gistquiz.card_text import LETTERS, back_text, front_text, right_options
 from gistquiz.deck import Card, Kind
 from gistquiz.scheduler import Rating, format_interval
 from gistquiz.session import Session, leech_notice
+from gistquiz.ui.screens.home import reports_store_errors
 from gistquiz.ui.widgets.answer_box import AnswerBox
 from gistquiz.ui.widgets.demo_panel import DemoPanel
 from gistquiz.ui.widgets.diff import diff_text
@@ -383,6 +384,7 @@ class ReviewScreen(Screen[None]):
             typed.focus()
         self.set_bar()
 
+    @reports_store_errors
     def action_rate(self, rating: int) -> None:
         if self.card is None or not self.revealed:
             return
@@ -394,6 +396,7 @@ class ReviewScreen(Screen[None]):
         self.query_one("#demo", DemoPanel).stop()
         self.show_next()
 
+    @reports_store_errors
     def action_undo(self) -> None:
         card = self.session.undo()
         if card is None:
@@ -404,6 +407,7 @@ class ReviewScreen(Screen[None]):
         self.notify("Undid the last answer.")
         self.show_next()
 
+    @reports_store_errors
     def action_suspend(self) -> None:
         if self.card is not None:
             self.session.suspend(self.card)
@@ -411,6 +415,7 @@ class ReviewScreen(Screen[None]):
             self.query_one("#demo", DemoPanel).stop()
             self.show_next()
 
+    @reports_store_errors
     def action_bury(self) -> None:
         if self.card is not None:
             self.session.bury(self.card)

@@ -1,0 +1,257 @@
+"""``gistquiz repair``: Anki's "Check Database" for gistquiz, with a counted list of what it did.
+
+1. Check the database without writing to it (:func:`gistquiz.store.check_file`), and read every row
+   still readable in it (:mod:`gistquiz.salvage`), keeping those gistquiz could have written.
+2. Intact (every row readable and valid): back it up, then rebuild the card states by replaying the log.
+3. Damaged: start a new database from the newest backup that passes its check, add every valid row of
+   the damaged file the backup lacks (answers given after it), replay the log into card states, and
+   check the result with ``integrity_check``. The damaged file is moved into ``backups/``, never deleted,
+   and the log ids (and times) of what could not be read are reported.
+
+Card states are always the log's replay (:func:`gistquiz.rebuild.rebuild`), so whatever events the log
+learns to hold (suspend, bury, fitted parameters) are restored the same way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from gistquiz import backup, salvage
+from gistquiz.errors import StoreError
+from gistquiz.rebuild import rebuild
+from gistquiz.scheduler import CardState, Scheduler
+from gistquiz.store import (
+    DAMAGED_MARK,
+    SCHEMA_VERSION,
+    ReviewEntry,
+    Store,
+    check_file,
+    others_open,
+    review_from_row,
+    state_from_row,
+)
+
+_BAD_ROW = (ValueError, TypeError, KeyError, AttributeError)
+_SHOWN = 5  # lost ranges listed one by one
+
+
+@dataclass(frozen=True)
+class LostRange:
+    """Log ids ``first``..``last`` that could not be read, between the answers given at ``after`` and ``before``."""
+
+    first: int
+    last: int
+    after: datetime | None
+    before: datetime | None
+
+    def __str__(self) -> str:
+        ids = f"id {self.first}" if self.first == self.last else f"ids {self.first}-{self.last}"
+        span = " .. ".join(f"{t:%Y-%m-%d %H:%M}" if t else "?" for t in (self.after, self.before))
+        return f"{ids} (answered between {span} UTC)"
+
+
+@dataclass(frozen=True)
+class RepairReport:
+    path: Path
+    problems: list[str]  # what the check found; [] when the database was intact
+    backup_used: Path | None = None  # the newest good backup, when one was needed
+    moved_to: Path | None = None  # where the damaged file now is
+    reviews_from_backup: int = 0
+    reviews_from_file: int = 0  # valid log rows read from the damaged file that the backup lacks
+    lost: list[LostRange] = field(default_factory=list)
+    lost_unknown: bool = False  # the log table itself was gone: what came after the backup cannot be counted
+    cards_dropped: list[str] = field(default_factory=list)  # unreadable card rows with no log to rebuild them
+    cards_replayed: int = 0
+    cards_changed: int = 0
+    integrity: str = "ok"
+
+    @property
+    def lost_count(self) -> int:
+        return sum(r.last - r.first + 1 for r in self.lost)
+
+    def lines(self) -> list[str]:
+        """The counted list shown to the user."""
+        out = [f"checked {self.path}: " + (self.problems[0] if self.problems else "ok")]
+        if self.backup_used:
+            out.append(f"restored {self.reviews_from_backup} answers from the backup {self.backup_used.name}")
+        if self.problems:
+            where = "after the backup" if self.backup_used else "in the damaged file"
+            out.append(f"kept {self.reviews_from_file} answers still readable {where}")
+        if self.lost:
+            shown = "; ".join(map(str, self.lost[:_SHOWN]))
+            more = f"; and {len(self.lost) - _SHOWN} more ranges" if len(self.lost) > _SHOWN else ""
+            out.append(f"lost {self.lost_count} answers: {shown}{more}")
+        if self.lost_unknown:
+            out.append("the review log was gone: answers after the backup (if any) cannot be counted")
+        for card in self.cards_dropped:
+            out.append(f"dropped an unreadable card row ({card}): it has no answers to rebuild it from")
+        out.append(f"rebuilt {self.cards_replayed} card states from the log; {self.cards_changed} changed")
+        if self.moved_to:
+            out.append(f"the damaged file is kept as {self.moved_to}")
+        out.append(f"integrity_check: {self.integrity}")
+        return out
+
+
+def repair(path: Path, scheduler: Scheduler, now: datetime | None = None) -> RepairReport:
+    now = now or datetime.now(UTC)
+    if others := others_open(path):
+        raise StoreError(f"{path}: open in another gistquiz ({len(others)}): quit it, then run 'gistquiz repair'")
+    if not path.exists():
+        raise StoreError(f"{path}: no review database here: nothing to repair")
+    problems = [p for p in check_file(path) if p != "ok"]
+    found = salvage.read(path)
+    version = found.meta.get("schema_version", "")
+    if version.isdigit() and int(version) > SCHEMA_VERSION:
+        raise StoreError(f"{path}: made by a newer gistquiz (schema {version}); upgrade gistquiz, do not repair")
+    if found.tables and not version.isdigit():
+        problems.append(f"the schema version {version!r} is not a whole number")
+    reviews, bad_reviews = _valid_reviews(found.reviews)
+    cards, bad_cards = _valid_cards(found.cards)
+    problems += found.problems + [f"{len(bad_reviews)} log rows hold values gistquiz never writes"] * bool(bad_reviews)
+    problems += [f"card {k!r}: {why}" for k, why in bad_cards]
+    if found.unreadable_reviews or found.unreadable_cards:
+        n = len(found.unreadable_reviews) + found.unreadable_cards
+        problems.append(f"{n} rows cannot be read")
+    if not problems:
+        return _in_place(path, scheduler, now)
+    return _rebuilt(path, scheduler, now, problems, found, reviews, cards, bad_reviews, bad_cards)
+
+
+def _in_place(path: Path, scheduler: Scheduler, now: datetime) -> RepairReport:
+    """The check passed: clear a stale damage note, back up, replay."""
+    path.with_name(path.name + DAMAGED_MARK).unlink(missing_ok=True)
+    with Store(path) as store:
+        backup.before(store, "repair", now)
+        result = rebuild(store, scheduler)
+        integrity = "ok" if store.integrity_ok() else "failed"
+    return RepairReport(path, [], cards_replayed=result.cards, cards_changed=len(result.changed), integrity=integrity)
+
+
+def _rebuilt(
+    path: Path,
+    scheduler: Scheduler,
+    now: datetime,
+    problems: list[str],
+    found: salvage.Salvage,
+    reviews: dict[int, ReviewEntry],
+    cards: dict[str, tuple[CardState, str]],
+    bad_reviews: list[int],
+    bad_cards: list[tuple[str, str]],
+) -> RepairReport:
+    """A new database from the newest good backup plus every valid row of the damaged file."""
+    base = _newest_good_backup(path.parent / "backups")
+    merged: dict[int, ReviewEntry] = {}
+    meta: dict[str, str] = {}
+    links = list(found.links)
+    if base is not None:
+        base_path, base_found = base
+        merged, _ = _valid_reviews(base_found.reviews)
+        base_cards, _ = _valid_cards(base_found.cards)
+        cards = {**base_cards, **cards}
+        meta = dict(base_found.meta)
+        links = list(dict.fromkeys([*base_found.links, *links]))
+    from_backup = len(merged)
+    added = {i: e for i, e in reviews.items() if i not in merged}
+    merged.update(added)
+    meta.update(found.meta)
+    top = max([found.top_review_id, *merged, *found.unreadable_reviews, *bad_reviews, 0])
+    lost = _lost_ranges(merged, top)
+    logged = {e.card_key for e in merged.values()}
+    dropped = [k for k, _ in bad_cards if k not in logged and k not in cards]
+
+    fresh = path.with_name(path.name + ".repairing")
+    for leftover in (fresh, *_side_files(fresh)):
+        leftover.unlink(missing_ok=True)
+    with Store(fresh) as store:
+        store.restore(meta, cards.values(), (merged[i] for i in sorted(merged)), links, top + 1)
+        result = rebuild(store, scheduler)
+        integrity = "ok" if store.integrity_ok() else "failed"
+    if integrity != "ok":
+        raise StoreError(f"{fresh}: the repaired database fails integrity_check; {path} is left as it was")
+    moved = _move_aside(path, now)
+    fresh.replace(path)
+    path.with_name(path.name + DAMAGED_MARK).unlink(missing_ok=True)
+    return RepairReport(
+        path,
+        problems,
+        backup_used=base[0] if base else None,
+        moved_to=moved,
+        reviews_from_backup=from_backup,
+        reviews_from_file=len(added),
+        lost=lost,
+        lost_unknown="reviews" not in found.tables,
+        cards_dropped=dropped,
+        cards_replayed=result.cards,
+        cards_changed=len(result.changed),
+        integrity=integrity,
+    )
+
+
+def _valid_reviews(rows: list[tuple]) -> tuple[dict[int, ReviewEntry], list[int]]:
+    good, bad = {}, []
+    for row in rows:
+        try:
+            entry = review_from_row(row)
+        except _BAD_ROW:
+            bad.append(row[0])
+            continue
+        good[entry.id] = entry
+    return good, bad
+
+
+def _valid_cards(rows: list[tuple]) -> tuple[dict[str, tuple[CardState, str]], list[tuple[str, str]]]:
+    good, bad = {}, []
+    for row in rows:
+        try:
+            state = state_from_row(row[:-1])
+        except _BAD_ROW as err:
+            bad.append((str(row[0]), str(err)))
+            continue
+        good[state.key] = (state, row[-1] if isinstance(row[-1], str) else "")
+    return good, bad
+
+
+def _newest_good_backup(folder: Path) -> tuple[Path, salvage.Salvage] | None:
+    """The newest backup that passes its check and reads whole."""
+    for b in backup.backups(folder):
+        if check_file(b.path) != ["ok"]:
+            continue
+        found = salvage.read(b.path)
+        if not found.problems and not found.unreadable_reviews and not found.unreadable_cards:
+            return b.path, found
+    return None
+
+
+def _lost_ranges(merged: dict[int, ReviewEntry], top: int) -> list[LostRange]:
+    """Runs of ids in 1..top missing from ``merged``, each with the times of the answers either side."""
+    ranges, start = [], None
+    for i in range(1, top + 2):
+        if i <= top and i not in merged:
+            start = i if start is None else start
+        elif start is not None:
+            prev, nxt = merged.get(start - 1), merged.get(i)
+            ranges.append(LostRange(start, i - 1, prev.reviewed_at if prev else None, nxt.reviewed_at if nxt else None))
+            start = None
+    return ranges
+
+
+def _side_files(path: Path) -> list[Path]:
+    return [path.with_name(path.name + suffix) for suffix in ("-wal", "-shm", "-journal")]
+
+
+def _move_aside(path: Path, now: datetime) -> Path:
+    """Move the damaged file (and its side files) into ``backups/`` as ``damaged-STAMP.sqlite3``."""
+    folder = path.parent / "backups"
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / f"damaged-{now.astimezone(UTC):%Y%m%d-%H%M%S}{path.suffix}"
+    n = 2
+    while target.exists():
+        target = folder / f"damaged-{now.astimezone(UTC):%Y%m%d-%H%M%S}.{n}{path.suffix}"
+        n += 1
+    for side, suffix in zip(_side_files(path), ("-wal", "-shm", "-journal"), strict=True):
+        if side.exists():
+            side.replace(target.with_name(target.name + suffix))
+    path.replace(target)
+    return target
