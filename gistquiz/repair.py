@@ -14,14 +14,15 @@ learns to hold (suspend, bury, fitted parameters) are restored the same way.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+import json
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from gistquiz import backup, salvage
 from gistquiz.errors import StoreError
 from gistquiz.rebuild import rebuild
-from gistquiz.scheduler import CardState, Scheduler
+from gistquiz.scheduler import CardState, Rating, Scheduler, State
 from gistquiz.store import (
     DAMAGED_MARK,
     SCHEMA_VERSION,
@@ -60,6 +61,7 @@ class RepairReport:
     moved_to: Path | None = None  # where the damaged file now is
     reviews_from_backup: int = 0
     reviews_from_file: int = 0  # valid log rows read from the damaged file that the backup lacks
+    states_refilled: int = 0  # of those, answers whose damaged JSON states the replay gave back
     lost: list[LostRange] = field(default_factory=list)
     lost_unknown: bool = False  # the log table itself was gone: what came after the backup cannot be counted
     cards_dropped: list[str] = field(default_factory=list)  # unreadable card rows with no log to rebuild them
@@ -78,7 +80,8 @@ class RepairReport:
             out.append(f"restored {self.reviews_from_backup} answers from the backup {self.backup_used.name}")
         if self.problems:
             where = "after the backup" if self.backup_used else "in the damaged file"
-            out.append(f"kept {self.reviews_from_file} answers still readable {where}")
+            refilled = f" ({self.states_refilled} with their states replayed)" if self.states_refilled else ""
+            out.append(f"kept {self.reviews_from_file} answers still readable {where}{refilled}")
         if self.lost:
             shown = "; ".join(map(str, self.lost[:_SHOWN]))
             more = f"; and {len(self.lost) - _SHOWN} more ranges" if len(self.lost) > _SHOWN else ""
@@ -111,6 +114,8 @@ def repair(path: Path, scheduler: Scheduler, now: datetime | None = None) -> Rep
     cards, bad_cards = _valid_cards(found.cards)
     problems += found.problems + [f"{len(bad_reviews)} log rows hold values gistquiz never writes"] * bool(bad_reviews)
     problems += [f"card {k!r}: {why}" for k, why in bad_cards]
+    if partial := sum(not e.before_json for e in reviews.values()):
+        problems.append(f"{partial} log rows hold damaged card states")
     if found.unreadable_reviews or found.unreadable_cards:
         n = len(found.unreadable_reviews) + found.unreadable_cards
         problems.append(f"{n} rows cannot be read")
@@ -144,7 +149,7 @@ def _rebuilt(
     base = _newest_good_backup(path.parent / "backups")
     merged: dict[int, ReviewEntry] = {}
     meta: dict[str, str] = {}
-    links = list(found.links)
+    links = [row for row in found.links if _texts(*row[:3], row[4])]
     if base is not None:
         base_path, base_found = base
         merged, _ = _valid_reviews(base_found.reviews)
@@ -155,6 +160,8 @@ def _rebuilt(
     from_backup = len(merged)
     added = {i: e for i, e in reviews.items() if i not in merged}
     merged.update(added)
+    link_map = {old: new for old, new, *_ in links}
+    refilled = _fill_states(merged, link_map, scheduler)
     meta.update(found.meta)
     top = max([found.top_review_id, *merged, *found.unreadable_reviews, *bad_reviews, 0])
     lost = _lost_ranges(merged, top)
@@ -180,6 +187,7 @@ def _rebuilt(
         moved_to=moved,
         reviews_from_backup=from_backup,
         reviews_from_file=len(added),
+        states_refilled=refilled,
         lost=lost,
         lost_unknown="reviews" not in found.tables,
         cards_dropped=dropped,
@@ -190,15 +198,71 @@ def _rebuilt(
 
 
 def _valid_reviews(rows: list[tuple]) -> tuple[dict[int, ReviewEntry], list[int]]:
+    """Log rows gistquiz could have written, by id, and the ids of the others. A row whose JSON states are
+    damaged but whose card, rating and time are intact is kept with ``before_json`` empty: the replay
+    (:func:`_fill_states`) gives it its states back."""
     good, bad = {}, []
     for row in rows:
         try:
             entry = review_from_row(row)
+            if not _texts(entry.card_key, entry.deck, entry.source):
+                raise ValueError("garbled text")
         except _BAD_ROW:
-            bad.append(row[0])
-            continue
+            entry = _answer_without_states(row)
+            if entry is None:
+                bad.append(row[0])
+                continue
         good[entry.id] = entry
-    return good, bad
+    # A flipped byte in a key reads as another key: a row whose states cannot vouch for it is kept only
+    # when its card is known from a row that can, else it would add a card nobody answered.
+    known = {(e.card_key, e.deck) for e in good.values() if e.before_json}
+    for rid in [i for i, e in good.items() if not e.before_json and (e.card_key, e.deck) not in known]:
+        bad.append(rid)
+        del good[rid]
+    return good, sorted(bad)
+
+
+def _answer_without_states(row: tuple) -> ReviewEntry | None:
+    """The answer in a log row whose states are unreadable, or None when the answer itself is damaged."""
+    rid, key, deck, rating, when, duration, _, _, _, _, undoes, source = row
+    try:
+        reviewed_at = datetime.fromisoformat(when)
+        ok = (
+            isinstance(rid, int)
+            and _texts(key, deck, source)
+            and rating in (1, 2, 3, 4)
+            and reviewed_at.utcoffset() == timedelta(0)
+            and (duration is None or isinstance(duration, int))
+            and (undoes is None or isinstance(undoes, int))
+        )
+    except (TypeError, ValueError):
+        return None
+    if not ok:
+        return None
+    return ReviewEntry(rid, key, deck, rating, reviewed_at, duration, State.NEW, State.NEW, "", "", undoes, source)
+
+
+def _fill_states(entries: dict[int, ReviewEntry], links: dict[str, str], scheduler: Scheduler) -> int:
+    """Give the answers kept without their states (``before_json`` empty) the states the scheduler replays
+    for them, card by card in log order (undone answers left out, as the replay does). Returns how many."""
+    undone = {e.undoes for e in entries.values() if e.rating == 0}
+    running: dict[str, CardState] = {}
+    filled = 0
+    for rid in sorted(entries):
+        e = entries[rid]
+        if e.rating == 0 or rid in undone:
+            continue
+        key = links.get(e.card_key, e.card_key)
+        before = running.get(key) or CardState(key, e.deck)
+        after = scheduler.review(before, Rating(e.rating), e.reviewed_at)
+        running[key] = after
+        if not e.before_json:
+            states = json.dumps(before.to_dict()), json.dumps(after.to_dict())
+            entries[rid] = replace(
+                e, state_before=before.state, state_after=after.state, before_json=states[0], after_json=states[1]
+            )
+            filled += 1
+    return filled
 
 
 def _valid_cards(rows: list[tuple]) -> tuple[dict[str, tuple[CardState, str]], list[tuple[str, str]]]:
@@ -206,11 +270,18 @@ def _valid_cards(rows: list[tuple]) -> tuple[dict[str, tuple[CardState, str]], l
     for row in rows:
         try:
             state = state_from_row(row[:-1])
+            if not _texts(state.key, state.deck):
+                raise ValueError("its key or deck is not text")
         except _BAD_ROW as err:
             bad.append((str(row[0]), str(err)))
             continue
         good[state.key] = (state, row[-1] if isinstance(row[-1], str) else "")
     return good, bad
+
+
+def _texts(*values: object) -> bool:
+    """Every value is non-empty text (a :class:`salvage.Garbled` value is bytes, not text)."""
+    return all(isinstance(v, str) and v for v in values)
 
 
 def _newest_good_backup(folder: Path) -> tuple[Path, salvage.Salvage] | None:

@@ -3,8 +3,10 @@
 SQL lives in the store, except here: the store refuses a damaged database, and this module exists to read
 one anyway. It never writes: the file is opened through :func:`gistquiz.store.readonly`.
 
-A table is first read whole; when that fails (a damaged page, text that is not UTF-8), each row is
-looked up by its rowid through the b-tree, so one damaged page loses only the rows on it.
+A table is first read whole; when that fails (a damaged page), each row is looked up by its rowid
+through the b-tree, so one damaged page loses only the rows on it. Text that is not UTF-8 comes back as
+:class:`Garbled` bytes instead of failing its row: a log row whose JSON states are garbled still holds
+the card, the rating and the time, which is what a replay needs.
 """
 
 from __future__ import annotations
@@ -36,10 +38,22 @@ class Salvage:
     problems: list[str] = field(default_factory=list)
 
 
+class Garbled(bytes):
+    """A text value whose bytes are not UTF-8 (flipped bits): kept, so the rest of its row still counts."""
+
+
+def _text(data: bytes) -> str | Garbled:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return Garbled(data)
+
+
 def read(path: Path) -> Salvage:
     out = Salvage()
     try:
         with readonly(path) as db:
+            db.text_factory = _text  # a row with one garbled text is still read
             _read_into(db, out)
     except sqlite3.DatabaseError as err:  # not even the schema is readable
         out.problems.append(str(err))

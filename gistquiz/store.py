@@ -679,7 +679,10 @@ class Store:
             for row in self.db.execute(_SELECT_CARDS):
                 _row_state(row)
             for row in self.db.execute(_SELECT_REVIEWS):
-                _row_entry(row)
+                try:
+                    review_from_row(row)  # the JSON states too, which reading a row leaves for later
+                except (ValueError, TypeError, KeyError) as err:
+                    return [f"review {row[0]} holds a value gistquiz never writes ({err})"]
         except (sqlite3.DatabaseError, _BadRow) as err:
             return [str(err)]
         return []

@@ -264,8 +264,9 @@ def test_repair_restores_the_newest_good_backup_plus_every_readable_later_row(db
     assert set(range(1, 201)) <= ids  # everything before the backup is back
     lost = sorted({r[0] for r in ref} - ids)
     assert lost and min(lost) > 200  # only rows after the backup, unreadable in the damaged file, are lost
-    valid_later = {r[0] for r in readable_rows if r[0] > 200 and valid(r)}
-    assert ids == set(range(1, 201)) | valid_later  # and every valid row still readable after it is kept
+    fully_valid = {r[0] for r in readable_rows if valid(r)}
+    assert fully_valid - set(range(1, 201)) <= ids  # every intact row after the backup is kept,
+    assert len(ids - set(range(1, 201))) > len(fully_valid - set(range(1, 201)))  # and answers with damaged states
     assert f"lost {len(lost)} answers" in out and "restored 200 answers from the backup" in out
     assert "integrity_check: ok" in out
     c = sqlite3.connect(db)
@@ -281,11 +282,12 @@ def test_repair_restores_the_newest_good_backup_plus_every_readable_later_row(db
 
 
 def valid(row: tuple) -> bool:
+    """An intact log row: every text is text (not bytes that failed to decode) and every value parses."""
     try:
-        review_from_row(row)
+        entry = review_from_row(row)
     except (ValueError, TypeError, KeyError):
         return False
-    return True
+    return all(isinstance(v, str) for v in (entry.card_key, entry.deck, entry.source))
 
 
 @pytest.mark.parametrize("damage", DAMAGES)
@@ -302,14 +304,20 @@ def test_repair_fixes_each_kind_of_damage_and_the_commands_work_again(db, damage
     assert not (db.parent / ("gistquiz.sqlite3" + DAMAGED_MARK)).exists()
 
 
-def test_repair_without_a_backup_keeps_every_readable_row_and_reports_the_rest(db):
+def test_repair_without_a_backup_keeps_every_readable_answer_and_reports_the_rest(db, pristine, tmp_path):
+    reference = tmp_path / "reference.sqlite3"
+    reference.write_bytes(pristine)
     flip(db, leaf_pages(db, "reviews"))
-    readable = {r[0] for r in salvage.read(db).reviews}
+    intact = {r[0] for r in salvage.read(db).reviews if valid(r)}
     report = repair(db, SCHED, T0)
     assert report.backup_used is None and report.integrity == "ok"
-    kept = {r[0] for r in answers_in(db)}
-    assert kept <= readable and len(kept) == report.reviews_from_file
-    assert kept | {i for r in report.lost for i in range(r.first, r.last + 1)} == set(range(1, 201))
+    kept = answers_in(db)
+    assert set(kept) <= set(answers_in(reference))  # no answer kept with a wrong card, rating or time
+    ids = {r[0] for r in kept}
+    assert intact <= ids and len(ids) == report.reviews_from_file
+    assert ids | {i for r in report.lost for i in range(r.first, r.last + 1)} == set(range(1, 201))
+    with Store(db) as store:
+        assert store.check() == []
 
 
 def test_repair_of_an_intact_database_backs_up_and_changes_nothing(db):
