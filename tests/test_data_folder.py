@@ -404,3 +404,23 @@ async def test_a_write_refused_mid_review_is_shown_on_home_and_the_app_stays_ope
         answered = store.review_count()
     with Store(gistquiz_home / "gistquiz.sqlite3") as again:
         assert 1 <= again.review_count() == answered < 40
+
+
+async def test_a_damaged_database_is_shown_on_home_and_the_app_stays_open(db, gistquiz_home):
+    from textual.widgets import Static
+
+    from gistquiz.ui.app import GistQuizApp
+    from gistquiz.ui.screens.home import HomeScreen
+    from gistquiz.workspace import Workspace
+
+    DAMAGES["missing reviews table"](db)
+    before = db.read_bytes()
+    app = GistQuizApp(Workspace(gistquiz_home))
+    async with app.run_test(size=(100, 24)) as pilot:
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        hint = str(app.screen.query_one("#hint", Static).render())
+        assert "table 'reviews' is missing" in hint and "gistquiz repair" in hint
+        assert isinstance(app.screen, HomeScreen) and app.is_running
+    assert db.read_bytes() == before
