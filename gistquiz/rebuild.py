@@ -13,6 +13,7 @@ does what applying that event did (:func:`apply_event`), so a rebuild after
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -127,3 +128,27 @@ def rebuild(store: Store, scheduler: Scheduler, dry_run: bool = False, backup_fi
     if not dry_run and changed:
         store.replace_states((states[k], None) for k in changed)
     return RebuildResult(len(states), sum(s.reps for s in states.values()), changed)
+
+
+def fill_states(entries: dict[int, ReviewEntry], links: dict[str, str], scheduler: Scheduler) -> int:
+    """Give the log rows kept without their states (``before_json`` empty: ``gistquiz repair`` found them
+    damaged) the states the scheduler replays for them, card by card in log order (undone answers left out,
+    as :func:`replay` does). ``entries`` is changed in place; returns how many were filled."""
+    undone = {e.undoes for e in entries.values() if e.rating == 0}
+    running: dict[str, CardState] = {}
+    filled = 0
+    for rid in sorted(entries):
+        e = entries[rid]
+        if e.rating == 0 or rid in undone:
+            continue
+        key = links.get(e.card_key, e.card_key)
+        before = running.get(key) or CardState(key, e.deck)
+        after = scheduler.review(before, Rating(e.rating), e.reviewed_at)
+        running[key] = after
+        if not e.before_json:
+            states = json.dumps(before.to_dict()), json.dumps(after.to_dict())
+            entries[rid] = replace(
+                e, state_before=before.state, state_after=after.state, before_json=states[0], after_json=states[1]
+            )
+            filled += 1
+    return filled

@@ -14,15 +14,14 @@ learns to hold (suspend, bury, fitted parameters) are restored the same way.
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from gistquiz import backup, salvage
 from gistquiz.errors import StoreError
-from gistquiz.rebuild import rebuild
-from gistquiz.scheduler import CardState, Rating, Scheduler, State
+from gistquiz.rebuild import fill_states, rebuild
+from gistquiz.scheduler import CardState, Scheduler, State
 from gistquiz.store import (
     DAMAGED_MARK,
     SCHEMA_VERSION,
@@ -161,7 +160,7 @@ def _rebuilt(
     added = {i: e for i, e in reviews.items() if i not in merged}
     merged.update(added)
     link_map = {old: new for old, new, *_ in links}
-    refilled = _fill_states(merged, link_map, scheduler)
+    refilled = fill_states(merged, link_map, scheduler)
     meta.update(found.meta)
     top = max([found.top_review_id, *merged, *found.unreadable_reviews, *bad_reviews, 0])
     lost = _lost_ranges(merged, top)
@@ -200,7 +199,7 @@ def _rebuilt(
 def _valid_reviews(rows: list[tuple]) -> tuple[dict[int, ReviewEntry], list[int]]:
     """Log rows gistquiz could have written, by id, and the ids of the others. A row whose JSON states are
     damaged but whose card, rating and time are intact is kept with ``before_json`` empty: the replay
-    (:func:`_fill_states`) gives it its states back."""
+    (:func:`gistquiz.rebuild.fill_states`) gives it its states back."""
     good, bad = {}, []
     for row in rows:
         try:
@@ -240,29 +239,6 @@ def _answer_without_states(row: tuple) -> ReviewEntry | None:
     if not ok:
         return None
     return ReviewEntry(rid, key, deck, rating, reviewed_at, duration, State.NEW, State.NEW, "", "", undoes, source)
-
-
-def _fill_states(entries: dict[int, ReviewEntry], links: dict[str, str], scheduler: Scheduler) -> int:
-    """Give the answers kept without their states (``before_json`` empty) the states the scheduler replays
-    for them, card by card in log order (undone answers left out, as the replay does). Returns how many."""
-    undone = {e.undoes for e in entries.values() if e.rating == 0}
-    running: dict[str, CardState] = {}
-    filled = 0
-    for rid in sorted(entries):
-        e = entries[rid]
-        if e.rating == 0 or rid in undone:
-            continue
-        key = links.get(e.card_key, e.card_key)
-        before = running.get(key) or CardState(key, e.deck)
-        after = scheduler.review(before, Rating(e.rating), e.reviewed_at)
-        running[key] = after
-        if not e.before_json:
-            states = json.dumps(before.to_dict()), json.dumps(after.to_dict())
-            entries[rid] = replace(
-                e, state_before=before.state, state_after=after.state, before_json=states[0], after_json=states[1]
-            )
-            filled += 1
-    return filled
 
 
 def _valid_cards(rows: list[tuple]) -> tuple[dict[str, tuple[CardState, str]], list[tuple[str, str]]]:
