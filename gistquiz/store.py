@@ -281,6 +281,8 @@ class Store:
                 if f not in existed and f.exists() and f.stat().st_size == 0:
                     f.unlink(missing_ok=True)
             if isinstance(err, sqlite3.DatabaseError):
+                if _is_damage(err):
+                    self._fail(str(err))
                 raise StoreError(_explain(path, err)) from None
             if isinstance(err, OSError):
                 raise StoreError(f"{path}: cannot open the review database: {err.strerror}") from None
@@ -777,6 +779,12 @@ def header_problem(path: Path) -> str | None:
         return f"damaged header (page size {page})"
     if size % page:
         return f"truncated or damaged ({size} bytes is not a whole number of {page}-byte pages)"
+    pages = int.from_bytes(head[28:32], "big")
+    # The page count at offset 28 is valid when the change counter (24) matches offset 92; with a -wal, the
+    # file may not hold the newest pages yet, so only without one does a shorter file mean a cut.
+    valid = head[24:28] == head[92:96]
+    if valid and pages * page > size and not path.with_name(path.name + "-wal").exists():
+        return f"truncated ({size} bytes, its header says {pages} pages of {page} bytes)"
     return None
 
 

@@ -88,6 +88,9 @@ DAMAGES = {
     "schema version 2.0-beta": lambda p: sql(p, "UPDATE meta SET value='2.0-beta' WHERE key='schema_version'"),
     "missing reviews table": lambda p: sql(p, "DROP TABLE reviews"),
     "card state 42": lambda p: sql(p, "UPDATE cards SET state=42 WHERE key='gist-dl:k3'"),
+    "cut at a page": lambda p: p.write_bytes(p.read_bytes()[: len(p.read_bytes()) // 2 // 4096 * 4096]),
+    "flipped schema page": lambda p: p.write_bytes(p.read_bytes()[:3000] + bytes(500) + p.read_bytes()[3500:]),
+    "replaced by garbage": lambda p: p.write_bytes(random.Random(1).randbytes(len(p.read_bytes()))),
 }
 COMMANDS = [["check"], ["decks"], ["stats"], ["review", "--plain"], ["rebuild"], ["backup"]]
 
