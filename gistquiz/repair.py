@@ -149,6 +149,7 @@ def _rebuilt(
     merged: dict[int, ReviewEntry] = {}
     meta: dict[str, str] = {}
     links = [row for row in found.links if _texts(*row[:3], row[4])]
+    events = {row[0]: row for row in found.parameter_events if _event_ok(row)}
     if base is not None:
         base_path, base_found = base
         merged, _ = _valid_reviews(base_found.reviews)
@@ -156,6 +157,7 @@ def _rebuilt(
         cards = {**base_cards, **cards}
         meta = dict(base_found.meta)
         links = list(dict.fromkeys([*base_found.links, *links]))
+        events = {**{row[0]: row for row in base_found.parameter_events if _event_ok(row)}, **events}
     from_backup = len(merged)
     added = {i: e for i, e in reviews.items() if i not in merged}
     merged.update(added)
@@ -171,7 +173,8 @@ def _rebuilt(
     for leftover in (fresh, *_side_files(fresh)):
         leftover.unlink(missing_ok=True)
     with Store(fresh) as store:
-        store.restore(meta, cards.values(), (merged[i] for i in sorted(merged)), links, top + 1)
+        params = [events[i] for i in sorted(events)]
+        store.restore(meta, cards.values(), (merged[i] for i in sorted(merged)), links, top + 1, params)
         result = rebuild(store, scheduler)
         integrity = "ok" if store.integrity_ok() else "failed"
     if integrity != "ok":
@@ -253,6 +256,12 @@ def _valid_cards(rows: list[tuple]) -> tuple[dict[str, tuple[CardState, str]], l
             continue
         good[state.key] = (state, row[-1] if isinstance(row[-1], str) else "")
     return good, bad
+
+
+def _event_ok(row: tuple) -> bool:
+    """A parameter event row as gistquiz writes it (its body is checked where it is read: fsrs_params)."""
+    rid, applied_at, deck, mode, body = row
+    return isinstance(rid, int) and _texts(applied_at, mode, body) and (deck is None or _texts(deck))
 
 
 def _texts(*values: object) -> bool:

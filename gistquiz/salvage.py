@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from gistquiz.store import CARD_COLUMNS, LINK_COLUMNS, REVIEW_COLUMNS, readonly
+from gistquiz.store import CARD_COLUMNS, LINK_COLUMNS, PARAM_COLUMNS, REVIEW_COLUMNS, TABLES_SINCE, readonly
 
 # When neither max(rowid) nor sqlite_sequence can be read, probing goes on this far past the last row found.
 _PROBE_AHEAD = 1000
@@ -32,6 +32,7 @@ class Salvage:
     cards: list[tuple[Any, ...]] = field(default_factory=list)  # CARD_COLUMNS, then fingerprint
     reviews: list[tuple[Any, ...]] = field(default_factory=list)  # id, then REVIEW_COLUMNS
     links: list[tuple[Any, ...]] = field(default_factory=list)  # LINK_COLUMNS
+    parameter_events: list[tuple[Any, ...]] = field(default_factory=list)  # PARAM_COLUMNS (fitted FSRS parameters)
     unreadable_cards: int = 0
     unreadable_reviews: list[int] = field(default_factory=list)
     top_review_id: int = 0  # the highest id the log ever gave (sqlite_sequence), when readable
@@ -72,6 +73,10 @@ def _read_into(db: sqlite3.Connection, out: Salvage) -> None:
     if "meta" in out.tables:
         rows, _ = _rows(db, "meta", "key, value")
         out.meta = {k: v for _, k, v in rows if isinstance(k, str) and isinstance(v, str)}
+    version = out.meta.get("schema_version", "")
+    for table, since in TABLES_SINCE.items():
+        if version.isdigit() and int(version) >= since and table not in out.tables:
+            out.problems.append(f"table '{table}' is missing")
     if "cards" in out.tables:
         rows, lost = _rows(db, "cards", f"{CARD_COLUMNS}, fingerprint")
         out.cards, out.unreadable_cards = [r[1:] for r in rows], len(lost)
@@ -84,6 +89,11 @@ def _read_into(db: sqlite3.Connection, out: Salvage) -> None:
     if "links" in out.tables:
         rows, _ = _rows(db, "links", LINK_COLUMNS)
         out.links = [r[1:] for r in rows]
+    if "fsrs_params" in out.tables:
+        rows, lost = _rows(db, "fsrs_params", PARAM_COLUMNS)
+        out.parameter_events = [r[1:] for r in rows]
+        if lost:
+            out.problems.append(f"{len(lost)} parameter events cannot be read")
 
 
 def _rows(db: sqlite3.Connection, table: str, columns: str, top: int = 0) -> tuple[list[tuple], list[int]]:

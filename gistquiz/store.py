@@ -119,7 +119,10 @@ _MIGRATIONS.append(
 )
 
 SCHEMA_VERSION = 1 + len(_MIGRATIONS)
-TABLE_NAMES = ("meta", "cards", "reviews", "links", "demo_runs")
+TABLE_NAMES = ("meta", "cards", "reviews", "links", "demo_runs")  # version 1's
+# Tables a migration adds, by the version that has them first (a database not yet migrated lacks them).
+TABLES_SINCE = {"fsrs_params": 2}
+PARAM_COLUMNS = "id, applied_at, deck, mode, body"
 
 # Files beside the database (``gistquiz.sqlite3`` + suffix). A run leaves ``.open-PID-N`` while it has the
 # database open and removes it on close: one left by a process that no longer runs marks an unclean exit.
@@ -321,7 +324,8 @@ class Store:
                 f"{self.path}: made by a newer gistquiz (schema {version}, this one knows {SCHEMA_VERSION});"
                 " upgrade gistquiz"
             )
-        if missing := [t for t in TABLE_NAMES if t not in tables]:
+        needed = [*TABLE_NAMES, *(t for t, since in TABLES_SINCE.items() if version >= since)]
+        if missing := [t for t in needed if t not in tables]:
             self._fail(f"table '{missing[0]}' is missing")
 
     def _fail(self, reason: str) -> None:
@@ -607,15 +611,20 @@ class Store:
 
     # ----------------------------------------------------------------- FSRS parameters (gistquiz optimize)
 
+    @_guarded
     def parameter_events(self) -> list[tuple[int, str, str | None, str, str]]:
         """Every stored parameter event as (id, applied_at, deck, mode, body), oldest first, unchecked."""
-        return self.db.execute("SELECT id, applied_at, deck, mode, body FROM fsrs_params ORDER BY id").fetchall()
+        return self.db.execute(f"SELECT {PARAM_COLUMNS} FROM fsrs_params ORDER BY id").fetchall()
 
+    @_guarded
     def record_parameters(
         self, events: Iterable[tuple[datetime, str | None, str, str]], states: Iterable[CardState] = ()
     ) -> list[int]:
         """Log parameter events (applied_at, deck, mode, body) and write the card states they change, in one
-        transaction; returns the events' ids."""
+        transaction; returns the events' ids. The database is checked and backed up first ("optimize")."""
+        from gistquiz import backup  # lazily: backup imports this module
+
+        backup.before(self, "optimize")
         ids = []
         with self.transaction() as db:
             for applied_at, deck, mode, body in events:
@@ -704,6 +713,7 @@ class Store:
         reviews: Iterable[ReviewEntry],
         links: Iterable[tuple[Any, ...]],
         next_review_id: int,
+        parameter_events: Iterable[tuple[Any, ...]] = (),
     ) -> None:
         """Fill a new database with rows saved from a damaged one (``gistquiz repair``), in one transaction.
 
@@ -719,6 +729,7 @@ class Store:
                 [(e.id, *_review_values(e)) for e in reviews],
             )
             db.executemany(f"INSERT INTO links ({LINK_COLUMNS}) VALUES (?,?,?,?,?,?)", links)
+            db.executemany(f"INSERT INTO fsrs_params ({PARAM_COLUMNS}) VALUES (?,?,?,?,?)", parameter_events)
             db.execute("DELETE FROM sqlite_sequence WHERE name='reviews'")
             db.execute("INSERT INTO sqlite_sequence (name, seq) VALUES ('reviews', ?)", (next_review_id - 1,))
 

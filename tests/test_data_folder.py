@@ -219,8 +219,9 @@ def test_rebuild_and_a_schema_migration_back_up_first(db, monkeypatch):
     assert [b.reason for b in backup.backups(db.parent / "backups")] == ["rebuild", "daily"]
     from gistquiz import store as store_module
 
-    monkeypatch.setattr(store_module, "_MIGRATIONS", [["CREATE TABLE extra (x)"]])
-    monkeypatch.setattr(store_module, "SCHEMA_VERSION", 2)
+    steps = [*store_module._MIGRATIONS, ["CREATE TABLE extra (x)"]]
+    monkeypatch.setattr(store_module, "_MIGRATIONS", steps)
+    monkeypatch.setattr(store_module, "SCHEMA_VERSION", 1 + len(steps))
     Store(db).close()
     assert backup.backups(db.parent / "backups")[0].reason == "migration"
 
@@ -427,3 +428,15 @@ async def test_a_damaged_database_is_shown_on_home_and_the_app_stays_open(db, gi
         assert "table 'reviews' is missing" in hint and "gistquiz repair" in hint
         assert isinstance(app.screen, HomeScreen) and app.is_running
     assert db.read_bytes() == before
+
+
+def test_optimize_backs_up_first_and_repair_keeps_the_fitted_parameter_events(db):
+    with Store(db) as store:
+        store.record_parameters([(T0 + timedelta(days=30), None, "future", '{"w": [1]}')])
+        events = store.parameter_events()
+    assert [b.reason for b in backup.backups(db.parent / "backups")] == ["optimize"]
+    flip(db, leaf_pages(db, "reviews"))
+    report = repair(db, SCHED, T0)
+    assert report.problems and report.integrity == "ok"
+    with Store(db) as store:
+        assert store.parameter_events() == events
