@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gistquiz.interop.html_md import html_to_markdown, markdown_to_html, plain_to_markdown
+from gistquiz.interop.html_md import CONTROL, html_to_markdown, markdown_to_html, plain_to_markdown, strip_controls
 
 
 def test_bold_italics_and_code_become_markdown():
@@ -192,3 +192,21 @@ def test_conversion_of_hostile_html_grows_linearly(hostile):
 def test_a_tag_the_field_never_closes_hides_the_rest_as_in_a_browser():
     assert html_to_markdown("before <b>bold</b> <a href='x") == "before **bold**"
     assert html_to_markdown("2 < 3 and a<b") == "2 < 3 and a"
+
+
+_HOSTILE_PIECE = st.one_of(
+    st.text(max_size=8),  # any Unicode, control characters included
+    st.sampled_from(
+        ["<", ">", "</", "<!--", "-->", "<a ", '"', "'", "&", "&#", "&#x", ";", "<br", "<img src=", "\x00"]
+    ),
+    st.sampled_from(["<b>", "</b>", "<i>", "<ul>", "<li>", "<ol>", "<pre>", "<code>", "<table>", "<td>", "</td>"]),
+    st.sampled_from(["&nbsp;", "&#99999999;", "&#x110000;", "&#0;", "&bogus;", "<sub>", "<sup>", "<div", "<p/>"]),
+)
+
+
+@settings(deadline=None, max_examples=300)
+@given(st.lists(_HOSTILE_PIECE, max_size=30).map("".join))
+def test_no_hostile_field_makes_the_converter_raise_or_write_control_characters(html):
+    assert isinstance(html_to_markdown(html), str)
+    md = html_to_markdown(strip_controls(html))  # as the importer converts a field
+    assert CONTROL.search(md) is None, repr(md)
