@@ -57,7 +57,7 @@ import sys
 from dataclasses import dataclass, field
 
 import numpy as np
-from digits import load
+from digits import standardised_flat as standardised_digits
 from harness import Param, Plot, Progress, Report, Result, Series, Table, main, takes
 from layers import (
     affine_backward,
@@ -275,16 +275,6 @@ def train(
                 break
     curve.input_shift = float(np.mean(shifts)) if shifts else 0.0
     return curve
-
-
-def standardised_digits(dtype: type = np.float64) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Flattened digits (N, 64), each pixel standardised with the training set's mean and std."""
-    d = load()
-    x_train = d.x_train.reshape(len(d.x_train), -1)  # (N_train, 64)
-    x_test = d.x_test.reshape(len(d.x_test), -1)  # (N_test, 64)
-    mean, std = x_train.mean(axis=0), x_train.std(axis=0)
-    std[std == 0] = 1.0  # pixels that are blank in every training image stay 0
-    return ((x_train - mean) / std).astype(dtype), d.y_train, ((x_test - mean) / std).astype(dtype), d.y_test
 
 
 def sweep(
