@@ -30,7 +30,12 @@ compute the network is *worse* than the linear model; it needs many times the
 linear model's compute to overtake it.
 
 On these small, centred digits even the linear model is good (about 97%):
-the gaps are a few points, not the orders of magnitude of ImageNet.
+the gaps are a few points, not the orders of magnitude of ImageNet. The
+report gives each lead a 95% paired-bootstrap interval over the test digits.
+Over seeds 0-4 what holds is: at all 1437 images the CNN leads on every seed,
+by 1.1 to 1.9 points (4 to 7 of the 360 test digits), beyond test-set noise on
+some seeds only; at 30 images neither model leads beyond noise; the lead in
+between is not monotone in the data size.
 
 References: LeCun et al. 1998 (convolutional networks on handwritten digits);
 Deng et al. 2009 (ImageNet); Krizhevsky, Sutskever & Hinton 2012 (AlexNet,
@@ -159,6 +164,24 @@ def nested_balanced_order(rng: np.random.Generator, y: np.ndarray) -> np.ndarray
     return np.lexsort((rng.random(len(y)), rank))  # by rank, ties in random order
 
 
+BOOTSTRAP = 2000
+
+
+def lead_interval(cnn_correct: np.ndarray, linear_correct: np.ndarray, rng: np.random.Generator) -> tuple[float, float]:
+    """95% percentile interval of ``mean(cnn_correct) - mean(linear_correct)`` over bootstrap resamples of the
+    test digits, the same digits for both models (a paired bootstrap: Efron & Tibshirani 1993).
+
+    Parameters
+    ----------
+    cnn_correct, linear_correct : (M,) booleans, one per test digit
+    """
+    diff = cnn_correct.astype(np.float64) - linear_correct  # (M,) -1, 0 or 1 per digit
+    idx = rng.integers(0, len(diff), size=(BOOTSTRAP, len(diff)))  # (B, M) resampled digits
+    means = diff[idx].mean(axis=1)  # (B,)
+    lo, hi = np.percentile(means, [2.5, 97.5])
+    return float(lo), float(hi)
+
+
 def training_sizes(min_size: int, total: int, points: int) -> list[int]:
     return sorted({int(round(s)) for s in np.geomspace(min_size, total, points)})
 
@@ -175,6 +198,8 @@ class Point:
     linear_train_accuracy: float
     cnn_seconds: float
     linear_seconds: float
+    lead_ci: tuple[float, float] = (0.0, 0.0)
+    """95% paired-bootstrap interval of the CNN's lead in test accuracy (over the test digits)."""
 
     @property
     def images_seen(self) -> int:
@@ -227,16 +252,19 @@ def run(p: dict, seed: int, progress: Progress | None) -> DataComputeResult:
         )
         linear_seconds = time.perf_counter() - start
 
+        cnn_correct = tiny_cnn.predict(weights, data.x_test) == data.y_test  # (M,)
+        linear_correct = affine_forward(data.x_test, W, b)[0].argmax(axis=1) == data.y_test  # (M,)
         points.append(
             Point(
                 size=n,
                 epochs=epochs,
-                cnn_accuracy=float(np.mean(tiny_cnn.predict(weights, data.x_test) == data.y_test)),
-                linear_accuracy=linear_accuracy(W, b, data.x_test, data.y_test),
+                cnn_accuracy=float(np.mean(cnn_correct)),
+                linear_accuracy=float(np.mean(linear_correct)),
                 cnn_train_accuracy=float(np.mean(tiny_cnn.predict(weights, x) == y)),
                 linear_train_accuracy=linear_accuracy(W, b, x, y),
                 cnn_seconds=cnn_seconds,
                 linear_seconds=linear_seconds,
+                lead_ci=lead_interval(cnn_correct, linear_correct, np.random.default_rng([seed, n])),
             )
         )
     return DataComputeResult(points, history.test_accuracy, linear_curve)
@@ -244,6 +272,14 @@ def run(p: dict, seed: int, progress: Progress | None) -> DataComputeResult:
 
 def training_macs(images_seen: int, macs_per_image: int) -> int:
     return TRAIN_COST * macs_per_image * images_seen
+
+
+def lead_text(pt: Point) -> str:
+    """``+1.4 points, 95% CI -0.3 to +3.1: within test-set noise``."""
+    lo, hi = pt.lead_ci
+    verdict = "within test-set noise" if lo <= 0 <= hi else "beyond test-set noise"
+    lead = 100 * (pt.cnn_accuracy - pt.linear_accuracy)
+    return f"{lead:+.1f} points, 95% CI {100 * lo:+.1f} to {100 * hi:+.1f}: {verdict}"
 
 
 def report(result: DataComputeResult) -> Report:
@@ -277,8 +313,9 @@ def report(result: DataComputeResult) -> Report:
     )
     headline = (
         f"With {small.size} training digits the CNN scores {small.cnn_accuracy:.1%} and the linear model "
-        f"{small.linear_accuracy:.1%}; with {full.size}, {full.cnn_accuracy:.1%} and {full.linear_accuracy:.1%}: "
-        f"{ratios}. Each training image costs the CNN {cnn_mac / lin_mac:.0f}x the multiply-adds."
+        f"{small.linear_accuracy:.1%} (CNN lead {lead_text(small)}); with {full.size}, {full.cnn_accuracy:.1%} and "
+        f"{full.linear_accuracy:.1%} (lead {lead_text(full)}): {ratios}. Each training image costs the CNN "
+        f"{cnn_mac / lin_mac:.0f}x the multiply-adds."
     )
     rows = [
         [
@@ -287,6 +324,7 @@ def report(result: DataComputeResult) -> Report:
             pt.cnn_accuracy,
             pt.linear_accuracy,
             pt.cnn_accuracy - pt.linear_accuracy,
+            f"{pt.lead_ci[0]:+.3f} .. {pt.lead_ci[1]:+.3f}",
             pt.cnn_train_accuracy,
             pt.linear_train_accuracy,
             training_macs(pt.images_seen, cnn_mac),
@@ -304,6 +342,7 @@ def report(result: DataComputeResult) -> Report:
             "CNN test",
             "linear test",
             "CNN lead",
+            "lead 95% CI",
             "CNN train",
             "linear train",
             "CNN MACs",
@@ -327,6 +366,10 @@ def report(result: DataComputeResult) -> Report:
             "linear_accuracy_largest": full.linear_accuracy,
             "cnn_lead_smallest": small.cnn_accuracy - small.linear_accuracy,
             "cnn_lead_largest": full.cnn_accuracy - full.linear_accuracy,
+            "cnn_lead_largest_ci_low": full.lead_ci[0],
+            "cnn_lead_largest_ci_high": full.lead_ci[1],
+            "cnn_lead_smallest_ci_low": small.lead_ci[0],
+            "cnn_lead_smallest_ci_high": small.lead_ci[1],
             "cnn_error_ratio_middle_to_largest": ratio_cnn,
             "linear_error_ratio_middle_to_largest": ratio_linear,
             "cnn_macs_per_image": cnn_mac,
@@ -378,6 +421,11 @@ def report(result: DataComputeResult) -> Report:
             f"{small.cnn_train_accuracy:.0%} training and {small.cnn_accuracy:.1%} test accuracy, the linear model "
             f"{small.linear_train_accuracy:.0%} and {small.linear_accuracy:.1%}: the gap between the two is what a "
             "model memorised instead of learning, and only more data closes it.",
+            f"Lead 95% CI: a paired bootstrap over the 360 test digits ({BOOTSTRAP} resamples): the spread that the "
+            "choice of test digits alone gives. Training is random too: over seeds 0-4 the CNN's lead at all "
+            "1437 images is positive on every seed (+1.1 to +1.9 points, 4 to 7 digits) but beyond test-set noise "
+            "on only some; at 30 images it runs from -2.5 to +2.8 points, within noise on every seed; in between "
+            "it is not monotone.",
         ],
     )
 

@@ -111,3 +111,16 @@ def load(seed_split: int = 0, test_size: float = 0.2, dtype: type = np.float64) 
     for a in (x_train, x_test, y_train, y_test):
         a.flags.writeable = False  # shared by every caller in this process
     return Digits(x_train, y_train, x_test, y_test)
+
+
+def standardised_flat(dtype: type = np.float64) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Flattened digits (N, 64), each pixel standardised with the training set's mean and std: for MLPs.
+
+    Returns ``x_train, y_train, x_test, y_test``.
+    """
+    d = load()
+    x_train = d.x_train.reshape(len(d.x_train), -1)  # (N_train, 64)
+    x_test = d.x_test.reshape(len(d.x_test), -1)  # (N_test, 64)
+    mean, std = x_train.mean(axis=0), x_train.std(axis=0)
+    std[std == 0] = 1.0  # pixels that are blank in every training image stay 0
+    return ((x_train - mean) / std).astype(dtype), d.y_train, ((x_test - mean) / std).astype(dtype), d.y_test

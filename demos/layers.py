@@ -5,7 +5,7 @@ the upstream gradient ``dout`` and that cache and returns the gradients of its
 inputs. Chaining them backwards through a network is backpropagation.
 
 The layers follow CS231n's assignments (affine, ReLU, sigmoid, conv, max-pool,
-dropout, batch norm, vanilla RNN, softmax cross-entropy) with two PyTorch conventions:
+dropout, batch norm, vanilla RNN, LSTM, softmax cross-entropy) with two PyTorch conventions:
 dropout's ``p`` is the probability of *dropping* a unit, and batch norm's
 ``momentum`` (0.1) weights the new batch statistic and keeps the *unbiased*
 batch variance in its running average, as ``torch.nn.BatchNorm1d`` does.
@@ -458,6 +458,92 @@ def rnn_backward(dh: np.ndarray, cache: tuple) -> tuple[np.ndarray, ...]:
     dWx = x.reshape(N * T, D).T @ da_rows  # (D, N T) @ (N T, H) -> (D, H)
     dWh = h_prev.reshape(N * T, H).T @ da_rows  # (H, N T) @ (N T, H) -> (H, H)
     db = da_rows.sum(axis=0)  # (H,)
+    return dx, dh_next, dWx, dWh, db
+
+
+# --------------------------------------------------------------------------- LSTM
+
+
+def lstm_step_forward(
+    x: np.ndarray, prev_h: np.ndarray, prev_c: np.ndarray, Wx: np.ndarray, Wh: np.ndarray, b: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, tuple]:
+    """One LSTM step (CS231n's gate order i, f, o, g): ``next_c = f * prev_c + i * g``, ``next_h = o * tanh(next_c)``.
+
+    Parameters
+    ----------
+    x : (N, D) inputs at this time step
+    prev_h, prev_c : (N, H) previous hidden and cell state
+    Wx : (D, 4H) input-to-gates weights
+    Wh : (H, 4H) hidden-to-gates weights
+    b : (4H,) bias
+
+    The cell state is updated by addition, gated by ``f``: the gradient reaching
+    ``prev_c`` is ``dnext_c * f``, with no squashing nonlinearity and no weight
+    matrix in the way, which is how an LSTM carries information over long gaps.
+    """
+    H = prev_h.shape[1]
+    a = x @ Wx + prev_h @ Wh + b  # (N, D) @ (D, 4H) + (N, H) @ (H, 4H) -> (N, 4H)
+    i, f, o = (sigmoid_forward(a[:, k * H : (k + 1) * H])[0] for k in range(3))  # (N, H) each
+    g = np.tanh(a[:, 3 * H :])  # (N, H)
+    next_c = f * prev_c + i * g  # (N, H)
+    tanh_c = np.tanh(next_c)  # (N, H)
+    next_h = o * tanh_c  # (N, H)
+    return next_h, next_c, (x, prev_h, prev_c, Wx, Wh, i, f, o, g, tanh_c)
+
+
+def lstm_step_backward(dnext_h: np.ndarray, dnext_c: np.ndarray, cache: tuple) -> tuple[np.ndarray, ...]:
+    """Gradients ``dx`` (N, D), ``dprev_h``, ``dprev_c`` (N, H), ``dWx`` (D, 4H), ``dWh`` (H, 4H), ``db`` (4H,)."""
+    x, prev_h, prev_c, Wx, Wh, i, f, o, g, tanh_c = cache
+    dc = dnext_c + dnext_h * o * (1.0 - tanh_c**2)  # (N, H) both paths into next_c
+    di, df, do, dg = dc * g, dc * prev_c, dnext_h * tanh_c, dc * i  # (N, H) each
+    da = np.concatenate(  # (N, 4H) through the sigmoids and the tanh
+        [di * i * (1.0 - i), df * f * (1.0 - f), do * o * (1.0 - o), dg * (1.0 - g**2)], axis=1
+    )
+    dx = da @ Wx.T  # (N, 4H) @ (4H, D) -> (N, D)
+    dprev_h = da @ Wh.T  # (N, 4H) @ (4H, H) -> (N, H)
+    dprev_c = dc * f  # (N, H)
+    dWx = x.T @ da  # (D, N) @ (N, 4H) -> (D, 4H)
+    dWh = prev_h.T @ da  # (H, N) @ (N, 4H) -> (H, 4H)
+    db = da.sum(axis=0)  # (4H,)
+    return dx, dprev_h, dprev_c, dWx, dWh, db
+
+
+def lstm_forward(
+    x: np.ndarray, h0: np.ndarray, Wx: np.ndarray, Wh: np.ndarray, b: np.ndarray
+) -> tuple[np.ndarray, list]:
+    """Run the LSTM over a whole sequence from ``h0`` and a zero cell state: h (N, T, H) and the step caches.
+
+    Parameters
+    ----------
+    x : (N, T, D) input sequences
+    h0 : (N, H) initial hidden state
+    """
+    N, T, _ = x.shape
+    h_t, c_t = h0, np.zeros_like(h0)
+    h = np.empty((N, T, h0.shape[1]), dtype=np.result_type(x, Wx))
+    caches = []
+    for t in range(T):
+        h_t, c_t, cache = lstm_step_forward(x[:, t], h_t, c_t, Wx, Wh, b)
+        h[:, t] = h_t
+        caches.append(cache)
+    return h, caches
+
+
+def lstm_backward(dh: np.ndarray, caches: list) -> tuple[np.ndarray, ...]:
+    """Backpropagation through time for :func:`lstm_forward`: dx (N, T, D), dh0 (N, H), dWx, dWh, db.
+
+    Parameters
+    ----------
+    dh : (N, T, H) upstream gradient of every hidden state
+    """
+    N, T, H = dh.shape
+    D = caches[0][0].shape[1]
+    dx = np.empty((N, T, D), dtype=dh.dtype)
+    dh_next, dc_next = np.zeros((N, H), dtype=dh.dtype), np.zeros((N, H), dtype=dh.dtype)
+    dWx, dWh, db = 0.0, 0.0, 0.0
+    for t in reversed(range(T)):
+        dx[:, t], dh_next, dc_next, dWx_t, dWh_t, db_t = lstm_step_backward(dh[:, t] + dh_next, dc_next, caches[t])
+        dWx, dWh, db = dWx + dWx_t, dWh + dWh_t, db + db_t
     return dx, dh_next, dWx, dWh, db
 
 

@@ -337,6 +337,9 @@ def report(result: RnnResult) -> Report:
         f"(global norm {CLIP:g}).",
         f"Recall task: {result.params['symbols']} symbols, {result.params['train_steps']} SGD steps per gap, "
         f"batch {BATCH}, accuracy on {EVAL_SEQUENCES} fresh sequences; chance is {chance:.2f}.",
+        "The failing gaps depend on the training budget, not only on the RNN: with --train-steps 3000 "
+        "--max-gap 20 the gap-20 recall rises from 46% to 100% (seed 0, 4 symbols): read this curve as what "
+        f"{result.params['train_steps']} SGD steps learn, not as the gap where an RNN must fail.",
     ]
     return Report(
         headline=(

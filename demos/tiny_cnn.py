@@ -1,4 +1,4 @@
-"""A tiny CNN learns to read handwritten digits, and its first-layer filters pick out local strokes and edges.
+"""A tiny CNN learns to read handwritten digits; its first-layer filters respond to pieces of strokes.
 
 The network, conv -> ReLU -> max-pool -> flatten -> dense -> ReLU -> dropout ->
 dense, has the two parts of a classic convnet:
@@ -16,9 +16,11 @@ digits (stratified 80/20 split). Every layer is a NumPy forward/backward pair
 from ``layers.py``; ``train``, ``predict`` and ``forward_features`` (the hidden
 layer's features) can be reused by other demos.
 
-No one tells the first layer what to look for, yet its 3x3 filters end up
-matching local strokes and edges: the report shows the learned filters and,
-for one test digit, where each of them fires.
+No one tells the first layer what to look for; the report shows the learned
+filters and, for one test digit, where each of them fires. They respond to
+pieces of strokes (a bar, a corner, ink on one side), but they are not edge
+detectors: ``conv_kernels.py`` measures their share of edge-pattern energy and
+finds it inside the range of random filters'.
 
 References: CS231n "Convolutional Neural Networks" notes and assignment 2;
 He et al. 2015 (initialisation); Srivastava et al. 2014 (dropout); Loshchilov
@@ -285,12 +287,12 @@ def report(result: TinyCnnResult) -> Report:
         images += [Image(names[i], result.digit_maps[i].tolist(), group=title, vmin=0.0) for i in group]
     notes = [
         "Each response map is a filter's ReLU output on the test digit: bright where the digit has the "
-        "local pattern the filter matches, such as the left edge of a stroke or a horizontal bar.",
+        "local pattern the filter matches, such as one side of a stroke or a horizontal bar.",
         f"Training moved the filters by {change:.0%} of their initial norm; {result.dead_filters} of "
         f"{len(names)} never fire on any test digit (a 'dead' ReLU filter whose weights are mostly negative).",
-        "With 3x3 kernels on 8x8 digits the filters are rough oriented edge and blob detectors; the clean "
-        "Gabor-like edge detectors of Krizhevsky et al. 2012 and Zeiler & Fergus 2014 need larger kernels "
-        "and natural images.",
+        "These 3x3 filters on 8x8 digits are no more edge-like than random ones (measured by the conv_kernels "
+        "demo); the clean Gabor-like edge detectors of Krizhevsky et al. 2012 and Zeiler & Fergus 2014 come "
+        "from larger kernels trained on large photo datasets.",
     ]
     if mistakes.max() > 0:
         notes.append(f"Most common mistake: {mistakes.max()} test images of digit {true_digit} read as {read_as}.")

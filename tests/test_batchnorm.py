@@ -42,12 +42,16 @@ def assert_zero_gradient(analytic: np.ndarray, numerical: np.ndarray, loss: floa
 
 
 @pytest.mark.slow
-def test_default_settings_meet_the_stated_targets():
-    m = batchnorm.report(batchnorm.run(seed=0)).metrics
-    assert m["steps_to_90_bn"] is not None
-    assert m["steps_to_90_plain"] is None or m["steps_to_90_bn"] <= m["steps_to_90_plain"] / 3
+@pytest.mark.parametrize("seed", range(5))
+def test_each_net_at_its_best_rate_bn_needs_several_times_fewer_steps(seed: int):
+    m = batchnorm.report(batchnorm.run(seed=seed)).metrics
+    assert m["steps_ratio"] is not None and m["steps_ratio"] >= 4, m
+    # Santurkar's run: the injected noise moves the layer inputs more than the plain net's own drift,
+    # yet BN with it still needs fewer steps than the plain net at its best rate.
+    assert m["input_shift_noisy_bn"] > 2 * m["input_shift_bn"] and m["input_shift_noisy_bn"] > m["input_shift_plain"]
+    assert m["steps_to_90_noisy_bn"] is not None and m["steps_to_90_noisy_bn"] < m["steps_to_90_plain"]
     assert m["tiny_init_accuracy_plain"] <= 0.15
-    assert m["tiny_init_accuracy_bn"] >= 0.8
+    assert m["tiny_init_accuracy_bn"] >= 0.5
 
 
 def test_bn_mlp_gradient_matches_numerical_gradient():
@@ -134,23 +138,50 @@ def test_bn_mlp_equals_the_same_torch_network_in_train_and_eval_mode():
     assert rel_error(scores, net(torch.tensor(x_test)).detach().numpy()) < 1e-10
 
 
-def test_plain_and_bn_nets_start_from_the_same_weights_and_see_the_same_batches(monkeypatch):
+def test_every_run_of_the_sweep_starts_from_the_same_weights_and_batches(monkeypatch):
     calls = []
     real_train = batchnorm.train
 
-    def recording_train(weights, batchnorm_on, data, batches, *args):
-        calls.append(({k: v.copy() for k, v in weights.items()}, batchnorm_on, batches.copy()))
-        return real_train(weights, batchnorm_on, data, batches, *args)
+    def recording_train(weights, batchnorm_on, data, batches, lr, *args, **kwargs):
+        calls.append(({k: v.copy() for k, v in weights.items()}, batchnorm_on, batches.copy(), lr))
+        return real_train(weights, batchnorm_on, data, batches, lr, *args, **kwargs)
 
     monkeypatch.setattr(batchnorm, "train", recording_train)
     batchnorm.run(seed=0, **FAST)
-    assert [on for _, on, _ in calls] == [False, True, False, True]
-    for (plain_w, _, plain_batches), (bn_w, _, bn_batches) in (calls[0:2], calls[2:4]):
-        assert plain_w.keys() == bn_w.keys()
-        assert all(np.array_equal(plain_w[k], bn_w[k]) for k in plain_w)
-        assert np.array_equal(plain_batches, bn_batches)
-    tiny_std = np.std(calls[2][0]["W2"])
+    sweep = [c for c in calls if c[3] in batchnorm.LRS][: 2 * len(batchnorm.LRS)]
+    assert [(on, lr) for _, on, _, lr in sweep] == [(False, lr) for lr in batchnorm.LRS] + [
+        (True, lr) for lr in batchnorm.LRS
+    ]
+    first_w, _, first_batches, _ = sweep[0]
+    for w, _, batches, _ in sweep[1:]:
+        assert all(np.array_equal(first_w[k], w[k]) for k in first_w)
+        assert np.array_equal(first_batches[: len(batches)], batches)  # a pruned run sees a prefix
+    tiny_std = np.std(calls[-1][0]["W2"])
     assert tiny_std == pytest.approx(0.01, rel=0.2)
+
+
+def test_a_sweep_run_stops_once_it_can_no_longer_be_the_fastest():
+    data = batchnorm.standardised_digits(np.float32)
+    rng = np.random.default_rng(0)
+    initial = batchnorm.init_mlp(rng, [64, 32, 32, 10], 1.0, np.float32)
+    batches = rng.integers(0, len(data[1]), size=(300, 60))
+    curves = batchnorm.sweep(initial, True, data, batches, [3.0, 0.01], 25)
+    assert curves[0].steps_to_target is not None
+    assert curves[1].steps_to_target is None and curves[1].steps[-1] == curves[0].steps_to_target
+    assert batchnorm.best(curves) is curves[0]
+
+
+def test_noise_after_batchnorm_is_part_of_the_checked_gradient():
+    rng = np.random.default_rng(4)
+    weights, bn_params = small_bn_net(rng)
+    noise = batchnorm.sample_noise(rng, 2, 5, 1.0, np.float64)[:1] + [(rng.uniform(1, 2, 4), rng.uniform(-1, 1, 4))]
+    x, y = rng.normal(size=(7, 6)), rng.integers(0, 3, size=7)
+    _, grads = batchnorm.loss_and_grads(weights, x, y, bn_params, noise)
+    for name in ("W1", "gamma1", "gamma2", "W3"):
+        numerical = eval_numerical_gradient(
+            lambda _: batchnorm.loss_and_grads(weights, x, y, bn_params, noise)[0], weights[name]
+        )
+        assert rel_error(grads[name], numerical) < 1e-6, name
 
 
 def test_bn_net_adds_unit_gamma_and_zero_beta_to_the_shared_weights():
@@ -163,15 +194,15 @@ def test_bn_net_adds_unit_gamma_and_zero_beta_to_the_shared_weights():
 
 def test_run_is_deterministic_for_a_seed():
     a, b = batchnorm.run(seed=5, **FAST), batchnorm.run(seed=5, **FAST)
-    assert a.runs == b.runs
+    assert a == b
 
 
 def test_script_prints_json_with_the_headline_metrics():
     args = [f"--{k.replace('_', '-')}={v}" for k, v in FAST.items()]
     out = subprocess.run([sys.executable, str(SCRIPT), "--json", *args], capture_output=True, text=True, check=True)
     metrics = json.loads(out.stdout)["metrics"]
-    assert {"steps_to_90_bn", "steps_to_90_plain", "tiny_init_accuracy_bn", "tiny_init_accuracy_plain"} <= set(metrics)
-    assert 0.0 <= metrics["final_accuracy_bn"] <= 1.0
+    assert {"steps_ratio", "steps_to_90_noisy_bn", "tiny_init_accuracy_bn", "tiny_init_accuracy_plain"} <= set(metrics)
+    assert 0.0 <= metrics["tiny_init_accuracy_bn"] <= 1.0
 
 
 def test_script_refuses_a_bad_parameter_with_exit_code_2():

@@ -19,7 +19,7 @@ DECK_KEY = "gist-dl"
 IDEAS: dict[str, tuple[str, set[str]]] = {
     "why-deep-learning": ("deep learning took off with lots of data and compute", {"data_and_compute"}),
     "learning-rate": ("the learning rate η is generally small", {"learning_rate"}),
-    "conv-kernels": ("a conv layer's weights are organised as kernels", {"conv_kernels", "tiny_cnn"}),
+    "conv-kernels": ("a conv layer's weights are organised as kernels", {"conv_kernels", "tiny_cnn", "shapes"}),
     "regularization": ("L1, L2 and dropout; L1 zeroes useless weights", {"regularization"}),
     "early-layers": ("early CNN layers detect edges and common shapes", {"conv_kernels", "tiny_cnn"}),
     "fine-tuning": ("keep learning rates small when fine-tuning", {"fine_tuning"}),

@@ -81,6 +81,25 @@ def test_trained_features_separate_unseen_digits_far_better_than_pixels_median_o
     # ... and 10 points more of the test digits read by 5-NN in the 2-D projection
     gains = [r.features.knn_2d_accuracy - r.pixels.knn_2d_accuracy for r in results]
     assert np.median(gains) > 0.10, gains
+    # a linear probe reads the pixels almost as well as the features: separability was there already
+    assert all(r.pixels.probe_accuracy > 0.95 for r in results)
+    assert all(abs(r.features.probe_accuracy - r.pixels.probe_accuracy) < 0.03 for r in results)
+
+
+def test_linear_probe_matches_scikit_learns_logistic_regression_on_the_pixels():
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.preprocessing import StandardScaler
+
+    data = load()
+    x_train, x_test = data.x_train.reshape(-1, 64), data.x_test.reshape(-1, 64)
+    ours = deep_features.linear_probe(x_train, data.y_train, x_test, data.y_test)
+    scaler = StandardScaler().fit(x_train)
+    # the same objective: mean cross-entropy + (l2 / 2) |W|^2  <=>  C = 1 / (N l2), bias not penalised
+    C = 1.0 / (len(x_train) * deep_features.PROBE_L2)
+    reference = LogisticRegression(C=C, max_iter=5000).fit(scaler.transform(x_train), data.y_train)
+    theirs = reference.score(scaler.transform(x_test), data.y_test)
+    assert abs(ours - theirs) <= 2 / len(x_test), (ours, theirs)  # within two test digits
+    assert ours > 0.95
 
 
 def test_run_is_deterministic_for_a_seed(fast_result):

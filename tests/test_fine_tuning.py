@@ -168,6 +168,21 @@ def test_small_rate_keeps_the_old_task_and_a_large_rate_loses_much_of_it_median_
 
 
 @pytest.mark.slow
+def test_lr_0_1_matches_lr_0_01_on_the_new_domain_but_forgets_more_of_the_old_median_over_5_seeds(default_results):
+    # What the sweep shows: the rate must not be too large; below that, "small" buys the old task, not the new.
+    def at(r: fine_tuning.FineTuningResult, lr: float) -> fine_tuning.Variant:
+        return next(v for v in r.sweep if v.lr == lr)
+
+    new_01 = np.array([at(r, 0.1).new_accuracy for r in default_results])
+    new_001 = np.array([at(r, 0.01).new_accuracy for r in default_results])
+    old_01 = np.array([at(r, 0.1).old_accuracy for r in default_results])
+    old_001 = np.array([at(r, 0.01).old_accuracy for r in default_results])
+    assert abs(np.median(new_01 - new_001)) < 0.03, (new_01, new_001)
+    assert np.median(old_001 - old_01) > 0.02, (old_001, old_01)
+    assert np.all(old_001 > old_01), (old_001, old_01)
+
+
+@pytest.mark.slow
 def test_on_digits_turned_a_quarter_fine_tuning_does_not_beat_scratch_median_over_5_seeds():
     # The demo's caveat: transfer pays only when the pretrained features fit the new domain.
     results = [fine_tuning.run(seed=seed, domain="rot90") for seed in SEEDS]

@@ -17,6 +17,10 @@ from layers import (
     dropout_backward,
     dropout_forward,
     eval_numerical_gradient,
+    lstm_backward,
+    lstm_forward,
+    lstm_step_backward,
+    lstm_step_forward,
     max_pool_backward,
     max_pool_forward,
     rel_error,
@@ -358,22 +362,98 @@ def test_rnn_forward_equals_a_loop_of_steps(rng):
         assert rel_error(h[:, t], h_t) < 1e-12
 
 
-def test_rnn_backward_matches_numerical_gradient(rng):
+@pytest.mark.parametrize(
+    ("forward", "backward", "gates", "tol"),
+    [
+        (rnn_forward, rnn_backward, 1, SMOOTH),
+        # Summed over T steps, a near-zero LSTM weight gradient carries the finite difference's round-off
+        # (1.8e-7 seen for one entry of 1.9e-5); CS231n's LSTM check asks for 1e-6 or less.
+        (lstm_forward, lstm_backward, 4, 1e-6),
+    ],
+    ids=["rnn", "lstm"],
+)
+def test_sequence_backward_matches_numerical_gradient(rng, forward, backward, gates, tol):
     N, T, D, H = 2, 4, 3, 5
     x, h0 = rng.normal(size=(N, T, D)), rng.normal(size=(N, H))
-    Wx, Wh, b = rng.normal(size=(D, H)) / 2, rng.normal(size=(H, H)) / 2, rng.normal(size=H)
+    Wx, Wh = rng.normal(size=(D, gates * H)) / 2, rng.normal(size=(H, gates * H)) / 2
+    b = rng.normal(size=gates * H)
     dh = rng.normal(size=(N, T, H))
-    _, cache = rnn_forward(x, h0, Wx, Wh, b)
-    grads = rnn_backward(dh, cache)
+    _, cache = forward(x, h0, Wx, Wh, b)
+    grads = backward(dh, cache)
     inputs = [x, h0, Wx, Wh, b]
     for k, analytic in enumerate(grads):
 
         def f(v, k=k):
             args = list(inputs)
             args[k] = v
-            return rnn_forward(*args)[0]
+            return forward(*args)[0]
 
-        assert rel_error(analytic, numeric(f, inputs[k], dh)) < SMOOTH
+        assert rel_error(analytic, numeric(f, inputs[k], dh)) < tol, k
+
+
+def test_lstm_step_forward_reproduces_cs231n_test_vector():
+    N, D, H = 3, 4, 5
+    x = np.linspace(-0.4, 1.2, num=N * D).reshape(N, D)
+    prev_h = np.linspace(-0.3, 0.7, num=N * H).reshape(N, H)
+    prev_c = np.linspace(-0.4, 0.9, num=N * H).reshape(N, H)
+    Wx = np.linspace(-2.1, 1.3, num=4 * D * H).reshape(D, 4 * H)
+    Wh = np.linspace(-0.7, 2.2, num=4 * H * H).reshape(H, 4 * H)
+    b = np.linspace(0.3, 0.7, num=4 * H)
+    expected_next_h = np.array(
+        [
+            [0.24635157, 0.28610883, 0.32240467, 0.35525807, 0.38474904],
+            [0.49223563, 0.55611431, 0.61507696, 0.66844003, 0.7159181],
+            [0.56735664, 0.66310127, 0.74419266, 0.80889665, 0.858299],
+        ]
+    )
+    expected_next_c = np.array(
+        [
+            [0.32986176, 0.39145139, 0.451556, 0.51014116, 0.56717407],
+            [0.66382255, 0.76674007, 0.87195994, 0.97902709, 1.08751345],
+            [0.74192008, 0.90592151, 1.07717006, 1.25120233, 1.42395676],
+        ]
+    )
+    next_h, next_c, _ = lstm_step_forward(x, prev_h, prev_c, Wx, Wh, b)
+    assert rel_error(next_h, expected_next_h) < 1e-7
+    assert rel_error(next_c, expected_next_c) < 1e-7
+
+
+def test_lstm_step_backward_matches_numerical_gradient(rng):
+    N, D, H = 4, 5, 6
+    x, h, c = rng.normal(size=(N, D)), rng.normal(size=(N, H)), rng.normal(size=(N, H))
+    Wx, Wh, b = rng.normal(size=(D, 4 * H)) / 2, rng.normal(size=(H, 4 * H)) / 2, rng.normal(size=4 * H)
+    dnext_h, dnext_c = rng.normal(size=(N, H)), rng.normal(size=(N, H))
+    _, _, cache = lstm_step_forward(x, h, c, Wx, Wh, b)
+    grads = lstm_step_backward(dnext_h, dnext_c, cache)
+    inputs = [x, h, c, Wx, Wh, b]
+    for k, analytic in enumerate(grads):
+
+        def f_h(v, k=k):
+            args = list(inputs)
+            args[k] = v
+            return lstm_step_forward(*args)[0]
+
+        def f_c(v, k=k):
+            args = list(inputs)
+            args[k] = v
+            return lstm_step_forward(*args)[1]
+
+        numerical = numeric(f_h, inputs[k], dnext_h) + numeric(f_c, inputs[k], dnext_c)
+        assert rel_error(analytic, numerical) < SMOOTH, k
+
+
+def test_lstm_cell_gradient_is_not_squashed_by_a_weight_matrix(rng):
+    # With the forget gate saturated open (f = 1) and the other gates shut, dprev_c equals dnext_c exactly:
+    # the additive path an RNN's h_t -> h_{t-1} (through tanh' and W_hh) does not have.
+    N, D, H = 2, 3, 4
+    b = np.concatenate([np.full(H, -50.0), np.full(H, 50.0), np.full(H, -50.0), np.zeros(H)])
+    _, _, cache = lstm_step_forward(
+        rng.normal(size=(N, D)), rng.normal(size=(N, H)), rng.normal(size=(N, H)),
+        rng.normal(size=(D, 4 * H)), rng.normal(size=(H, 4 * H)), b,
+    )  # fmt: skip
+    dnext_c = rng.normal(size=(N, H))
+    _, _, dprev_c, _, _, _ = lstm_step_backward(np.zeros((N, H)), dnext_c, cache)
+    assert np.allclose(dprev_c, dnext_c, rtol=0, atol=1e-15)
 
 
 # --------------------------------------------------------------------------- PyTorch, in float64
@@ -466,6 +546,28 @@ def test_rnn_forward_and_backward_equal_torch_rnn(torch, rng):
     assert rel_error(dWh, W_hh.grad.numpy().T) < TORCH
     assert rel_error(db, rnn.bias_ih_l0.grad.numpy()) < TORCH
     assert rel_error(db, rnn.bias_hh_l0.grad.numpy()) < TORCH
+
+
+def test_lstm_forward_and_backward_equal_torch_lstm(torch, rng):
+    N, T, D, H = 3, 6, 4, 5
+    lstm = torch.nn.LSTM(D, H, batch_first=True, dtype=torch.float64)
+    # PyTorch stacks the gates i, f, g, o; CS231n (and layers.py) i, f, o, g.
+    order = np.concatenate([np.arange(k * H, (k + 1) * H) for k in (0, 1, 3, 2)])
+    W_ih, W_hh = lstm.weight_ih_l0, lstm.weight_hh_l0
+    Wx, Wh = W_ih.detach().numpy().T[:, order].copy(), W_hh.detach().numpy().T[:, order].copy()
+    b = (lstm.bias_ih_l0 + lstm.bias_hh_l0).detach().numpy()[order]
+    x, h0, dh = rng.normal(size=(N, T, D)), rng.normal(size=(N, H)), rng.normal(size=(N, T, H))
+    h, caches = lstm_forward(x, h0, Wx, Wh, b)
+    dx, dh0, dWx, dWh, db = lstm_backward(dh, caches)
+    xt, h0t = t64(torch, x), t64(torch, h0[None])
+    h_t, _ = lstm(xt, (h0t, torch.zeros(1, N, H, dtype=torch.float64)))
+    h_t.backward(torch.tensor(dh))
+    assert rel_error(h, h_t.detach().numpy()) < TORCH
+    assert rel_error(dx, xt.grad.numpy()) < TORCH
+    assert rel_error(dh0, h0t.grad.numpy()[0]) < TORCH
+    assert rel_error(dWx, W_ih.grad.numpy().T[:, order]) < TORCH
+    assert rel_error(dWh, W_hh.grad.numpy().T[:, order]) < TORCH
+    assert rel_error(db, lstm.bias_ih_l0.grad.numpy()[order]) < TORCH
 
 
 def test_softmax_cross_entropy_equals_torch_cross_entropy(torch, rng):
