@@ -265,7 +265,8 @@ def report(result: BatchnormResult) -> Report:
         [labels[name], *[accuracy_at(curve, s) for s in checkpoints], curve.steps_to_target]
         for name, curve in r.items()
     ]
-    table = Table("test accuracy after n SGD steps", ["net", *[f"@{s}" for s in checkpoints], "steps to 90%"], rows)
+    at_steps = [f"@{s}" for s in checkpoints]
+    table = Table("test accuracy after n SGD steps", ["net", *at_steps, "steps to 90%"], rows, percent=at_steps)
     return Report(
         headline=headline,
         metrics={
