@@ -30,6 +30,16 @@ T0 = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 RESULT = json.loads((Path(__file__).with_name("data") / "data_and_compute_result.json").read_text())
 
 
+REAL_PARAMS = [  # data_and_compute's own parameter table (python demos/data_and_compute.py --help)
+    ("points", 5, "training-set sizes, spaced evenly on a log scale up to all 1437 digits", 2, 10),
+    ("min_size", 30, "the smallest training set", 10, 1437),
+    ("epochs", 15, "passes over each training set (both models)", 1, 100),
+    ("min_steps", 150, "at least this many SGD steps per model, so that small sets are trained too", 0, 5000),
+    ("lr", 0.1, "peak SGD learning rate of the CNN", 0.0001, 2.0),
+    ("linear_lr", 0.5, "peak SGD learning rate of the linear model", 0.0001, 10.0),
+]
+
+
 def demo_script(claim: str, param: str, report: str) -> str:
     """A demo that trains nothing: ``run`` returns the checked parameters, ``report`` says ``report``."""
     return (
@@ -44,7 +54,7 @@ def demo_script(claim: str, param: str, report: str) -> str:
 
 REPLAY = demo_script(
     "A neural network pulls ahead of a linear model as the training set grows (a recorded run, replayed).",
-    'Param("points", 5, "training-set sizes", low=2, high=10)',
+    ", ".join(f"Param({n!r}, {d!r}, {h!r}, low={lo!r}, high={hi!r})" for n, d, h, lo, hi in REAL_PARAMS),
     """\
     d = json.loads(Path(__file__).with_name("recorded.json").read_text())
     return Report(
@@ -253,3 +263,34 @@ async def test_what_it_shows_is_whole_at_120_columns(app):
         for name, claim in [(d.name, d.claim) for d in screen.demos]:
             shown = table.get_row(name)[2]
             assert " ".join(str(shown).split()) == claim
+
+
+async def test_enter_on_an_out_of_range_value_says_what_is_allowed_in_place_and_no_help_is_cut(app):
+    from textual.widgets import Input, Label
+
+    from gistquiz.ui.screens.params import ParamsScreen
+
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_demos(pilot, app, "sizes")
+        await pilot.press(next(k for k, a in bar_keys(screen).items() if a == "params"))
+        await settle(pilot, app)
+        form = app.screen
+        assert isinstance(form, ParamsScreen)
+        dialog = form.query_one("#params-dialog").region
+        for label in form.query(".param-label").results(Label):
+            label.scroll_visible(animate=False)
+            await pilot.pause()
+            strips = label.render_lines(Region(0, 0, label.size.width, label.size.height))
+            shown = " ".join("".join(seg.text for seg in strip).strip() for strip in strips)
+            name = shown.split()[0]
+            help_text = next(h for n, _, h, _, _ in REAL_PARAMS if n == name) if name != "seed" else "random seed"
+            assert help_text in shown and dialog.contains_region(label.region), shown
+        last = form.query_one("#param-linear_lr", Input)
+        last.focus()
+        await pilot.press("ctrl+a", *"99", "enter")  # the last field, below the fold of the fields' list
+        await settle(pilot, app)
+        assert app.screen is form
+        error = form.query_one("#error-linear_lr", Static)
+        fields = form.query_one("#params-fields").region
+        assert error.display and fields.contains_region(error.region) and app.focused is last
+        assert "allowed: a number from 0.0001 to 10" in str(error.render())
