@@ -51,8 +51,10 @@ def column_groups(widths: list[int], width: int, gap: int = 1) -> list[list[int]
 class FittedTable:
     """A result table as Rich renders it, wrapped into column groups that fit the width it is drawn at."""
 
-    def __init__(self, title: str, columns: list[str], cells: list[list[str]]):
+    def __init__(self, title: str, columns: list[str], cells: list[list[str]], numeric: list[bool] | None = None):
         self.title, self.columns, self.cells = title, columns, cells
+        self.numeric = numeric or [False] * len(columns)
+        """Columns of numbers, aligned right; words read from the left."""
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         widths = [max(len(c), *(len(row[i]) for row in self.cells)) for i, c in enumerate(self.columns)]
@@ -65,7 +67,7 @@ class FittedTable:
                     self.columns[i],
                     min_width=min(widths[i], options.max_width),
                     overflow="fold",
-                    justify="left" if i == 0 else "right",
+                    justify="right" if self.numeric[i] and i else "left",
                 )
             for row in self.cells:
                 table.add_row(*(row[i] for i in group))
@@ -73,9 +75,19 @@ class FittedTable:
 
 
 def result_table(t: dict[str, Any]) -> FittedTable:
-    percent = set(t.get("percent") or [])
-    cells = [[fmt(v, percent=c in percent) for v, c in zip(row, t["columns"], strict=False)] for row in t["rows"][:40]]
-    return FittedTable(t.get("title") or "", list(t["columns"]), cells)
+    """A report's table (its JSON form) with its cells formatted by the reports' own ``fmt``."""
+    columns, rows, percent = list(t["columns"]), t["rows"][:40], set(t.get("percent") or [])
+    cells = [[fmt(v, percent=c in percent) for v, c in zip(row, columns, strict=False)] for row in rows]
+    numeric = [
+        all(
+            isinstance(v, int | float) and not isinstance(v, bool)
+            for row in rows
+            for v in row[i : i + 1]
+            if v is not None
+        )
+        for i in range(len(columns))
+    ]
+    return FittedTable(t.get("title") or "", columns, cells, numeric)
 
 
 class DemoResult(Vertical):
