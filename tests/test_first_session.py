@@ -106,12 +106,18 @@ def test_the_forecast_axis_is_dated_every_week():
     assert "busiest: Mar 4 (5)" in forecast_bars([1, 0, 5, 2], date(2026, 3, 2)).plain
 
 
-async def test_the_stats_screen_labels_the_forecast_with_dates(app):
-    async with app.run_test(size=(80, 24)) as pilot:
+@pytest.mark.parametrize("size", [(80, 24), (60, 20)])
+async def test_the_stats_screen_labels_the_forecast_with_dates_and_fits_its_width(app, size):
+    async with app.run_test(size=size) as pilot:
         await settle(pilot, app)
         await pilot.press(bar_key(app.screen, "stats"))
         await settle(pilot, app)
         assert isinstance(app.screen, StatsScreen)
-        shown = str(app.screen.query_one("#stats-forecast", Static).render())
+        forecast = app.screen.query_one("#stats-forecast", Static)
+        shown = str(forecast.render())
         today = T0.astimezone().date()
         assert f"╵{today:%b} {today.day}" in shown and "day 0 1 2" not in shown
+        # no line wraps: the bars and their dates stay in columns
+        assert max(len(line) for line in shown.splitlines()) <= forecast.content_region.width
+        days = int(shown.split("next ")[1].split()[0])
+        assert days == 30 if size[0] >= 80 else 20 <= days < 30  # as many days as fit

@@ -70,6 +70,11 @@ def forecast_bars(forecast: list[int], today: date) -> Text:
     return text
 
 
+def forecast_days(width: int, available: int) -> int:
+    """How many days of the forecast fit ``width`` cells: two a day, after the indent, the last date whole."""
+    return max(1, min(available, (width - 4 - len("╵Mar 30")) // 2 + 1))
+
+
 def day_axis(today: date, days: int, every: int = 7) -> str:
     """Under a bar chart of two cells a day: a ╵ and the date under today and every week after it."""
     cells = [" "] * (2 * days + 8)  # the last label may reach past the last bar, never cut
@@ -151,8 +156,9 @@ class StatsScreen(Screen[None]):
         self.query_one("#stats-calendar", Static).update(
             Text.assemble(("Reviews per day\n", "bold"), calendar(st.reviews_per_day, today))
         )
+        days = forecast_days(self.size.width - 3, len(st.forecast))  # #stats' scrollbar and a margin
         self.query_one("#stats-forecast", Static).update(
-            Text.assemble(("Due in the next 30 days\n", "bold"), forecast_bars(st.forecast, today))
+            Text.assemble((f"Due in the next {days} days\n", "bold"), forecast_bars(st.forecast[:days], today))
         )
         table = Table(
             "month",
