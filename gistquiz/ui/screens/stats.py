@@ -70,7 +70,7 @@ def forecast_bars(forecast: list[int], today: date) -> Text:
     return text
 
 
-def forecast_days(width: int, available: int) -> int:
+def days_that_fit(width: int, available: int) -> int:
     """How many days of the forecast fit ``width`` cells: two a day, after the indent, the last date whole."""
     return max(1, min(available, (width - 4 - len("╵Mar 30")) // 2 + 1))
 
@@ -156,7 +156,7 @@ class StatsScreen(Screen[None]):
         self.query_one("#stats-calendar", Static).update(
             Text.assemble(("Reviews per day\n", "bold"), calendar(st.reviews_per_day, today))
         )
-        days = forecast_days(self.size.width - 3, len(st.forecast))  # #stats' scrollbar and a margin
+        days = days_that_fit(self.size.width - 3, len(st.forecast))  # #stats' scrollbar and a margin
         self.query_one("#stats-forecast", Static).update(
             Text.assemble((f"Due in the next {days} days\n", "bold"), forecast_bars(st.forecast[:days], today))
         )
