@@ -197,6 +197,11 @@ class Table:
     percent: list[str] = field(default_factory=list)
     """Columns of fractions shown as percentages, as the headline writes them (0.8 reads "80.0%")."""
 
+    def __post_init__(self) -> None:
+        unknown = [c for c in self.percent if c not in self.columns]
+        if unknown:  # a misspelt name would silently leave a column of fractions
+            raise ValueError(f"table {self.title!r}: percent names {unknown}, not among its columns")
+
 
 @dataclass
 class Image:

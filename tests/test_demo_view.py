@@ -294,3 +294,13 @@ async def test_enter_on_an_out_of_range_value_says_what_is_allowed_in_place_and_
         fields = form.query_one("#params-fields").region
         assert error.display and fields.contains_region(error.region) and app.focused is last
         assert "allowed: a number from 0.0001 to 10" in str(error.render())
+
+
+def test_a_percent_column_is_written_as_the_headlines_write_fractions_and_must_exist():
+    from gistquiz.ui.widgets.demo_result import demo_harness
+
+    h = demo_harness()
+    assert [fmt(0.8, percent=True), fmt(-0.025, percent=True), fmt(1, percent=True)] == ["80.0%", "-2.5%", "100.0%"]
+    assert fmt(0.8) == "0.8" and fmt(None, percent=True) == "–" and fmt("-", percent=True) == "-"
+    with pytest.raises(ValueError, match="not among its columns"):
+        h.Table("t", ["net", "test acc"], [], percent=["test accuracy"])
