@@ -304,3 +304,18 @@ def test_a_percent_column_is_written_as_the_headlines_write_fractions_and_must_e
     assert fmt(0.8) == "0.8" and fmt(None, percent=True) == "–" and fmt("-", percent=True) == "-"
     with pytest.raises(ValueError, match="not among its columns"):
         h.Table("t", ["net", "test acc"], [], percent=["test accuracy"])
+
+
+async def test_tab_and_enter_open_the_details_from_the_keyboard_and_the_table_comes_into_view(app):
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await reveal_with_cached_result(pilot, app)
+        details = screen.query_one(Collapsible)
+        await pilot.press("tab")
+        await settle(pilot, app)
+        assert app.focused is details.query_one("CollapsibleTitle")
+        await pilot.press("enter")
+        await settle(pilot, app)
+        assert not details.collapsed and screen.card is not None  # Enter opened the details, nothing else
+        table = screen.query_one(".result-table")
+        view = screen.query_one("#card").region
+        assert view.contains(table.region.x, table.region.y)  # the table starts on screen, no PgDn needed
