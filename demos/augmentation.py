@@ -294,6 +294,7 @@ def report(result: AugmentationResult) -> Report:
                 aug.train_accuracy,
             ],
         ],
+        percent=["clean test", "rotated + shifted test", "train (original digits)"],
     )
     images = []
     for i, original in enumerate(result.shown_originals):

@@ -351,6 +351,7 @@ def report(result: DataComputeResult) -> Report:
             "linear s",
         ],
         rows,
+        percent=["CNN test", "linear test", "CNN lead", "CNN train", "linear train"],
     )
     return Report(
         headline=headline,

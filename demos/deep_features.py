@@ -265,6 +265,7 @@ def report(result: DeepFeaturesResult) -> Report:
                 "how well each representation separates the test digits",
                 ["representation", "silhouette", "silhouette 2-D", f"{k}-NN acc 2-D", "linear probe acc"],
                 rows,
+                percent=[f"{k}-NN acc 2-D"],
             )
         ],
         images=[

@@ -375,11 +375,13 @@ def report(result: FineTuningResult) -> Report:
                 f"{k} labelled digits of each class {domain}, {p['steps']} SGD steps each",
                 ["variant", "lr", "new-domain test acc", "W1 change", "clean test acc (old task)"],
                 rows,
+                percent=["new-domain test acc", "W1 change", "clean test acc (old task)"],
             ),
             Table(
                 "fine-tuning every layer, by learning rate",
                 ["lr", "new-domain test acc", "W1 change", "clean test acc (old task)"],
                 [[v.lr, v.new_accuracy, v.filter_change, v.old_accuracy] for v in result.sweep],
+                percent=["new-domain test acc", "W1 change", "clean test acc (old task)"],
             ),
         ],
         images=images,

@@ -194,6 +194,13 @@ class Table:
     title: str
     columns: list[str]
     rows: list[list[Any]]
+    percent: list[str] = field(default_factory=list)
+    """Columns of fractions shown as percentages, as the headline writes them (0.8 reads "80.0%")."""
+
+    def __post_init__(self) -> None:
+        unknown = [c for c in self.percent if c not in self.columns]
+        if unknown:  # a misspelt name would silently leave a column of fractions
+            raise ValueError(f"table {self.title!r}: percent names {unknown}, not among its columns")
 
 
 @dataclass
@@ -247,7 +254,12 @@ class Report:
             },
             "plots": [vars(p) for p in self.plots],
             "tables": [
-                {"title": t.title, "columns": t.columns, "rows": [[_json_value(v) for v in r] for r in t.rows]}
+                {
+                    "title": t.title,
+                    "columns": t.columns,
+                    "rows": [[_json_value(v) for v in r] for r in t.rows],
+                    "percent": t.percent,
+                }
                 for t in self.tables
             ],
             "images": [
@@ -279,10 +291,15 @@ def _json_value(v: Any) -> Any:
         return str(v)
 
 
-def fmt(v: Any, missing: str = "-") -> str:
-    """A number as a report shows it: 4 decimals without trailing zeros, 3 significant digits when tiny or huge."""
+def fmt(v: Any, missing: str = "-", percent: bool = False) -> str:
+    """A number as a report shows it: 4 decimals without trailing zeros, 3 significant digits when tiny or huge.
+
+    ``percent`` writes a fraction as the headlines do (``f"{v:.1%}"``), so a table and its headline agree.
+    """
     if v is None:
         return missing
+    if percent and isinstance(v, int | float) and not isinstance(v, bool):
+        return f"{v:.1%}"
     if isinstance(v, float):
         if v != 0 and (abs(v) < 1e-3 or abs(v) >= 1e5):
             return f"{v:.3g}"

@@ -267,7 +267,14 @@ def report(result: LearningRateResult) -> Report:
                 log_y=True,
             ),
         ],
-        tables=[Table("one run per learning rate", ["lr", "final loss", "test acc", "peak loss", "dead", ""], rows)],
+        tables=[
+            Table(
+                "one run per learning rate",
+                ["lr", "final loss", "test acc", "peak loss", "dead", ""],
+                rows,
+                percent=["test acc"],
+            )
+        ],
         notes=notes,
     )
 

@@ -346,6 +346,7 @@ def report(result: RegularizationResult) -> Report:
             "test acc, half the inputs deleted",
         ],
         rows,
+        percent=["test acc", "train acc", "test acc, half the inputs deleted"],
     )
     images = []
     for name in ("none", "l2", "l1", "dropout"):

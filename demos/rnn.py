@@ -383,6 +383,7 @@ def report(result: RnnResult) -> Report:
                     [g, a, c[-1]]
                     for g, a, c in zip(result.gaps, result.recall_accuracy, result.recall_losses, strict=True)
                 ],
+                percent=["test accuracy"],
             ),
         ],
         images=images,

@@ -37,7 +37,8 @@ def render_text(rep: Report, color: bool = False, width: int = 78) -> str:
 
 
 def format_table(table: Table) -> str:
-    cells = [table.columns] + [[fmt(v) for v in row] for row in table.rows]
+    percent = [c in table.percent for c in table.columns]
+    cells = [table.columns] + [[fmt(v, percent=pc) for v, pc in zip(row, percent, strict=False)] for row in table.rows]
     widths = [max(len(r[i]) for r in cells) for i in range(len(table.columns))]
     lines = [table.title] if table.title else []
     for n, row in enumerate(cells):
@@ -50,7 +51,7 @@ def format_table(table: Table) -> str:
 
 def _numeric(text: str) -> bool:
     try:
-        float(text)
+        float(text.removesuffix("%"))
     except ValueError:
         return False
     return True

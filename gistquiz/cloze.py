@@ -51,7 +51,19 @@ def find(text: str, first_line: int = 1, path: str = "") -> Found:
             found.errors.append(DeckError(path, line_at(m.start()), f"unclosed cloze '{m.group(0)}…': add '}}}}'"))
             break
         if nested:
-            found.errors.append(DeckError(path, line_at(nested.start()), "nested clozes are not supported"))
+            # Only the text already scanned is looked at again, so a hostile line stays linear to check.
+            opened = text[m.start() : nested.start()]
+            column = m.start() - text.rfind("\n", 0, m.start())
+            if "}" in opened:  # "{{c1::x} ... {{c2::": the first one's end lost a brace, it is not nested
+                shown = _shorten(opened[: opened.index("}") + 1])
+                message = f"cloze '{shown}' (column {column}) is not closed: end it with '}}}}'"
+                found.errors.append(DeckError(path, line_at(m.start()), message))
+            else:
+                message = (
+                    f"nested clozes are not supported (or '{_shorten(opened)}' at column {column} is not closed: "
+                    "end it with '}}')"
+                )
+                found.errors.append(DeckError(path, line_at(nested.start()), message))
             pos = close + 2
             continue
         answer, _, hint = text[m.end() : close].partition("::")
@@ -139,3 +151,8 @@ def answers(text: str, number: int) -> list[str]:
 def plain(text: str) -> str:
     """The text with every deletion shown as its answer, no markup."""
     return _render(text, 0, hidden=False)
+
+
+def _shorten(text: str, limit: int = 40) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"

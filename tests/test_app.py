@@ -413,7 +413,7 @@ async def test_demo_runs_to_completion_shows_its_result_and_is_cached(app):
         assert not panel.running
         assert "Finished in" in str(panel.query_one("#demo-status", Static).render())
         shown = " ".join(str(s.render()) for s in panel.query(Static))
-        assert "counted to 3" in shown and "The card says" in shown and "What does quick count to?" in shown
+        assert "counted to 3" in shown and "Card says" in shown and "What does quick count to?" in shown
         assert panel.query("ResultPlot") and panel.query(".heatmap") and panel.query(".images")
         cached = app.workspace.demo_cache.get("tiny:quick", "quick", {"seed": 0})
         assert cached is not None and cached[0]["metrics"]["count"] == 3
@@ -547,7 +547,7 @@ async def test_demos_screen_lists_claims_and_linked_cards_and_runs_one(app):
         await pilot.press("d")
         await pilot.pause()
         table = app.screen.query_one("#demo-list", DataTable)
-        assert table.get_row("quick") == ["quick", "1", "Quick: counting to n gives n."]
+        assert [str(c) for c in table.get_row("quick")] == ["quick", "1", "Quick: counting to n gives n."]
         table.move_cursor(row=table.get_row_index("quick"))
         await pilot.pause()
         await pilot.press("enter")

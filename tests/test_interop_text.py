@@ -133,7 +133,8 @@ def test_notes_gistquiz_cannot_read_are_left_out_and_reported(tmp_path):
     )
     result = import_file(write(tmp_path, text, "n.txt"), tmp_path / "decks")
     assert result.messages == [
-        "skipped 1 note: line 4 (nested clozes are not supported)",
+        "skipped 1 note: line 4 (nested clozes are not supported (or '{{c1::a' at column 1 is not closed: "
+        "end it with '}}'))",
         "skipped 1 note gistquiz cannot read: 'only a comment?' "
         "(card 'only a comment?' has no answer: write it under the heading)",
     ]

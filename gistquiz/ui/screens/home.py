@@ -6,7 +6,7 @@ import functools
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from textual import work
+from textual import events, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -57,8 +57,11 @@ class HomeScreen(Screen[None]):
         height: auto;
         max-height: 14;
     }
-    #today {
+    #today, #reloaded {
         margin-top: 1;
+    }
+    #reloaded {
+        display: none;
     }
     #problems {
         margin-top: 1;
@@ -81,17 +84,26 @@ class HomeScreen(Screen[None]):
             yield Static("Loading decks…", id="hint")
             yield DataTable(id="decks", cursor_type="row", zebra_stripes=True)
             yield Static("", id="today")
+            yield Static("", id="reloaded")
             yield Static("", id="problems")
         yield KeyBar(binding_keys(self.BINDINGS))  # one Static: Textual's Footer cut "^q Quit" at 80 columns
 
     def on_mount(self) -> None:
         self.counts: list[DeckCounts] = []
         self.error: str | None = None  # a refused write, shown until r reloads
+        self.shown: tuple | None = None
+        """What :meth:`show` last drew, drawn again at a new width."""
+        self.reloading = False
+        """``r`` was pressed: the next :meth:`show` says what the reload found."""
         # First paint first: the deck-loading worker would compete with it for the interpreter.
         self.call_after_refresh(self.after_first_paint)
 
     async def after_first_paint(self) -> None:
         self.load()
+
+    def on_resize(self, event: events.Resize) -> None:
+        if getattr(self, "shown", None) is not None:
+            self.show(*self.shown)  # the deck names take the width there is; the counts always show
 
     def on_screen_resume(self) -> None:
         if getattr(self, "error", None):
@@ -120,28 +132,40 @@ class HomeScreen(Screen[None]):
 
     def show_error(self, message: str) -> None:
         self.counts = []
+        self.reloading = False
+        self.say_reloaded("")
         self.query_one("#hint", Static).update(f"! {message}\nFix it, then press r to reload (Ctrl+Q quits).")
 
     def show(self, counts: list[DeckCounts], totals: Today, first_run: bool, relinks: list) -> None:
         self.counts = counts
+        self.shown = (counts, totals, first_run, relinks)
         table = self.query_one("#decks", DataTable)
         previous = table.cursor_row
         table.clear(columns=True)  # columns too: their widths then fit the new rows
-        for name in ("Deck", "New", "Learning", "Due", "Total"):
-            table.add_column(name, key=name.lower())
         usable = [c for c in counts if c.deck.cards]
+        rows: list[tuple[str, str, str, list[int]]] = []  # key, title, problems, counts
         if len(usable) > 1:
-            table.add_row(
-                "All decks",
-                sum(c.today_new for c in usable),
-                sum(c.learning for c in usable),
-                sum(c.due for c in usable),
-                sum(c.total for c in usable),
-                key=ALL,
-            )
+            sums = [sum(getattr(c, f) for c in usable) for f in ("today_new", "learning", "due", "total")]
+            rows.append((ALL, "All decks", "", sums))
         for c in counts:
-            title = c.deck.title + (f"  ! {len(c.deck.errors)} problem(s)" if c.deck.errors else "")
-            table.add_row(title, c.today_new, c.learning, c.due, c.total, key=c.deck.key)
+            problems = f"  ! {len(c.deck.errors)} problem(s)" if c.deck.errors else ""
+            rows.append((c.deck.key, c.deck.title, problems, [c.today_new, c.learning, c.due, c.total]))
+        names = ("New", "Learning", "Due", "Total")
+        number_widths = [max(len(n), *(len(str(r[3][i])) for r in rows)) for i, n in enumerate(names)]
+        # every column has a cell of padding each side; #home's padding and the scrollbar take 4 more
+        room = self.size.width - sum(w + 2 for w in number_widths) - 2 - 4
+        title_width = max(8, min(room, max((len(r[1] + r[2]) for r in rows), default=4)))
+        table.add_column("Deck", key="deck", width=title_width)
+        for name in names:
+            table.add_column(name, key=name.lower())
+        for key, title, problems, numbers in rows:  # the name gives way to the problem count
+            table.add_row(shorten(title, title_width - len(problems)) + problems, *numbers, key=key)
+        if self.reloading:
+            self.reloading = False
+            cards = sum(len(c.deck.cards) for c in counts)
+            problems = sum(len(c.deck.errors) for c in counts)
+            said = f"{problems} problem(s), listed below" if problems else "no problems"
+            self.say_reloaded(f"Reloaded {len(counts)} deck(s), {cards} card(s): {said}.")
         if first_run and usable:
             bundled = next((c for c in usable if c.deck.source == "bundled"), usable[0])
             row = table.get_row_index(bundled.deck.key)
@@ -168,6 +192,11 @@ class HomeScreen(Screen[None]):
         lines += [f"↺ {r}" for r in relinks]
         self.query_one("#problems", Static).update("\n".join(lines))
         self.query_one("#problems").display = bool(lines)
+
+    def say_reloaded(self, text: str) -> None:
+        said = self.query_one("#reloaded", Static)
+        said.update(text)
+        said.display = bool(text)
 
     def selected(self) -> Selection | None:
         """The row under the cursor: a deck, or all of them."""
@@ -212,5 +241,13 @@ class HomeScreen(Screen[None]):
 
     def action_reload(self) -> None:
         self.error = None
-        self.query_one("#hint", Static).update("Reloading decks…")
+        self.reloading = True
+        self.say_reloaded("Reloading decks…")
         self.load()
+
+
+def shorten(text: str, width: int) -> str:
+    """``text`` in ``width`` cells, cut with "…" (a deck's name gives way; its counts never do)."""
+    if len(text) <= width:
+        return text
+    return text[: max(width - 1, 1)].rstrip() + "…"

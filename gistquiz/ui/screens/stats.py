@@ -50,8 +50,8 @@ def calendar(per_day: dict[str, int], today: date, weeks: int = 17) -> Text:
     return text
 
 
-def forecast_bars(forecast: list[int]) -> Text:
-    """Due cards for each of the next days, as a bar chart with the counts written out."""
+def forecast_bars(forecast: list[int], today: date) -> Text:
+    """Due cards for each of the next days (``forecast[0]`` is today), as a bar chart with dated weeks."""
     top = max(forecast, default=0) or 1
     height = 6
     text = Text()
@@ -60,14 +60,36 @@ def forecast_bars(forecast: list[int]) -> Text:
         for n in forecast:
             text.append("█ " if n * height / top >= level - 0.5 and n else "  ", style="cyan")
         text.append("\n")
-    text.append("day " + "".join(f"{d % 10} " for d in range(len(forecast))) + "\n", style="dim")
+    text.append("    " + day_axis(today, len(forecast)) + "\n", style="dim")
     busiest = max(range(len(forecast)), key=lambda d: forecast[d]) if forecast else 0
     text.append(
         f"    today {forecast[0] if forecast else 0} · total {sum(forecast)} · "
-        f"busiest: day {busiest} ({forecast[busiest] if forecast else 0})",
+        f"busiest: {short_date(today + timedelta(days=busiest))} ({forecast[busiest] if forecast else 0})",
         style="dim",
     )
     return text
+
+
+def days_that_fit(width: int, available: int) -> int:
+    """How many days of the forecast fit ``width`` cells: two a day, after the indent, the last date whole."""
+    return max(1, min(available, (width - 4 - len("╵Mar 30")) // 2 + 1))
+
+
+def day_axis(today: date, days: int, every: int = 7) -> str:
+    """Under a bar chart of two cells a day: a ╵ and the date under today and every week after it."""
+    cells = [" "] * (2 * days + 8)  # the last label may reach past the last bar, never cut
+    for d in range(0, days, every):
+        label = "╵" + short_date(today + timedelta(days=d))
+        cells[2 * d : 2 * d + len(label)] = label
+    return "".join(cells).rstrip()
+
+
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def short_date(day: date) -> str:
+    """ "Mar 2", whatever the locale (strftime's %b follows it)."""
+    return f"{MONTHS[day.month - 1]} {day.day}"
 
 
 class StatsScreen(Screen[None]):
@@ -134,8 +156,9 @@ class StatsScreen(Screen[None]):
         self.query_one("#stats-calendar", Static).update(
             Text.assemble(("Reviews per day\n", "bold"), calendar(st.reviews_per_day, today))
         )
+        days = days_that_fit(self.size.width - 3, len(st.forecast))  # #stats' scrollbar and a margin
         self.query_one("#stats-forecast", Static).update(
-            Text.assemble(("Due in the next 30 days\n", "bold"), forecast_bars(st.forecast))
+            Text.assemble((f"Due in the next {days} days\n", "bold"), forecast_bars(st.forecast[:days], today))
         )
         table = Table(
             "month",

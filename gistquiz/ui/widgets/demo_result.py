@@ -1,5 +1,5 @@
-"""A demo's result, drawn from the JSON it printed: headline, the card's claim beside it, metrics,
-tables, curves and small pictures."""
+"""A demo's result, drawn from the JSON it printed: the card's claim and the measured headline first,
+then curves and small pictures, then (collapsed) tables, metrics and notes."""
 
 from __future__ import annotations
 
@@ -7,11 +7,12 @@ import math
 from types import ModuleType
 from typing import Any
 
+from rich.console import Console, ConsoleOptions, RenderResult
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical
-from textual.widgets import Static
+from textual.containers import Vertical
+from textual.widgets import Collapsible, Static
 
 from gistquiz.deck import Card
 from gistquiz.demo_params import harness
@@ -19,9 +20,9 @@ from gistquiz.locations import demos_dir
 from gistquiz.ui.widgets.pixels import heatmap_table, image_text
 
 
-def fmt(v: Any) -> str:
+def fmt(v: Any, percent: bool = False) -> str:
     """A number as the demos' text report writes it (``demos/harness.py``), a dash for a missing one."""
-    return demo_harness().fmt(v, missing="–")
+    return demo_harness().fmt(v, missing="–", percent=percent)
 
 
 def demo_harness() -> ModuleType:
@@ -29,35 +30,98 @@ def demo_harness() -> ModuleType:
     return harness(demos_dir())
 
 
+def column_groups(widths: list[int], width: int, gap: int = 1) -> list[list[int]]:
+    """Split a table's columns into groups that each fit ``width`` cells, the first column repeated in each.
+
+    A table wider than the screen is wrapped, like a long line, rather than cut ("line…", "0.9…"):
+    ``[[0, 1, 2], [0, 3, 4]]`` draws columns 0-2, then 0, 3 and 4 under them.
+    """
+    groups: list[list[int]] = []
+    current, used = [0], widths[0] if widths else 0
+    for i in range(1, len(widths)):
+        if len(current) > 1 and used + gap + widths[i] > width:
+            groups.append(current)
+            current, used = [0], widths[0]
+        current.append(i)
+        used += gap + widths[i]
+    groups.append(current)
+    return groups
+
+
+class FittedTable:
+    """A result table as Rich renders it, wrapped into column groups that fit the width it is drawn at."""
+
+    def __init__(self, title: str, columns: list[str], cells: list[list[str]], numeric: list[bool] | None = None):
+        self.title, self.columns, self.cells = title, columns, cells
+        self.numeric = numeric or [False] * len(columns)
+        """Columns of numbers, aligned right; words read from the left."""
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        widths = [max(len(c), *(len(row[i]) for row in self.cells)) for i, c in enumerate(self.columns)]
+        for n, group in enumerate(column_groups(widths, options.max_width, gap=2)):
+            title = self.title if n == 0 else ""
+            table = Table(title=title or None, box=None, padding=(0, 1), pad_edge=False, title_justify="left")
+            for i in group:
+                # fold, never an ellipsis: a number cut to "0.9…" is a wrong number
+                table.add_column(
+                    self.columns[i],
+                    min_width=min(widths[i], options.max_width),
+                    overflow="fold",
+                    justify="right" if self.numeric[i] and i else "left",
+                )
+            for row in self.cells:
+                table.add_row(*(row[i] for i in group))
+            yield table
+
+
+def result_table(t: dict[str, Any]) -> FittedTable:
+    """A report's table (its JSON form) with its cells formatted by the reports' own ``fmt``."""
+    columns, rows, percent = list(t["columns"]), t["rows"][:40], set(t.get("percent") or [])
+    cells = [[fmt(v, percent=c in percent) for v, c in zip(row, columns, strict=False)] for row in rows]
+    numeric = [
+        all(
+            isinstance(v, int | float) and not isinstance(v, bool)
+            for row in rows
+            for v in row[i : i + 1]
+            if v is not None
+        )
+        for i in range(len(columns))
+    ]
+    return FittedTable(t.get("title") or "", columns, cells, numeric)
+
+
 class DemoResult(Vertical):
-    """Renders one result dict; build a new one for each result."""
+    """Renders one result dict; build a new one for each result.
+
+    What the learner came for leads: the claim and the measured headline, then the curves and pictures;
+    the tables, metrics and notes follow in a collapsed part (Enter or a click on its title opens it).
+    """
 
     DEFAULT_CSS = """
     DemoResult {
         height: auto;
     }
-    .headline {
+    DemoResult .lead-claim {
+        text-wrap: nowrap;
+        text-overflow: ellipsis;
+    }
+    DemoResult .lead-measured {
         margin-bottom: 1;
     }
-    .claim-vs-result {
-        height: auto;
-        margin-bottom: 1;
-    }
-    .claim, .measured {
-        width: 1fr;
-        height: auto;
-        padding: 0 1;
-        border: tall $panel;
-    }
-    .metrics, .result-table, .heatmap, .images {
+    DemoResult .metrics, DemoResult .result-table, DemoResult .heatmap, DemoResult .images {
         margin-bottom: 1;
         height: auto;
     }
-    .result-plot {
+    DemoResult .result-plot {
         height: 14;
         margin-bottom: 1;
     }
-    .result-footer {
+    DemoResult .result-details {
+        margin: 0;
+        padding: 0;
+        border: none;
+    }
+    DemoResult .result-footer {
         color: $text-muted;
     }
     """
@@ -70,35 +134,43 @@ class DemoResult(Vertical):
 
     def compose(self) -> ComposeResult:
         r = self.result
-        yield Static(Text(r.get("headline", ""), style="bold"), classes="headline")
-        if self.card is not None:
-            with Horizontal(classes="claim-vs-result"):
-                yield Static(Text.assemble(("The card says\n", "italic"), card_claim(self.card)), classes="claim")
-                yield Static(
-                    Text.assemble(("The demo measured\n", "italic"), r.get("headline", "")), classes="measured"
-                )
-        if r.get("metrics"):
-            table = Table("metric", "value", box=None, padding=(0, 2), show_edge=False)
-            for k, v in r["metrics"].items():
-                table.add_row(k.replace("_", " "), fmt(v))
-            yield Static(table, classes="metrics")
-        for t in r.get("tables", []):
-            table = Table(*t["columns"], title=t.get("title") or None, box=None, padding=(0, 1), show_edge=False)
-            for row in t["rows"][:40]:
-                table.add_row(*(fmt(v) for v in row))
-            yield Static(table, classes="result-table")
-        for plot in r.get("plots", []):
-            yield make_plot(plot, r.get("series", {}))
+        if self.card is not None:  # without a card (the demos screen) the panel's title is the claim
+            claim = card_claim(self.card)
+            yield Static(Text.assemble(("Card says ", "italic dim"), claim), classes="lead-claim")
+        yield Static(
+            Text.assemble(("Measured  ", "italic dim"), (r.get("headline", ""), "bold")), classes="lead-measured"
+        )
+        plots = r.get("plots", [])
+        if plots:  # the first curve is the demo's point; the others are in the details with the tables
+            yield make_plot(plots[0], r.get("series", {}))
         yield from image_rows(r.get("images", []))
-        for note in r.get("notes", []):
-            yield Static(Text(f"note: {note}", style="dim"))
+        tables = [result_table(t) for t in r.get("tables", [])]
+        more = plots[1:]
+        parts = [f"{len(more)} more plot(s)"] if more else []
+        parts += [f"{len(tables)} table(s)"] if tables else []
+        parts += ["metrics"] if r.get("metrics") else []
+        parts += ["notes"] if r.get("notes") else []
+        if parts:
+            title = ", ".join(parts)
+            with Collapsible(title=title[0].upper() + title[1:], collapsed=True, classes="result-details"):
+                for table in tables:
+                    yield Static(table, classes="result-table")
+                for plot in more:
+                    yield make_plot(plot, r.get("series", {}))
+                if r.get("metrics"):
+                    metrics = Table("metric", "value", box=None, padding=(0, 2), show_edge=False)
+                    for k, v in r["metrics"].items():
+                        metrics.add_row(k.replace("_", " "), fmt(v))
+                    yield Static(metrics, classes="metrics")
+                for note in r.get("notes", []):
+                    yield Static(Text(f"note: {note}", style="dim"))
         footer = f"seed {r.get('seed', 0)} · " + ", ".join(f"{k}={v}" for k, v in r.get("params", {}).items())
         footer += f" · {r.get('elapsed_s', 0):.1f} s" + (f" · ran {self.when}" if self.when else "")
         yield Static(Text(footer, style="dim"), classes="result-footer")
 
 
 def card_claim(card: Card, limit: int = 220) -> str:
-    """The card's question and answer, shortened: the claim the demo's numbers stand beside."""
+    """The card's question and answer on one line, shortened: the claim the demo's numbers stand beside."""
     back = " ".join((card.cloze_text or card.back).split())
     text = f"{' '.join(card.front.split())} {back}".strip()
     return text if len(text) <= limit else text[: limit - 1] + "…"
@@ -112,6 +184,16 @@ def make_plot(plot: dict[str, Any], series: dict[str, Any]):
         return Static(f"{plot['title']}: (install textual-plotext to see the curve)")
 
     class ResultPlot(PlotextPlot):
+        def render(self):
+            # plotext fails (IndexError in its legend) on a canvas a few cells high, which a plot briefly
+            # has while a screen is laid out: draw nothing until it has room
+            if self.size.height < 6 or self.size.width < 20:
+                return ""
+            try:
+                return super().render()
+            except IndexError:
+                return ""
+
         def on_mount(self) -> None:
             plt = self.plt
             ys: list[float] = []
