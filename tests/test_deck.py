@@ -182,13 +182,16 @@ def test_unknown_demo_is_reported_but_keeps_the_card():
     assert [(c.key, c.demo) for c in deck.cards] == [("deck:q", None)]
 
 
-def test_one_megabyte_single_line_file_is_handled_quickly(write_deck):
-    path = write_deck("x" * 1_000_000)
-    start = time.perf_counter()
-    deck = read_deck(path, known_demos=set())
-    elapsed = time.perf_counter() - start
+def test_one_megabyte_single_line_file_is_handled_in_linear_time(write_deck):
+    small, large = write_deck("x" * 250_000, name="small.md"), write_deck("x" * 1_000_000, name="large.md")
+    best = {small: float("inf"), large: float("inf")}
+    for _ in range(3):  # interleaved, CPU time: a guard against regex backtracking, not a benchmark
+        for path in (small, large):
+            start = time.process_time()
+            deck = read_deck(path, known_demos=set())
+            best[path] = min(best[path], time.process_time() - start)
     assert [e.message.split(":")[0] for e in deck.errors] == ["no cards"]
-    assert elapsed < 5  # a guard against pathological regex backtracking, not a benchmark
+    assert best[large] / max(best[small], 1e-4) < 8
 
 
 def test_one_megabyte_single_line_card_body_is_parsed(write_deck):
