@@ -1,16 +1,18 @@
 """Time corpus BLEU: demos/bleu.py (NumPy) against nltk and sacrebleu on one random corpus.
 
-    python benchmarks/bench_bleu.py [--sentences 10000] [--refs 2] [--repeats 5] [--seed 0] [--smoothing exp]
+    python benchmarks/bench_bleu.py [--sentences 1000 10000 100000] [--refs 2] [--repeats 5] [--seed 0]
 
 The corpus imitates a translation test set: every sentence has a hidden
 "source" of Zipf-distributed words (5,000-word vocabulary), and the hypothesis
 and each reference are noisy copies of it (each word replaced by a random one
-with probability 0.25), cut to 10-30 words. Each contender gets its natural
-input: token lists for nltk and ``bleu.corpus_bleu``, joined strings for
-sacrebleu (``tokenize="none"`` just splits them again). Joining is not timed.
+with probability 0.25), cut to 10-30 words. Every contender starts from the
+same raw strings (hypothesis lines and reference streams, as sacrebleu takes
+them); the token-list APIs (nltk, ``bleu.corpus_bleu``) are timed with the
+``split`` of every line included.
 
-The contenders run in turn within each repeat and the median time is reported,
-so that a busy machine slows them all alike. The scores must agree to a relative
+The contenders run in turn within each round (A B C D A B C D ...), and each is
+printed with the median, IQR and count of its times and of its per-round ratio
+to sacrebleu, so that a busy machine slows them all alike. The scores must agree to a relative
 1e-12 before any time is printed. BLAS and OpenMP are pinned to one thread
 (nothing here uses them, but the numbers should not depend on it).
 
@@ -88,8 +90,12 @@ def timed(fn: Callable[[], float], times: list[float]) -> float:
     return out
 
 
-def run_benchmark(corpus: Corpus, repeats: int = 5, smoothing: str = "exp") -> dict[str, dict[str, float]]:
-    """Seconds (median of ``repeats``) and BLEU in [0, 1] of each contender; raises if the scores disagree."""
+def contenders(corpus: Corpus, smoothing: str) -> dict[str, Callable[[], float]]:
+    """Each contender starts from the same raw strings: hypothesis lines and reference streams.
+
+    sacrebleu and ``bleu.corpus_bleu_text`` take them as they are (``tokenize="none"``:
+    ``str.split``); nltk needs token lists, so its time includes the ``split`` of every line.
+    """
     try:
         import sacrebleu
     except ImportError:
@@ -101,66 +107,93 @@ def run_benchmark(corpus: Corpus, repeats: int = 5, smoothing: str = "exp") -> d
     lines, streams = corpus.sacrebleu_inputs()
     metric = sacrebleu.BLEU(tokenize="none", smooth_method=smoothing)
     nltk_smoothing = getattr(bleu_score.SmoothingFunction(), NLTK_METHOD[smoothing])
-    refs, hyps = corpus.list_of_references, corpus.hypotheses
-    contenders: dict[str, Callable[[], float]] = {
+
+    def nltk() -> float:
+        refs = [[ref.split() for ref in refs] for refs in zip(*streams, strict=True)]
+        return bleu_score.corpus_bleu(refs, [h.split() for h in lines], smoothing_function=nltk_smoothing)
+
+    def nltk_flavor() -> float:
+        refs = [[ref.split() for ref in refs] for refs in zip(*streams, strict=True)]
+        return bleu.corpus_bleu(refs, [h.split() for h in lines], smoothing=smoothing, flavor="nltk").score
+
+    return {
         "sacrebleu corpus_score": lambda: metric.corpus_score(lines, streams).score / 100,
-        "nltk corpus_bleu": lambda: bleu_score.corpus_bleu(refs, hyps, smoothing_function=nltk_smoothing),
-        "bleu.corpus_bleu (sacrebleu flavor)": lambda: (
-            bleu.corpus_bleu(refs, hyps, smoothing=smoothing, flavor="sacrebleu").score
-        ),
-        "bleu.corpus_bleu (nltk flavor)": lambda: (
-            bleu.corpus_bleu(refs, hyps, smoothing=smoothing, flavor="nltk").score
-        ),
+        "bleu.corpus_bleu_text": lambda: bleu.corpus_bleu_text(lines, streams, smoothing=smoothing).score,
+        "nltk corpus_bleu": nltk,
+        "bleu.corpus_bleu (nltk flavor)": nltk_flavor,
     }
-    times: dict[str, list[float]] = {name: [] for name in contenders}
+
+
+@dataclass
+class Timing:
+    times: list[float]
+    ratios: list[float]  # sacrebleu's time / this one's, per interleaved round
+    bleu: float
+
+    @staticmethod
+    def spread(values: list[float]) -> tuple[float, float, int]:
+        """Median, interquartile range and count."""
+        if len(values) < 2:
+            return values[0], 0.0, len(values)
+        q = statistics.quantiles(values, n=4, method="inclusive")
+        return statistics.median(values), q[2] - q[0], len(values)
+
+
+def run_benchmark(corpus: Corpus, repeats: int = 5, smoothing: str = "exp") -> dict[str, Timing]:
+    """Every contender once per round, in turn (A B C D A B C D ...); raises if the scores disagree."""
+    fns = contenders(corpus, smoothing)
+    times: dict[str, list[float]] = {name: [] for name in fns}
     scores: dict[str, float] = {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # nltk warns about zero-match orders
         for _ in range(repeats):
-            for name, fn in contenders.items():
+            for name, fn in fns.items():
                 scores[name] = timed(fn, times[name])
     check_agreement(scores)
-    return {name: {"seconds": statistics.median(times[name]), "bleu": scores[name]} for name in contenders}
+    anchor = times["sacrebleu corpus_score"]
+    return {
+        name: Timing(times[name], [a / t for a, t in zip(anchor, times[name], strict=True)], scores[name])
+        for name in fns
+    }
 
 
 def check_agreement(scores: dict[str, float]) -> None:
     pairs = [
         ("bleu.corpus_bleu (nltk flavor)", "nltk corpus_bleu"),
-        ("bleu.corpus_bleu (sacrebleu flavor)", "sacrebleu corpus_score"),
+        ("bleu.corpus_bleu_text", "sacrebleu corpus_score"),
     ]
     for ours, theirs in pairs:
         if not math.isclose(scores[ours], scores[theirs], rel_tol=1e-12):
             raise AssertionError(f"{ours} = {scores[ours]!r} but {theirs} = {scores[theirs]!r}")
 
 
-def format_results(results: dict[str, dict[str, float]]) -> str:
-    sacre = results["sacrebleu corpus_score"]["seconds"]
-    nltk = results["nltk corpus_bleu"]["seconds"]
+def format_results(results: dict[str, Timing]) -> str:
     width = max(map(len, results))
-    lines = [f"{'':{width}}  {'seconds':>8}  {'BLEU':>18}  {'vs sacrebleu':>12}  {'vs nltk':>8}"]
+    lines = [f"{'':{width}}  {'seconds: median  IQR  n':>26}  {'BLEU':>18}  {'sacrebleu / this: median  IQR':>31}"]
     for name, r in results.items():
-        lines.append(
-            f"{name:{width}}  {r['seconds']:8.3f}  {r['bleu']:18.15f}  {sacre / r['seconds']:11.1f}x"
-            f"  {nltk / r['seconds']:7.1f}x"
-        )
+        t, t_iqr, n = Timing.spread(r.times)
+        q, q_iqr, _ = Timing.spread(r.ratios)
+        lines.append(f"{name:{width}}  {t:12.4f} {t_iqr:7.4f} {n:3d}  {r.bleu:18.15f}  {q:23.1f}x {q_iqr:6.1f}")
     return "\n".join(lines)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sentences", type=int, default=10_000)
+    parser.add_argument("--sentences", type=int, nargs="+", default=[1_000, 10_000, 100_000])
     parser.add_argument("--refs", type=int, default=2)
-    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--repeats", type=int, default=5, help="rounds at 10,000 sentences (more below, fewer above)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--smoothing", default="exp", choices=bleu.SMOOTHINGS)
     args = parser.parse_args(argv)
-    corpus = make_corpus(args.sentences, args.refs, args.seed)
-    results = run_benchmark(corpus, args.repeats, args.smoothing)
-    print(
-        f"corpus: {args.sentences} sentences x {args.refs} references, {corpus.tokens:,} tokens, seed {args.seed}; "
-        f"smoothing {args.smoothing}; median of {args.repeats} runs, one thread"
-    )
-    print(format_results(results))
+    for n in args.sentences:
+        corpus = make_corpus(n, args.refs, args.seed)
+        repeats = max(3, round(args.repeats * (10_000 / n) ** 0.5))  # the 100,000 corpus takes a minute a round
+        results = run_benchmark(corpus, repeats, args.smoothing)
+        print(
+            f"\ncorpus: {n:,} sentences x {args.refs} references, {corpus.tokens:,} tokens, seed {args.seed}; "
+            f"smoothing {args.smoothing}; {repeats} interleaved rounds, one thread"
+        )
+        print(format_results(results))
     return 0
 
 

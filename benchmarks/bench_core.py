@@ -1,6 +1,7 @@
 """Benchmark the study loop's core: load a big deck, open the store, build today's queue, answer cards.
 
     python benchmarks/bench_core.py [--repeat 5]
+    python benchmarks/bench_core.py --answer-path   # the answer's CPU work against a bare INSERT + COMMIT
 
 Bounds from the foundation issue (floors, not aims): 10,000 cards parsed, store
 opened and queue built in <= 0.3 s; 100,000 in <= 3 s; one answer scheduled and
@@ -17,8 +18,11 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
+from gistquiz import store as store_module
 from gistquiz.deck import read_deck
 from gistquiz.scheduler import Rating, Scheduler
 from gistquiz.session import Session
@@ -79,6 +83,119 @@ def answer_times(deck_path: Path, db: Path, n: int) -> list[float]:
     return times
 
 
+def spread(values: list[float]) -> tuple[float, float, int]:
+    """Median, interquartile range and count."""
+    q = statistics.quantiles(values, n=4, method="inclusive")
+    return statistics.median(values), q[2] - q[0], len(values)
+
+
+def answer_path_ratios(folder: Path, rounds: int = 200, batch: int = 10) -> dict[str, list[float]]:
+    """Microseconds per operation, ``batch`` operations per sample, contenders interleaved per round.
+
+    - ``anchor``: a bare ``BEGIN IMMEDIATE; INSERT`` of one row ``; COMMIT`` (the store's own
+      transaction shape), WAL with ``synchronous=OFF``, in its own database file;
+    - ``answer``: ``Store.answer`` with ``Scheduler.review`` (what ``Session.answer`` calls: read
+      the state, schedule, upsert it, append the log row, commit), ``synchronous=OFF``;
+    - ``fsrs``: py-fsrs's ``Scheduler.review_card`` alone on the same kind of card: the floor
+      that no change to gistquiz's code can go under;
+    - ``schedule``: gistquiz's ``Scheduler.review`` alone (py-fsrs plus the conversion of states);
+    - ``store SQL``: the answer's five statements (BEGIN, read the state, upsert it, insert the log
+      row with its three indexes and AUTOINCREMENT, COMMIT) with values computed beforehand: the
+      schema's own cost, the other part of the floor;
+    - ``answer, fsync``: ``Store.answer`` as shipped (``synchronous=FULL``): the disk's cost, reported.
+    """
+    import sqlite3
+    from datetime import UTC, datetime, timedelta
+
+    import fsrs
+
+    from gistquiz.scheduler import CardState
+
+    bare = sqlite3.connect(folder / "bare.sqlite3", isolation_level=None)
+    bare.execute("PRAGMA journal_mode=WAL")
+    bare.execute("PRAGMA synchronous=OFF")
+    bare.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, key TEXT, rating INTEGER, at TEXT)")
+    fast, durable = Store(folder / "fast.sqlite3"), Store(folder / "durable.sqlite3")
+    fast.db.execute("PRAGMA synchronous=OFF")
+    sql = Store(folder / "sql.sqlite3")
+    sql.db.execute("PRAGMA synchronous=OFF")
+    scheduler, py_fsrs = Scheduler(), fsrs.Scheduler(enable_fuzzing=False)
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    clock = {"i": 0}
+
+    def tick() -> tuple[str, Rating, datetime]:
+        i = clock["i"] = clock["i"] + 1
+        return f"card{i % 500}", Rating(1 + i % 4), start + timedelta(minutes=i)
+
+    def anchor() -> None:
+        key, rating, now = tick()
+        bare.execute("BEGIN IMMEDIATE")
+        bare.execute("INSERT INTO t (key, rating, at) VALUES (?,?,?)", (key, int(rating), now.isoformat()))
+        bare.execute("COMMIT")
+
+    def answer_in(store: Store) -> Callable[[], None]:
+        def answer() -> None:
+            key, rating, now = tick()
+            store.answer(key, "gen", rating, now, lambda st: scheduler.review(st, rating, now))
+
+        return answer
+
+    example = fast.answer("example", "gen", Rating.GOOD, start, lambda st: scheduler.review(st, Rating.GOOD, start))
+
+    def store_sql() -> None:
+        key, _, _ = tick()
+        with sql.transaction() as db:
+            store_module._read_state(db, key)
+            store_module._write_state(db, replace(example.after, key=key), "")
+            db.execute(store_module._INSERT_REVIEW, store_module._review_values(replace(example, card_key=key)))
+
+    def schedule() -> None:
+        key, rating, now = tick()
+        scheduler.review(CardState(key, "gen"), rating, now)
+
+    def fsrs_alone() -> None:
+        key, rating, now = tick()
+        py_fsrs.review_card(fsrs.Card(card_id=0, due=now), fsrs.Rating(int(rating)), now)
+
+    contenders = {
+        "anchor": anchor,
+        "answer": answer_in(fast),
+        "fsrs": fsrs_alone,
+        "schedule": schedule,
+        "store SQL": store_sql,
+        "answer, fsync": answer_in(durable),
+    }
+    times: dict[str, list[float]] = {name: [] for name in contenders}
+    for _ in range(10):  # warm up: caches, the first pages of each file
+        for fn in contenders.values():
+            fn()
+    for _ in range(rounds):
+        for name, fn in contenders.items():
+            t0 = time.perf_counter()
+            for _ in range(batch):
+                fn()
+            times[name].append((time.perf_counter() - t0) / batch * 1e6)
+    bare.close()
+    sql.close()
+    fast.close()
+    durable.close()
+    return times
+
+
+def print_answer_path(times: dict[str, list[float]]) -> None:
+    anchor = times["anchor"]
+    print(f"{'answer path, us per operation':<40} {'median':>8} {'IQR':>7} {'n':>4} {'/ anchor':>9} {'IQR':>6}")
+    for name, values in times.items():
+        ratios = [v / a for v, a in zip(values, anchor, strict=True)]
+        (m, iqr, n), (r, r_iqr, _) = spread(values), spread(ratios)
+        print(f"{name:<40} {m:8.1f} {iqr:7.1f} {n:4d} {r:8.2f}x {r_iqr:6.2f}")
+    floor = [(f + q) / a for f, q, a in zip(times["fsrs"], times["store SQL"], anchor, strict=True)]
+    print(
+        f"floor: py-fsrs's review_card + the store's SQL alone = {statistics.median(floor):.2f}x the anchor "
+        "(median of per-round ratios): no change to the answer's Python code can go under it"
+    )
+
+
 def help_time() -> tuple[float, list[str]]:
     code = (
         "import sys, time; t = time.perf_counter()\n"
@@ -96,7 +213,12 @@ def help_time() -> tuple[float, list[str]]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--answer-path", action="store_true", help="only the answer path against a bare INSERT")
     args = parser.parse_args(argv)
+    if args.answer_path:
+        with tempfile.TemporaryDirectory() as tmp:
+            print_answer_path(answer_path_ratios(Path(tmp)))
+        return 0
     failed = False
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)

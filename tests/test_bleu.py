@@ -10,6 +10,7 @@ import warnings
 from pathlib import Path
 
 import bleu
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -89,6 +90,85 @@ def test_corpus_bleu_equals_sacrebleu_corpus_score(corpus, smoothing):
     assert (ours.hyp_len, ours.ref_len) == (theirs.sys_len, theirs.ref_len)
     assert ours.brevity_penalty == theirs.bp
     assert all(same_score(p, q / 100) for p, q in zip(ours.precisions, theirs.precisions, strict=True))
+
+
+# Raw lines as sacrebleu reads them: words of 1-12 bytes (the 8-byte key and the long-word dict),
+# non-ASCII letters, runs of ASCII whitespace, empty lines, missing references (None), and now and
+# then a NUL or a non-ASCII space, which take the slow path.
+WORDS = st.sampled_from(
+    ["a", "bb", "the", "été", "日本", "12345678", "123456789", "longer_word!", "w\u00e9\u00e9\u00e9x"]
+)
+GAPS = st.sampled_from([" ", "  ", "\t", " \n ", "\x1f", "\u3000", "\x00", "\u00a0"])
+
+
+@st.composite
+def text_corpora(draw, max_sentences: int = 6, max_refs: int = 3):
+    def line() -> str:
+        words = draw(st.lists(WORDS, max_size=8))
+        gaps = [draw(GAPS) if draw(st.integers(0, 9)) == 0 else " " for _ in words]
+        return "".join(g + w for g, w in zip(gaps, words, strict=True)) + draw(st.sampled_from(["", " ", "\n"]))
+
+    n = draw(st.integers(1, max_sentences))
+    hypotheses = [line() for _ in range(n)]
+    streams = [[line() for _ in range(n)] for _ in range(draw(st.integers(1, max_refs)))]
+    for i in range(n):  # the first stream keeps a reference for every line
+        for stream in streams[1:]:
+            if draw(st.integers(0, 4)) == 0:
+                stream[i] = None
+    return hypotheses, streams
+
+
+@settings(max_examples=300, deadline=None)
+@given(text_corpora(), SMOOTHINGS)
+def test_corpus_bleu_text_equals_sacrebleu_on_the_same_raw_lines(corpus, smoothing):
+    hypotheses, streams = corpus
+    ours = bleu.corpus_bleu_text(hypotheses, streams, smoothing=smoothing)
+    theirs = sacrebleu.BLEU(tokenize="none", smooth_method=smoothing).corpus_score(hypotheses, streams)
+    assert same_score(ours.score, theirs.score / 100)
+    assert (ours.hyp_len, ours.ref_len) == (theirs.sys_len, theirs.ref_len)
+    if smoothing != "add-k":  # sacrebleu's counts then include the +1
+        assert ours.matches == theirs.counts and ours.totals == theirs.totals
+
+
+def test_split_bytes_cuts_words_as_str_split_does():
+    segments = ["  a\tbb  été\n", "", "x", "日本 123456789 12345678 123456789", " ", "\x1c\x1dq\x1e\x1f"]
+    word, seg_len = bleu.split_bytes(segments)
+    assert seg_len.tolist() == [len(s.split()) for s in segments]
+    words = [w for s in segments for w in s.split()]
+    same = [[a == b for b in words] for a in words]
+    assert [[x == y for y in word] for x in word] == same  # one key per distinct word
+    assert bleu.split_bytes(["a\x00b", "c"]) is None and bleu.split_bytes(["a\u2003b"]) is None
+
+
+def test_every_non_ascii_character_str_split_splits_on_is_in_the_fast_path_s_list():
+    spaces = [chr(c) for c in range(128, 0x110000) if chr(c).isspace()]
+    assert all(bleu.UNICODE_SPACE.fullmatch(c) for c in spaces)
+    assert [chr(c) for c in range(128) if chr(c).isspace() or c == 0] == [
+        chr(c) for c in np.flatnonzero(bleu.SPLIT_BYTES)
+    ]
+
+
+@settings(max_examples=200, deadline=None)
+@given(corpora(max_sentences=40), st.integers(1, 6))
+def test_one_sort_counts_equal_one_sort_per_order(corpus, max_n):
+    list_of_references, hypotheses = corpus
+    seg = bleu.encode_tokens(list_of_references, hypotheses)
+    block = bleu.count_block(seg.word, seg.seg_len, seg.n_refs, max_n, np.zeros(seg.vocab_size, bool))
+    tok, S, V_b, n_roles = block_tokens(seg)
+    chained = bleu.matches_chained(tok, S, V_b, n_roles, max_n)
+    assert block.matches.tolist() == chained.tolist()
+
+
+def block_tokens(seg):
+    """The per-token arrays ``count_block`` builds, for calling both counters directly."""
+    S = len(seg.n_refs)
+    seg_sentence = np.repeat(np.arange(S), seg.n_refs + 1)
+    hyp_seg = np.cumsum(seg.n_refs + 1) - (seg.n_refs + 1)
+    seg_role = np.arange(len(seg.seg_len)) - hyp_seg[seg_sentence]
+    tok_seg = np.repeat(np.arange(len(seg.seg_len)), seg.seg_len)
+    room = np.cumsum(seg.seg_len)[tok_seg] - np.arange(len(seg.word))
+    tok = bleu.BlockTokens(seg.word + 1, seg_sentence[tok_seg], seg_role[tok_seg], room)
+    return tok, S, seg.vocab_size, int(seg.n_refs.max()) + 1
 
 
 @settings(max_examples=200, deadline=None)
