@@ -7,6 +7,8 @@ into fresh Anki collections. The ``anki`` wheel needs a recent glibc, so it is a
 
 from __future__ import annotations
 
+import os
+import time
 from pathlib import Path
 
 import pytest
@@ -243,3 +245,95 @@ def test_images_and_links_are_exported_and_anki_finds_no_media_missing_or_unused
     (folder / "bad.md").write_text("# Bad\n\n## Leak?\n\n![x](../secret.png)\n")
     with pytest.raises(UserError, match="is outside the deck's folder"):
         anki_export.write_apkg([read_deck(folder / "bad.md")], tmp_path / "bad.apkg")
+
+
+def gq_export(folder: Path, deck: str, target: Path, *extra: str) -> None:
+    from gistquiz.cli import main
+
+    assert main(["export", deck, "--decks", str(folder), "-o", str(target), "--force", *extra]) == 0
+
+
+def import_again(col, package: Path):
+    """Import ``package`` into ``col`` as Anki's File > Import does (notes updated only if newer); returns the log."""
+    from anki.import_export_pb2 import ImportAnkiPackageOptions, ImportAnkiPackageRequest
+
+    request = ImportAnkiPackageRequest(
+        package_path=str(package), options=ImportAnkiPackageOptions(with_scheduling=True)
+    )
+    return col.import_anki_package(request).log
+
+
+def set_mtime(path: Path, seconds_ago: int) -> None:
+    t = time.time() - seconds_ago
+    os.utime(path, (t, t))
+
+
+def test_an_unchanged_reexport_updates_nothing_and_one_edit_updates_one_note(tmp_path):
+    folder = tmp_path / "decks"
+    folder.mkdir()
+    deck_file = folder / "t.md"
+    deck_file.write_text(
+        "# T\n\n## What does dropout do at training time?\n\nZeroes each unit with probability p\n\n"
+        "## What does batch norm normalise?\n\nEach feature over the mini-batch\n\n"
+        "## Why initialise weights with He scaling?\n\n"
+        "To keep the variance of activations constant through ReLU layers\n"
+    )
+    set_mtime(deck_file, 1000)
+    gq_export(folder, "t", tmp_path / "t.apkg")
+    anki = import_into_anki(tmp_path, tmp_path / "t.apkg")
+    by_front = {anki.get_note(n).fields[0]: anki.get_note(n) for n in anki.find_notes("")}
+    edited = by_front["What does batch norm normalise?"]
+    edited.fields[1] = "edited in Anki"
+    anki.update_note(edited)
+    time.sleep(1.1)  # Anki keeps modification times in seconds: a stamp of "now" would be newer than the edit
+    gq_export(folder, "t", tmp_path / "t.apkg")  # nothing changed in gistquiz
+    log = import_again(anki, tmp_path / "t.apkg")
+    assert (len(log.new), len(log.updated)) == (0, 0)
+    assert anki.get_note(edited.id).fields[1] == "edited in Anki"
+    deck_file.write_text(deck_file.read_text().replace("through ReLU", "through the ReLU"))
+    set_mtime(deck_file, 500)
+    gq_export(folder, "t", tmp_path / "t.apkg")
+    log = import_again(anki, tmp_path / "t.apkg")
+    assert (len(log.new), [n.fields[1] for n in log.updated]) == (
+        0,
+        ["To keep the variance of activations constant through the ReLU layers"],
+    )
+    assert anki.get_note(edited.id).fields[1] == "edited in Anki"
+    anki.close()
+
+
+def test_a_reworded_card_without_id_updates_its_anki_note_instead_of_adding_one(tmp_path, gistquiz_home):
+    from gistquiz.locations import database_path
+    from gistquiz.scheduler import Rating, Scheduler, utcnow
+    from gistquiz.store import Store
+
+    folder = tmp_path / "decks"
+    folder.mkdir()
+    deck_file = folder / "r.md"
+    deck_file.write_text(
+        "# R\n\n## Why initialise weights with He scaling?\n\nTo keep the variance of activations constant "
+        "through ReLU layers\n\n## What does dropout do at training time?\n\nZeroes each unit with probability p\n"
+    )
+    deck = read_deck(deck_file)
+    anki_export.write_apkg([deck], tmp_path / "r.apkg")  # exported without the store, as before it kept GUIDs
+    anki = import_into_anki(tmp_path, tmp_path / "r.apkg")
+    he = deck.cards[0]
+    now, sched = utcnow(), Scheduler()
+    with Store(database_path(gistquiz_home)) as store:  # answered once in gistquiz: it has a history to re-link
+        store.answer(
+            he.key, "r", Rating.GOOD, now, lambda s: sched.review(s, Rating.GOOD, now), fingerprint=he.fingerprint
+        )
+    time.sleep(1.1)  # that export stamped its notes "now": the edit comes a second later
+    deck_file.write_text(deck_file.read_text().replace("through ReLU", "through the ReLU"))
+    assert read_deck(deck_file).cards[0].key != he.key  # reworded: a new key, the history re-linked to it
+    gq_export(folder, "r", tmp_path / "r2.apkg")
+    log = import_again(anki, tmp_path / "r2.apkg")
+    # The first export with the store has no record of when the notes changed: the deck file's time, once.
+    assert len(log.new) == 0 and "To keep the variance of activations constant through the ReLU layers" in [
+        n.fields[1] for n in log.updated
+    ]
+    assert len(anki.find_notes("")) == 2
+    gq_export(folder, "r", tmp_path / "r3.apkg")
+    log = import_again(anki, tmp_path / "r3.apkg")
+    assert (len(log.new), len(log.updated)) == (0, 0)
+    anki.close()

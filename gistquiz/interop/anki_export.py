@@ -14,6 +14,16 @@ into Anki updates the notes instead of adding copies: a note imported from Anki
 ``genanki.guid_for("gistquiz", key)`` of its key (``deck:id``, or
 ``deck:~hash`` for a card without an ``id:``, whose key already survives
 changes of case, punctuation and spacing).
+
+With the review store at hand (``gistquiz export`` always has it), a reworded
+card without an ``id:`` keeps the GUID it was first exported with: through its
+re-linked history (the store's links), or, for a card never answered, by
+matching it to the note that disappeared from the deck as re-linking does.
+And each note's modification time is when its content last changed (recorded
+in the store the first time an export sees it changed), not the time of the
+export: Anki updates a note on import only if the package's copy is newer, so
+exporting an unchanged deck again changes nothing in Anki, edits made there
+included.
 """
 
 from __future__ import annotations
@@ -23,7 +33,8 @@ import os
 import re
 import shutil
 import tempfile
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
@@ -96,18 +107,33 @@ class ExportNote:
     fields: tuple[str, ...]
     """HTML, in the order of ``GQ_FIELDS[notetype]``."""
     tags: tuple[str, ...]
+    card: Card
+    """The note's first card."""
+    mod: int | None = None
+    """Unix seconds: when the note last changed (None: the time of the export)."""
+
+    @property
+    def key(self) -> str:
+        return base_key(self.card)
+
+    @property
+    def content(self) -> str:
+        """A hash of what Anki stores of the note."""
+        return hashlib.sha1("\x1f".join((self.notetype, *self.fields, " ".join(self.tags))).encode()).hexdigest()
 
 
 def base_key(card: Card) -> str:
     """The key of the note a card belongs to (without ``/rev`` or ``/cN``)."""
-    deck, _, rest = card.key.partition(":")
+    return _note_key(card.key)
+
+
+def _note_key(card_key: str) -> str:
+    deck, _, rest = card_key.partition(":")
     return f"{deck}:{rest.partition('/')[0]}"
 
 
 def note_guid(card: Card) -> str:
-    import genanki
-
-    return id_to_guid(card.note_id) or genanki.guid_for("gistquiz", base_key(card))
+    return id_to_guid(card.note_id) or _guid_for(base_key(card))
 
 
 def deck_id(deck: Deck) -> int:
@@ -124,8 +150,52 @@ def export_notes(deck: Deck, media: MediaOut | None = None) -> list[ExportNote]:
         if base in seen:
             continue
         seen.add(base)
-        out.append(ExportNote(note_guid(card), *_fields(card, media), card.tags))
+        out.append(ExportNote(note_guid(card), *_fields(card, media), card.tags, card))
     return out
+
+
+def stamp(deck: Deck, notes: list[ExportNote], store) -> list[ExportNote]:
+    """The notes with GUIDs that follow edits and modification times that change only with the content.
+
+    Records the export in ``store`` (:meth:`gistquiz.store.Store.stamp_exported_notes`). A changed note is
+    stamped with the deck file's modification time (the latest the change can have been made), not later
+    than now.
+    """
+    from gistquiz.store import ExportedNote
+
+    records = store.exported_notes(deck.key)
+    origins = store.link_origins()
+    guids: dict[str, str] = {}
+    for n in notes:
+        if n.card.note_id is not None:
+            continue  # an explicit id: the key, and so the GUID, never changes
+        if n.key in records:
+            guids[n.key] = records[n.key].guid
+        elif n.card.key in origins:  # reworded, its history re-linked: the GUID of its first key
+            first = _note_key(origins[n.card.key])
+            guids[n.key] = records[first].guid if first in records else _guid_for(first)
+    taken = set(guids.values())
+    orphans = {k: r for k, r in records.items() if r.guid not in taken and k not in guids}
+    fresh = {n.key: n.card.fingerprint for n in notes if n.card.note_id is None and n.key not in guids}
+    if orphans and fresh:  # reworded, never answered: matched as re-linking matches histories
+        from gistquiz.relink import match
+
+        for old, new, _ in match({k: r.fingerprint for k, r in orphans.items() if r.fingerprint}, fresh):
+            guids[new] = orphans[old].guid
+    notes = [replace(n, guid=guids.get(n.key, n.guid)) for n in notes]
+    try:
+        seen_at = min(int(os.path.getmtime(deck.path)), int(time.time()))
+    except OSError:
+        seen_at = int(time.time())
+    rows = [ExportedNote(n.key, n.guid, n.card.fingerprint, n.content, 0) for n in notes]
+    recorded = store.stamp_exported_notes(deck.key, rows, seen_at)
+    return [replace(n, mod=recorded[n.key].changed_at) for n in notes]
+
+
+def _guid_for(key: str) -> str:
+    import genanki
+
+    return genanki.guid_for("gistquiz", key)
 
 
 def _fields(card: Card, media: MediaOut | None = None) -> tuple[str, tuple[str, ...]]:
@@ -165,8 +235,24 @@ def models() -> dict[str, Any]:
     }
 
 
-def write_apkg(decks: list[Deck], path: Path) -> int:
-    """Write the decks as one package (written next to ``path`` and renamed: never half a file). Returns notes."""
+class _Note:
+    """A ``genanki.Note`` written with its own modification time (genanki gives every note the package's)."""
+
+    def __new__(cls, mod: int | None, **kwargs):
+        import genanki
+
+        class Note(genanki.Note):
+            def write_to_db(self, cursor, timestamp, deck_id, id_gen):
+                super().write_to_db(cursor, timestamp if mod is None else mod, deck_id, id_gen)
+
+        return Note(**kwargs)
+
+
+def write_apkg(decks: list[Deck], path: Path, store=None) -> int:
+    """Write the decks as one package (written next to ``path`` and renamed: never half a file). Returns notes.
+
+    With ``store``, GUIDs follow edits and modification times change only with a note's content (:func:`stamp`).
+    """
     import genanki
 
     kinds = models()
@@ -176,10 +262,10 @@ def write_apkg(decks: list[Deck], path: Path) -> int:
     pack = MediaPack(Path(staging.name))
     for deck in decks:
         d = genanki.Deck(deck_id(deck), deck.title, description=markdown_to_html(deck.description))
-        for note in export_notes(deck, pack.resolver(Path(deck.path))):
-            d.add_note(
-                genanki.Note(model=kinds[note.notetype], fields=list(note.fields), tags=list(note.tags), guid=note.guid)
-            )
+        notes = export_notes(deck, pack.resolver(Path(deck.path)))
+        for note in stamp(deck, notes, store) if store is not None else notes:
+            fields, tags = list(note.fields), list(note.tags)
+            d.add_note(_Note(note.mod, model=kinds[note.notetype], fields=fields, tags=tags, guid=note.guid))
             n += 1
         packaged.append(d)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
@@ -238,9 +324,14 @@ class MediaPack:
 # --------------------------------------------------------------------------- plain text
 
 
-def text_rows(decks: list[Deck]) -> list[TextRow]:
-    return [TextRow(n.guid, n.notetype, d.title, n.fields, n.tags) for d in decks for n in export_notes(d)]
+def text_rows(decks: list[Deck], store=None) -> list[TextRow]:
+    rows = []
+    for d in decks:
+        notes = export_notes(d)
+        for n in stamp(d, notes, store) if store is not None else notes:
+            rows.append(TextRow(n.guid, n.notetype, d.title, n.fields, n.tags))
+    return rows
 
 
-def write_tsv(decks: list[Deck], out) -> int:
-    return write_text(text_rows(decks), out)
+def write_tsv(decks: list[Deck], out, store=None) -> int:
+    return write_text(text_rows(decks, store), out)
