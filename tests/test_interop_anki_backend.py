@@ -337,3 +337,36 @@ def test_a_reworded_card_without_id_updates_its_anki_note_instead_of_adding_one(
     log = import_again(anki, tmp_path / "r3.apkg")
     assert (len(log.new), len(log.updated)) == (0, 0)
     anki.close()
+
+
+def test_a_tsv_export_imports_into_a_fresh_collection_with_stock_note_types(tmp_path):
+    from anki.import_export_pb2 import ImportCsvRequest
+
+    from tests.test_interop_export import write_deck
+
+    out = tmp_path / "tiny.txt"
+    deck = read_deck(write_deck(tmp_path / "decks"))
+    with out.open("w", encoding="utf-8", newline="") as f:
+        anki_export.write_tsv([deck], f)
+    (tmp_path / "fresh").mkdir()
+    fresh = Collection(str(tmp_path / "fresh" / "collection.anki2"))
+    metadata = fresh.get_csv_metadata(str(out), None)
+    log = fresh.import_csv(ImportCsvRequest(path=str(out), metadata=metadata)).log
+    assert (len(log.new), len(log.missing_notetype)) == (6, 0)
+    notes = {fresh.get_note(n).fields[0]: fresh.get_note(n) for n in fresh.find_notes("")}
+    kinds = {front.partition("<")[0]: n.note_type()["name"] for front, n in notes.items()}
+    assert kinds == {
+        "What is 2 + 2?": "Basic",
+        "Capital of France?": "Basic (type in the answer)",
+        "Learning rate": "Basic (and reversed card)",
+        "Which is a prime?": "Basic",
+        "What does this print?": "Basic",
+        "The parts of a CNN": "Cloze",  # the heading, then the text
+    }
+    assert len(fresh.find_cards("")) == 8  # the reversed note and the cloze note make two cards each
+    assert notes["Capital of France?"].fields[1] == "Paris"  # what Anki compares the typed answer with
+    (cnn,) = [n for front, n in notes.items() if front.startswith("The parts of a CNN<br><br>A CNN stacks {{c1::")]
+    assert cnn.fields[1] == ""  # no Back Extra
+    assert set(notes["What is 2 + 2?"].tags) == {"maths", "easy"}
+    assert fresh.decks.by_name("Tiny deck") is not None
+    fresh.close()

@@ -39,7 +39,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
-from gistquiz.deck import Card, Deck, Kind
+from gistquiz import cloze
+from gistquiz.deck import Card, Deck, Kind, normalize
 from gistquiz.errors import UserError
 from gistquiz.interop.anki_model import (
     GQ_BASIC,
@@ -323,13 +324,39 @@ class MediaPack:
 
 # --------------------------------------------------------------------------- plain text
 
+# Anki's stock note types, which every collection has (under these names in English Anki; translated in
+# others): a text file carries no note types of its own, so gistquiz's Id, Also accepted and Explanation
+# fields have nowhere to go.
+STOCK_BASIC = "Basic"
+STOCK_REVERSED = "Basic (and reversed card)"
+STOCK_TYPED = "Basic (type in the answer)"
+STOCK_CLOZE = "Cloze"
+
+
+def stock_fields(card: Card) -> tuple[str, tuple[str, str]]:
+    """The note a card belongs to as one of Anki's stock note types: (note type, its two fields in HTML)."""
+    h = markdown_to_html
+    if card.kind is Kind.CLOZE:
+        text, _, extra = card.cloze_text.partition(cloze.EXTRA)
+        # A heading made of the text's own words (as the import writes one) repeats it; any other is context.
+        redundant = set(normalize(card.front).split()) <= set(normalize(cloze.plain(text)).split())
+        context = "" if redundant else f"{h(card.front)}<br><br>"
+        return STOCK_CLOZE, (context + h(text), h(extra.strip()))
+    if card.kind is Kind.CHOICE:
+        _, (question, options, right, explanation, _) = _fields(card)
+        return STOCK_BASIC, (f"{question}<br>{options}", right + (f"<br>{explanation}" if explanation else ""))
+    if card.kind is Kind.TYPED:
+        return STOCK_TYPED, (h(card.front), h(card.answers[0]))  # Anki compares what is typed with all of it
+    return STOCK_REVERSED if card.kind is Kind.REVERSED else STOCK_BASIC, (h(card.front), h(card.back))
+
 
 def text_rows(decks: list[Deck], store=None) -> list[TextRow]:
     rows = []
     for d in decks:
         notes = export_notes(d)
         for n in stamp(d, notes, store) if store is not None else notes:
-            rows.append(TextRow(n.guid, n.notetype, d.title, n.fields, n.tags))
+            notetype, fields = stock_fields(n.card)
+            rows.append(TextRow(n.guid, notetype, d.title, fields, n.tags))
     return rows
 
 
