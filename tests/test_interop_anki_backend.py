@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -370,3 +371,77 @@ def test_a_tsv_export_imports_into_a_fresh_collection_with_stock_note_types(tmp_
     assert set(notes["What is 2 + 2?"].tags) == {"maths", "easy"}
     assert fresh.decks.by_name("Tiny deck") is not None
     fresh.close()
+
+
+def test_due_dates_set_by_hand_and_filtered_decks_keep_anki_s_due(tmp_path, col, gistquiz_home):
+    """Due dates from the card (days from col.crt; odue in a filtered deck), memory from SM-2 where that is all."""
+    import fsrs
+
+    from gistquiz.scheduler import Scheduler, State
+    from gistquiz.store import Store
+
+    by_hand = add(col, "Basic", "Due", Front="due in 10 days, never answered", Back="a")
+    filtered = add(col, "Basic", "Due", Front="due in 20 days, in a filtered deck", Back="b")
+    add(col, "Basic", "Due", Front="new", Back="c")
+    (hand_cid,), (filtered_cid,) = by_hand.card_ids(), filtered.card_ids()
+    col.sched.set_due_date([hand_cid], "10")
+    col.sched.set_due_date([filtered_cid], "20")
+    dyn = col.sched.get_or_create_filtered_deck(0)
+    dyn.name, dyn.allow_empty = "Cram", False
+    dyn.config.search_terms[0].search = '"deck:Due" "front:due in 20*"'
+    dyn.config.search_terms[0].limit = 10
+    dyn.config.reschedule = True
+    col.sched.add_or_update_filtered_deck(dyn)
+    moved = col.get_card(filtered_cid)
+    assert moved.odid == col.decks.id("Due") and moved.odue == 20  # Anki keeps its home due in odue
+    start = col.sched.day_cutoff - 86400  # Anki's today, independent of col.crt
+    package = tmp_path / "all.colpkg"
+    col.export_collection_package(str(package), include_media=True, legacy=False)
+    store = Store(gistquiz_home / "gq.sqlite3")
+    scheduler = Scheduler()
+    import_file(package, tmp_path / "decks", store=store, scheduler=scheduler, with_history=True)
+    states = {k.partition(":")[2]: s for k, s in store.states().items()}
+    hand, cram = states[guid_to_id(by_hand.guid)], states[guid_to_id(filtered.guid)]
+    day = 86400
+    assert (hand.state, hand.due.timestamp()) == (State.REVIEW, start + 10 * day)
+    assert (cram.state, cram.due.timestamp()) == (State.REVIEW, start + 20 * day)
+    assert len(states) == 2  # the new card stays new
+    # SM-2 interval 10, ease 2.5: the stability is the interval (90% recall at 10 days), and a Good answer
+    # at that recall multiplies it by the ease, as py-fsrs's own scheduler computes it.
+    assert hand.stability == pytest.approx(10, rel=1e-9)
+    card = fsrs.Card(state=fsrs.State.Review, stability=hand.stability, difficulty=hand.difficulty)
+    card.last_review = hand.due - timedelta(days=10)
+    after, _ = fsrs.Scheduler(enable_fuzzing=False).review_card(card, fsrs.Rating.Good, hand.due)
+    assert after.stability / hand.stability == pytest.approx(2.5, rel=1e-6)
+    store.close()
+
+
+def test_anki_s_fsrs_memory_state_is_kept(tmp_path, col, gistquiz_home):
+    from gistquiz.scheduler import Scheduler
+    from gistquiz.store import Store
+
+    col.set_config("fsrs", True)
+    conf = col.decks.config_dict_for_deck_id(col.decks.id("F"))
+    conf["fsrsParams6"] = [0.5, 2.0, 4.0, 10.0, *fsrs_defaults()[4:]]  # parameters fitted in Anki, not gistquiz's
+    col.decks.save(conf)
+    note = add(col, "Basic", "F", Front="answered with FSRS on", Back="a")
+    for rating in (3, 3):
+        card = col.get_card(note.card_ids()[0])
+        card.start_timer()
+        col.sched.answerCard(card, rating)
+    anki_state = col.get_card(note.card_ids()[0]).memory_state
+    store = Store(gistquiz_home / "gq.sqlite3")
+    pkg = export(col, tmp_path / "f.apkg", "F", scheduling=True)
+    import_file(pkg, tmp_path / "decks", store=store, scheduler=Scheduler(), with_history=True)
+    (state,) = store.states().values()
+    assert (round(state.stability, 3), round(state.difficulty, 3)) == (
+        round(anki_state.stability, 3),
+        round(anki_state.difficulty, 3),
+    )
+    store.close()
+
+
+def fsrs_defaults() -> list[float]:
+    import fsrs
+
+    return list(fsrs.Scheduler().parameters)

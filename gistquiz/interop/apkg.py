@@ -69,6 +69,25 @@ class RevlogRow:
     """0 learn, 1 review, 2 relearn, 3 filtered (cram), 4 manual, 5 rescheduled."""
 
 
+@dataclass(frozen=True)
+class CardSchedule:
+    """A card's scheduling columns in Anki's ``cards`` table (what the review log alone does not say)."""
+
+    type: int
+    """0 new, 1 learning, 2 review, 3 relearning."""
+    queue: int
+    due: int
+    """Review cards: days from the collection's creation (``col.crt``); learning: epoch seconds; new: position."""
+    ivl: int
+    """Days (negative: seconds, for learning steps)."""
+    factor: int
+    """SM-2 ease in permille (2500 = 2.5)."""
+    odue: int
+    """The home due of a card in a filtered deck (0 otherwise)."""
+    data: str
+    """JSON: with FSRS on, the memory state ``s`` (stability), ``d`` (difficulty) and ``lrt`` (last review, s)."""
+
+
 @dataclass
 class Collection:
     """What gistquiz takes from a package."""
@@ -79,6 +98,10 @@ class Collection:
     """Card id -> (note id, ordinal, queue): queue -1 is suspended."""
     revlog: list[RevlogRow] = field(default_factory=list)
     sched_v1: bool = False
+    crt: int = 0
+    """The collection's creation, epoch seconds at a day's start: review due dates count days from it."""
+    schedules: dict[int, CardSchedule] = field(default_factory=dict)
+    """Card id -> its scheduling columns (read with the history only)."""
     media: dict[str, str] = field(default_factory=dict)
     """File name as fields write it -> a safe name to create (see :func:`zipsafe.media_name`)."""
     members: dict[str, tuple[str, bool, int | None]] = field(default_factory=dict)
@@ -308,6 +331,8 @@ def _read_collection(db: sqlite3.Connection, label: Path, fmt: str, with_history
     if not notes:
         raise PackageError(f"{label}: the collection holds no notes: nothing to import")
     col = Collection(fmt, notes, cards, sched_v1=sched in (None, 1))
+    if with_history:
+        col.crt, col.schedules = _schedules(db)
     if with_history and "revlog" in tables:
         for row in db.execute("SELECT id, cid, ease, ivl, time, type FROM revlog ORDER BY id"):
             if all(isinstance(v, int) for v in row):
@@ -318,6 +343,19 @@ def _read_collection(db: sqlite3.Connection, label: Path, fmt: str, with_history
                     )
                 col.revlog.append(RevlogRow(*row))
     return col
+
+
+def _schedules(db: sqlite3.Connection) -> tuple[int, dict[int, CardSchedule]]:
+    """``col.crt`` and each card's scheduling columns; a malformed value reads as 0 (a new card)."""
+    row = db.execute("SELECT crt FROM col").fetchone()
+    crt = row[0] if row and isinstance(row[0], int) else 0
+    columns = {name for _, name, *_ in db.execute("PRAGMA table_info(cards)")}
+    data = "data" if "data" in columns else "''"
+    out = {}
+    for cid, *values in db.execute(f"SELECT id, type, queue, due, ivl, factor, odue, {data} FROM cards"):
+        ints = [v if isinstance(v, int) else 0 for v in values[:6]]
+        out[cid] = CardSchedule(*ints, values[6] if isinstance(values[6], str) else "")
+    return crt, out
 
 
 def _json(text: Any, label: Path, what: str) -> Any:

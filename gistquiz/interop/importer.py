@@ -108,7 +108,15 @@ def import_file(
             keys = {
                 k: (key, d.key, d.fingerprints.get(key, "")) for d in result.plan.decks for k, key in d.keys.items()
             }
-            history = from_revlog(col.revlog, col.cards, keys, scheduler or Scheduler(), col.sched_v1)
+            history = from_revlog(
+                col.revlog,
+                col.cards,
+                keys,
+                scheduler or Scheduler(),
+                col.sched_v1,
+                schedules=col.schedules,
+                crt=col.crt,
+            )
             result.history_ignored = history.ignored
         _write(result, history, store, package)
         return result
