@@ -445,3 +445,31 @@ def fsrs_defaults() -> list[float]:
     import fsrs
 
     return list(fsrs.Scheduler().parameters)
+
+
+def plain_review(folder: Path, deck: str, home: Path, encoding: str) -> str:
+    import subprocess
+    import sys
+
+    env = {**os.environ, "GISTQUIZ_HOME": str(home), "PYTHONIOENCODING": encoding}
+    args = [sys.executable, "-m", "gistquiz", "review", deck, "--plain", "--decks", str(folder)]
+    out = subprocess.run(args, input="\n3\nq\n", capture_output=True, text=True, env=env, timeout=120)
+    assert out.returncode == 0, out.stderr
+    return out.stdout
+
+
+def test_review_plain_shows_the_card_as_anki_does_not_the_markdown_escapes(tmp_path, col, gistquiz_home):
+    add(col, "Basic", "Chem", Front="Is H<sub>2</sub>O = x<sup>2</sup>?", Back="\\(x^2\\) and a*b*c<br>next line")
+    result = import_file(export(col, tmp_path / "c.apkg", "Chem"), tmp_path / "decks")
+    (card,) = read_deck(result.plan.decks[0].path).cards
+    assert card.front == "Is H<sub>2</sub>O = x<sup>2</sup>?"  # kept in the deck, so it goes back to Anki as it came
+    shown = plain_review(tmp_path / "decks", "chem", gistquiz_home, "utf-8")
+    assert "Is H₂O = x²?" in shown
+    assert "\\(x^2\\) and a*b*c\nnext line" in shown
+    assert "Is H_2O = x^2?" in plain_review(tmp_path / "decks", "chem", gistquiz_home, "ascii")
+    assert card_text.front_text(card) == "Is H₂O = x²?"  # what the app renders
+    anki_export.write_apkg([read_deck(result.plan.decks[0].path)], tmp_path / "back.apkg")
+    fresh = import_into_anki(tmp_path, tmp_path / "back.apkg")
+    (nid,) = fresh.find_notes("")
+    assert fresh.get_note(nid).fields[:2] == ["Is H<sub>2</sub>O = x<sup>2</sup>?", "\\(x^2\\) and a*b*c<br>next line"]
+    fresh.close()
