@@ -473,3 +473,57 @@ def test_review_plain_shows_the_card_as_anki_does_not_the_markdown_escapes(tmp_p
     (nid,) = fresh.find_notes("")
     assert fresh.get_note(nid).fields[:2] == ["Is H<sub>2</sub>O = x<sup>2</sup>?", "\\(x^2\\) and a*b*c<br>next line"]
     fresh.close()
+
+
+def user_collection(tmp_path: Path, name: str):
+    """A user's own collection: a picture, a custom note type with a field no template shows, a cloze."""
+    (tmp_path / name).mkdir()
+    col = Collection(str(tmp_path / name / "collection.anki2"))
+    image = tmp_path / "heart.png"
+    image.write_bytes(PNG_1X1)
+    stored = col.media.add_file(str(image))
+    custom_notetype(
+        col,
+        "Vocabulary",
+        ["Term", "Meaning", "Example", "Source"],
+        "{{Term}}",
+        "{{FrontSide}}<hr id=answer>{{Meaning}}{{#Example}}<br><i>e.g.</i> {{Example}}{{/Example}}",
+    )
+    add(col, "Basic", "Mine", Front="What does the heart look like?", Back=f'<img src="{stored}">')
+    add(col, "Vocabulary", "Mine", Term="logit", Meaning="a raw score", Example="z = Wx + b", Source="cs231n")
+    add(col, "Cloze", "Mine", Text="{{c1::Paris}} is in <b>France</b>", Back_Extra="since 508")
+    add(col, "Basic", "Mine", Front="Water?", Back="H<sub>2</sub>O&nbsp;mostly")
+    add(col, "Basic", "Mine", Front="Which note is edited in gistquiz?", Back="this one")
+    return col
+
+
+def snapshot(col) -> dict[str, tuple]:
+    """GUID -> (note type id, fields, tags) of every note."""
+    return {n.guid: (n.mid, tuple(n.fields), tuple(n.tags)) for n in (col.get_note(i) for i in col.find_notes(""))}
+
+
+@pytest.mark.parametrize("merge", [True, False])
+def test_a_round_trip_back_into_the_users_collection_changes_only_what_was_edited(tmp_path, merge):
+    from anki.import_export_pb2 import ImportAnkiPackageOptions, ImportAnkiPackageRequest
+
+    col = user_collection(tmp_path, "mine")
+    before = snapshot(col)
+    result = import_file(export(col, tmp_path / "mine.apkg", "Mine"), tmp_path / "decks")
+    deck_file = result.plan.decks[0].path
+    time.sleep(1.1)  # Anki keeps modification times in seconds: the edit comes after the notes were made
+    deck_file.write_text(deck_file.read_text().replace("this one", "this one, edited"))
+    gq_export(tmp_path / "decks", deck_file.stem, tmp_path / "back.apkg")
+    options = ImportAnkiPackageOptions(merge_notetypes=merge, with_scheduling=False)
+    col.import_anki_package(ImportAnkiPackageRequest(package_path=str(tmp_path / "back.apkg"), options=options))
+    after = snapshot(col)
+    assert after.keys() == before.keys()  # no note added, none lost
+    edited = next(g for g, (_, fields, _) in before.items() if fields[0] == "Which note is edited in gistquiz?")
+    for guid, note in before.items():
+        if guid != edited:
+            assert after[guid] == note  # same note type, same fields (the unshown Source too), same tags
+    mid, fields, _ = before[edited]
+    assert after[edited][:2] == (mid, (fields[0], "this one, edited"))  # the edit arrives, in the note's own type
+    assert col.fix_integrity() == ("Database rebuilt and optimized.", True)  # nothing to fix
+    check = col.media.check()
+    assert list(check.missing) == []
+    col.close()

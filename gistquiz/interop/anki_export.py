@@ -42,6 +42,7 @@ from urllib.parse import unquote
 from gistquiz import cloze
 from gistquiz.deck import Card, Deck, Kind, normalize
 from gistquiz.errors import UserError
+from gistquiz.interop import originals
 from gistquiz.interop.anki_model import (
     GQ_BASIC,
     GQ_CHOICE,
@@ -49,6 +50,7 @@ from gistquiz.interop.anki_model import (
     GQ_FIELDS,
     GQ_REVERSED,
     GQ_TYPED,
+    classify,
     id_to_guid,
 )
 from gistquiz.interop.anki_text import TextRow, write_text
@@ -256,7 +258,7 @@ def write_apkg(decks: list[Deck], path: Path, store=None) -> int:
     """
     import genanki
 
-    kinds = models()
+    kinds: dict[str | int, Any] = dict(models())
     packaged = []
     n = 0
     staging = tempfile.TemporaryDirectory(prefix="gistquiz-export-")
@@ -264,9 +266,20 @@ def write_apkg(decks: list[Deck], path: Path, store=None) -> int:
     for deck in decks:
         d = genanki.Deck(deck_id(deck), deck.title, description=markdown_to_html(deck.description))
         notes = export_notes(deck, pack.resolver(Path(deck.path)))
+        kept = originals.read(Path(deck.path))
         for note in stamp(deck, notes, store) if store is not None else notes:
-            fields, tags = list(note.fields), list(note.tags)
-            d.add_note(_Note(note.mod, model=kinds[note.notetype], fields=fields, tags=tags, guid=note.guid))
+            came = kept.notes.get(note.card.note_id or "")
+            edited = came is not None and came.digest != originals.digest(note.card)
+            fields_back = None if came is None else came.fields if not edited else _edited(came, note.card)
+            if came is not None and fields_back is not None:  # in its own note type; as it came where not edited
+                model = kinds.setdefault(came.notetype.id, _original_model(came.notetype))
+                mod = note.mod if edited else came.mod
+                tags = list(note.tags if edited else came.tags)
+                d.add_note(_Note(mod, model=model, fields=list(fields_back), tags=tags, guid=came.guid))
+                pack.add_originals(Path(deck.path), kept.media, came.fields)
+            else:
+                fields, tags = list(note.fields), list(note.tags)
+                d.add_note(_Note(note.mod, model=kinds[note.notetype], fields=fields, tags=tags, guid=note.guid))
             n += 1
         packaged.append(d)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
@@ -281,6 +294,42 @@ def write_apkg(decks: list[Deck], path: Path, store=None) -> int:
     return n
 
 
+def _edited(came: originals.Original, card: Card) -> tuple[str, ...] | None:
+    """An imported note edited in gistquiz, in its own note type: the fields gistquiz reads rewritten, the
+    others as they came; ``None`` where gistquiz cannot say which fields its text came from."""
+    layout = classify(came.notetype)
+    fields = list(came.fields)
+    if layout.kind == "cloze" and card.kind is Kind.CLOZE:
+        text, _, extra = card.cloze_text.partition(cloze.EXTRA)
+        fields[layout.front] = markdown_to_html(text)
+        if layout.extra is not None:
+            fields[layout.extra] = markdown_to_html(extra.strip())
+    elif layout.kind in ("basic", "reversed", "optional") and card.kind in (Kind.BASIC, Kind.REVERSED):
+        fields[layout.front], fields[layout.back] = markdown_to_html(card.front), markdown_to_html(card.back)
+    elif layout.kind == "typed" and card.kind is Kind.TYPED and layout.also is None:
+        fields[layout.front], fields[layout.back] = markdown_to_html(card.front), markdown_to_html(card.answers[0])
+    else:
+        return None
+    return tuple(fields)
+
+
+def _original_model(nt):
+    """An imported note's own note type, whole: Anki recognises it by its id and structure."""
+    import genanki
+
+    return genanki.Model(
+        nt.id,
+        nt.name,
+        fields=[{"name": f} for f in nt.fields],
+        templates=[
+            {"name": n, "qfmt": q, "afmt": a} for n, (q, a) in zip(nt.template_names, nt.templates, strict=False)
+        ],
+        css=nt.css,
+        model_type=genanki.Model.CLOZE if nt.cloze else genanki.Model.FRONT_BACK,
+        sort_field_index=nt.sort_field,
+    )
+
+
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 
 
@@ -292,6 +341,13 @@ class MediaPack:
         self.files: dict[str, Path] = {}
         """Name in the package -> the file to pack (a copy in ``staging`` when renamed)."""
         self.names: dict[Path, str] = {}
+
+    def add_originals(self, deck_path: Path, media: dict[str, str], fields: tuple[str, ...]) -> None:
+        """Pack, under the names Anki gave them, the files an imported note's original fields show."""
+        folder = deck_path.with_name(f"{deck_path.stem}.media")
+        for name, safe in media.items():
+            if name not in self.files and any(name in f for f in fields) and (folder / safe).is_file():
+                self.files[name] = folder / safe
 
     def resolver(self, deck_path: Path) -> MediaOut:
         """Anki's name for an image a card of the deck at ``deck_path`` shows (relative to the deck's folder)."""

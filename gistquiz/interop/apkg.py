@@ -304,7 +304,7 @@ def _read_collection(db: sqlite3.Connection, label: Path, fmt: str, with_history
         if nid not in deck_of or ord_ < deck_of[nid][0]:
             deck_of[nid] = (ord_, home)
     notes: list[SourceNote] = []
-    for nid, guid, mid, tags, flds in db.execute("SELECT id, guid, mid, tags, flds FROM notes ORDER BY id"):
+    for nid, guid, mid, tags, flds, mod in db.execute("SELECT id, guid, mid, tags, flds, mod FROM notes ORDER BY id"):
         nt = notetypes.get(mid) if isinstance(mid, int) else None
         if nt is None:
             raise PackageError(f"{label}: note {nid} has no note type (note type id {mid!r} is missing)")
@@ -326,6 +326,7 @@ def _read_collection(db: sqlite3.Connection, label: Path, fmt: str, with_history
                 deck=decks.get(deck_id, "Default"),
                 ords=frozenset(ords.get(nid, ())),
                 nid=nid,
+                mod=mod if isinstance(mod, int) else 0,
             )
         )
     if not notes:
@@ -376,6 +377,10 @@ def _notetypes_v11(models: Any, label: Path) -> dict[int, NoteType]:
                 fields=tuple(str(f["name"]) for f in flds),
                 cloze=m.get("type") == 1,
                 templates=tuple((str(t.get("qfmt", "")), str(t.get("afmt", ""))) for t in tmpls),
+                id=int(key),
+                css=str(m.get("css", "")),
+                template_names=tuple(str(t.get("name", "")) for t in tmpls),
+                sort_field=int(m.get("sortf", 0) or 0),
             )
     except (AttributeError, KeyError, TypeError, ValueError):
         raise PackageError(f"{label}: not an Anki collection (unreadable note types)") from None
@@ -396,13 +401,25 @@ def _notetypes_v18(db: sqlite3.Connection, label: Path) -> dict[int, NoteType]:
     for ntid, _, name in db.execute("SELECT ntid, ord, name FROM fields ORDER BY ntid, ord"):
         fields.setdefault(ntid, []).append(str(name))
     templates: dict[int, list[tuple[str, str]]] = {}
-    for ntid, _, config in db.execute("SELECT ntid, ord, config FROM templates ORDER BY ntid, ord"):
+    names: dict[int, list[str]] = {}
+    for ntid, _, name, config in db.execute("SELECT ntid, ord, name, config FROM templates ORDER BY ntid, ord"):
         msg = _protobuf(config)
         templates.setdefault(ntid, []).append((_text(msg.get(1)), _text(msg.get(2))))
+        names.setdefault(ntid, []).append(str(name))
     out = {}
     for ntid, name, config in db.execute("SELECT id, name, config FROM notetypes"):
-        kind = _protobuf(config).get(1, 0)
-        out[ntid] = NoteType(str(name), tuple(fields.get(ntid, ())), kind == 1, tuple(templates.get(ntid, ())))
+        msg = _protobuf(config)  # NotetypeConfig: 1 kind, 2 sort field, 3 css
+        sort_field = msg.get(2, 0)
+        out[ntid] = NoteType(
+            str(name),
+            tuple(fields.get(ntid, ())),
+            msg.get(1, 0) == 1,
+            tuple(templates.get(ntid, ())),
+            id=ntid if isinstance(ntid, int) else 0,
+            css=_text(msg.get(3)),
+            template_names=tuple(names.get(ntid, ())),
+            sort_field=sort_field if isinstance(sort_field, int) else 0,
+        )
     return out
 
 
