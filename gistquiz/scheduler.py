@@ -175,11 +175,6 @@ class Scheduler:
     def _fsrs_for(self, deck: str) -> fsrs.Scheduler:
         return self._scheduler_for(self.parameters.get(deck) or self.parameters.get(None))
 
-    @property
-    def parameters(self) -> tuple[float, ...]:
-        """The FSRS-6 weights w0..w20."""
-        return tuple(self._fsrs.parameters)
-
     def review(self, card: CardState, rating: Rating, now: datetime) -> CardState:
         """The card's state after answering it with ``rating`` at ``now`` (UTC)."""
         if now.tzinfo is None or now.utcoffset() != timedelta(0):

@@ -39,6 +39,7 @@ import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from typing import TextIO
 
 from gistquiz.interop.apkg import CardSchedule, RevlogRow
@@ -163,7 +164,8 @@ def with_anki_schedule(
         stability, difficulty, last = state.stability, state.difficulty, None
     else:
         interval = card.ivl if card.ivl > 0 else max(1, (due - now).days)
-        stability, difficulty = memory_from_sm2(card.factor / 1000 if card.factor else 2.5, interval, scheduler)
+        ease = card.factor / 1000 if card.factor else 2.5
+        stability, difficulty = memory_from_sm2(ease, interval, scheduler.parameters_for(state.deck))
         last = None
     if last is None:
         last = state.last_review or (due - timedelta(days=card.ivl) if card.ivl > 0 else min(now, due))
@@ -194,19 +196,18 @@ def _anki_memory(data: str) -> tuple[float, float, datetime | None] | None:
     return float(s), float(diff), last
 
 
-def memory_from_sm2(ease: float, interval: float, scheduler: Scheduler, retention: float = 0.9) -> tuple[float, float]:
-    """(stability, difficulty) for a card known only by its SM-2 interval (days) and ease.
+def memory_from_sm2(ease: float, interval: float, parameters: tuple[float, ...], retention: float = 0.9):
+    """(stability, difficulty) for a card known only by its SM-2 interval (days) and ease: fsrs-rs's
+    ``memory_state_from_sm2`` (Anki's own conversion) under ``parameters``."""
+    state = _fsrs_rs(parameters).memory_state_from_sm2(ease, float(interval), retention)
+    return float(state.stability), float(state.difficulty)
 
-    fsrs-rs's ``memory_state_from_sm2`` (FSRS-6), with gistquiz's parameters ``w``: the stability whose
-    forgetting curve reaches ``retention`` at ``interval``, and the difficulty at which a Good answer at
-    that retention multiplies the stability by ``ease``, as SM-2 multiplies the interval.
-    """
-    w = scheduler.parameters
-    decay = -w[20]
-    factor = 0.9 ** (1 / decay) - 1
-    stability = max(interval, 0.001) * factor / (retention ** (1 / decay) - 1)
-    difficulty = 11 - (ease - 1) / (math.exp(w[8]) * stability ** -w[9] * math.expm1((1 - retention) * w[10]))
-    return stability, min(max(difficulty, 1.0), 10.0)
+
+@cache
+def _fsrs_rs(parameters: tuple[float, ...]):
+    import fsrs_rs_python as rs  # lazily: only a card Anki scheduled by hand needs it
+
+    return rs.FSRS(list(parameters))
 
 
 # --------------------------------------------------------------------------- export
