@@ -133,6 +133,7 @@ _MIGRATIONS.append(
             changed_at INTEGER NOT NULL
         )""",
         "CREATE INDEX IF NOT EXISTS anki_notes_deck ON anki_notes(deck)",
+        "CREATE INDEX IF NOT EXISTS anki_notes_guid ON anki_notes(guid)",  # an export looks each note up by GUID
     ]
 )
 
@@ -732,20 +733,27 @@ class Store:
         """
         out = {}
         with self.transaction() as db:
+            # By GUID: an edited card that keeps its GUID (a new key) keeps its row. One read, one write.
+            rows = db.execute("SELECT guid, key, content, changed_at FROM anki_notes WHERE deck=?", (deck,))
+            known = {guid: (key, content, changed_at) for guid, key, content, changed_at in rows}
+            moved, changed = [], []
             for note in notes:
-                # By GUID: an edited card that keeps its GUID (a new key) keeps its row.
-                row = db.execute("SELECT content, changed_at FROM anki_notes WHERE guid=?", (note.guid,)).fetchone()
-                if row is not None and row[0] == note.content:
-                    changed_at = row[1]
+                row = known.get(note.guid)
+                if row is not None and row[1] == note.content:
+                    changed_at = row[2]
                 else:
-                    changed_at = max(seen_at, row[1] + 1) if row is not None else seen_at
-                out[note.key] = replace(note, changed_at=changed_at)
-                db.execute("DELETE FROM anki_notes WHERE guid=? AND key<>?", (note.guid, note.key))
-                db.execute(
-                    "INSERT OR REPLACE INTO anki_notes (key, deck, guid, fingerprint, content, changed_at)"
-                    " VALUES (?,?,?,?,?,?)",
-                    (note.key, deck, note.guid, note.fingerprint, note.content, changed_at),
-                )
+                    changed_at = max(seen_at, row[2] + 1) if row is not None else seen_at
+                if row is not None and row[0] != note.key:
+                    moved.append((note.guid, note.key))
+                out[note.key] = note = replace(note, changed_at=changed_at)
+                if row != (note.key, note.content, changed_at):  # unchanged rows are not written again
+                    changed.append((note.key, deck, note.guid, note.fingerprint, note.content, changed_at))
+            db.executemany("DELETE FROM anki_notes WHERE guid=? AND key<>?", moved)
+            db.executemany(
+                "INSERT OR REPLACE INTO anki_notes (key, deck, guid, fingerprint, content, changed_at)"
+                " VALUES (?,?,?,?,?,?)",
+                changed,
+            )
         return out
 
     def integrity_ok(self) -> bool:
