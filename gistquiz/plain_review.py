@@ -15,7 +15,7 @@ import time
 from typing import TextIO
 
 from gistquiz import grading, quiz
-from gistquiz.card_text import LETTERS, back_text, front_text
+from gistquiz.card_text import LETTERS, back_text, front_text, plain
 from gistquiz.deck import Card, Kind
 from gistquiz.scheduler import Rating, format_interval
 from gistquiz.session import Session, leech_notice
@@ -82,7 +82,7 @@ def run_plain(ws, cards: list[Card], title: str, inp: TextIO, out: TextIO) -> in
         say(f"\n{title} · {c.new} new · {c.learning} learning · {c.review} review")
         say("-" * 60)
         order = quiz.option_order(card, session.state(card).reps)
-        say(front_text(card, order))
+        say(plain(front_text(card, order), getattr(out, "encoding", None)))
         shown = time.monotonic()
         suggestion = None
         type_it = card.kind is Kind.TYPED or (card.kind is Kind.CLOZE and ws.scheduler.settings.type_cloze_answers)
@@ -111,7 +111,7 @@ def run_plain(ws, cards: list[Card], title: str, inp: TextIO, out: TextIO) -> in
             if line is None or line.strip().lower() == "q":
                 return 0
         say("")
-        say(back_text(card, order))
+        say(plain(back_text(card, order), getattr(out, "encoding", None)))
         if card.demo:
             say(f"\n(demo: gistquiz demo {card.demo})")
         preview = session.preview(card)

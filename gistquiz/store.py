@@ -8,6 +8,8 @@ Tables
 ``links``    history re-linked from an edited card's old key to its new one
 ``demo_runs`` the last result of a demo per card and parameters (a cache, read and written by
              :mod:`gistquiz.demo_cache` on this connection)
+``anki_notes`` what each note looked like when last exported to Anki: its GUID, fingerprint, a hash of its
+             content and when that content last changed (written by :meth:`Store.stamp_exported_notes`)
 ``meta``     key/value pairs: the schema version, and what other modules remember (``meta``/``set_meta``)
 ``fsrs_params`` the learner's fitted FSRS parameters, one row per time they were applied (an event log,
              read by :mod:`gistquiz.fsrs_params`; rows are never changed)
@@ -43,7 +45,7 @@ from typing import Any, ParamSpec, TypeVar
 from gistquiz.errors import StoreError
 from gistquiz.scheduler import CardState, Rating, State
 
-__all__ = ["ReviewEntry", "Store", "StoreError", "check_file"]
+__all__ = ["ExportedNote", "ReviewEntry", "Store", "StoreError", "check_file"]
 
 _SCHEMA = [
     """CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)""",
@@ -118,10 +120,27 @@ _MIGRATIONS.append(
     ]
 )
 
+# Anki export: what each note was when last exported, so its modification time is when its content last
+# changed and its GUID follows it through edits (gistquiz/interop/anki_export.py).
+_MIGRATIONS.append(
+    [
+        """CREATE TABLE IF NOT EXISTS anki_notes (
+            key TEXT PRIMARY KEY,
+            deck TEXT NOT NULL,
+            guid TEXT NOT NULL,
+            fingerprint TEXT NOT NULL,
+            content TEXT NOT NULL,
+            changed_at INTEGER NOT NULL
+        )""",
+        "CREATE INDEX IF NOT EXISTS anki_notes_deck ON anki_notes(deck)",
+        "CREATE INDEX IF NOT EXISTS anki_notes_guid ON anki_notes(guid)",  # an export looks each note up by GUID
+    ]
+)
+
 SCHEMA_VERSION = 1 + len(_MIGRATIONS)
 TABLE_NAMES = ("meta", "cards", "reviews", "links", "demo_runs")  # version 1's
 # Tables a migration adds, by the version that has them first (a database not yet migrated lacks them).
-TABLES_SINCE = {"fsrs_params": 2}
+TABLES_SINCE = {"fsrs_params": 2, "anki_notes": 3}
 PARAM_COLUMNS = "id, applied_at, deck, mode, body"
 
 # Files beside the database (``gistquiz.sqlite3`` + suffix). A run leaves ``.open-PID-N`` while it has the
@@ -153,6 +172,19 @@ _NOT_UNDONE = "r.rating > 0 AND NOT EXISTS (SELECT 1 FROM reviews u WHERE u.undo
 
 _GET_META = "SELECT value FROM meta WHERE key=?"
 _SET_META = "INSERT OR REPLACE INTO meta VALUES (?, ?)"
+
+
+@dataclass(frozen=True)
+class ExportedNote:
+    """A note as last exported to Anki (a row of ``anki_notes``)."""
+
+    key: str
+    guid: str
+    fingerprint: str
+    content: str
+    """A hash of what the export wrote (note type, fields, tags)."""
+    changed_at: int
+    """Unix seconds: when this content was first exported, the note's modification time in Anki."""
 
 
 @dataclass(frozen=True)
@@ -594,6 +626,12 @@ class Store:
         return resolved
 
     @_guarded
+    def link_origins(self) -> dict[str, str]:
+        """Newest key -> the first key its card had, following chains of edits (the inverse of :meth:`links`)."""
+        new_keys = {new for (new,) in self.db.execute("SELECT new_key FROM links")}
+        return {new: old for old, new in self.links().items() if old not in new_keys}
+
+    @_guarded
     def unreported_links(self) -> list[tuple[str, str, str, float]]:
         with self.transaction() as db:
             rows = db.execute("SELECT old_key, new_key, deck, similarity FROM links WHERE reported=0").fetchall()
@@ -674,6 +712,49 @@ class Store:
                 _write_state(db, final, fingerprint)
                 written.append(key)
         return written
+
+    # ----------------------------------------------------------------- Anki export
+
+    @_guarded
+    def exported_notes(self, deck: str) -> dict[str, ExportedNote]:
+        """The deck's notes as last exported to Anki, by note key."""
+        rows = self.db.execute(
+            "SELECT key, guid, fingerprint, content, changed_at FROM anki_notes WHERE deck=?", (deck,)
+        )
+        return {r[0]: ExportedNote(*r) for r in rows}
+
+    @_guarded
+    def stamp_exported_notes(self, deck: str, notes: Iterable[ExportedNote], seen_at: int) -> dict[str, ExportedNote]:
+        """Record an export of the deck's ``notes``; returns each as recorded, by key.
+
+        A note whose key and content are as last recorded keeps its ``changed_at`` (so exporting again
+        changes nothing in Anki); a new or changed one is stamped ``seen_at``, the first time it is seen
+        changed. ``changed_at`` never goes back: Anki takes an update only if it is newer than its own copy.
+        """
+        out = {}
+        with self.transaction() as db:
+            # By GUID: an edited card that keeps its GUID (a new key) keeps its row. One read, one write.
+            rows = db.execute("SELECT guid, key, content, changed_at FROM anki_notes WHERE deck=?", (deck,))
+            known = {guid: (key, content, changed_at) for guid, key, content, changed_at in rows}
+            moved, changed = [], []
+            for note in notes:
+                row = known.get(note.guid)
+                if row is not None and row[1] == note.content:
+                    changed_at = row[2]
+                else:
+                    changed_at = max(seen_at, row[2] + 1) if row is not None else seen_at
+                if row is not None and row[0] != note.key:
+                    moved.append((note.guid, note.key))
+                out[note.key] = note = replace(note, changed_at=changed_at)
+                if row != (note.key, note.content, changed_at):  # unchanged rows are not written again
+                    changed.append((note.key, deck, note.guid, note.fingerprint, note.content, changed_at))
+            db.executemany("DELETE FROM anki_notes WHERE guid=? AND key<>?", moved)
+            db.executemany(
+                "INSERT OR REPLACE INTO anki_notes (key, deck, guid, fingerprint, content, changed_at)"
+                " VALUES (?,?,?,?,?,?)",
+                changed,
+            )
+        return out
 
     def integrity_ok(self) -> bool:
         return self.db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"

@@ -7,6 +7,9 @@ into fresh Anki collections. The ``anki`` wheel needs a recent glibc, so it is a
 
 from __future__ import annotations
 
+import os
+import time
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -243,3 +246,284 @@ def test_images_and_links_are_exported_and_anki_finds_no_media_missing_or_unused
     (folder / "bad.md").write_text("# Bad\n\n## Leak?\n\n![x](../secret.png)\n")
     with pytest.raises(UserError, match="is outside the deck's folder"):
         anki_export.write_apkg([read_deck(folder / "bad.md")], tmp_path / "bad.apkg")
+
+
+def gq_export(folder: Path, deck: str, target: Path, *extra: str) -> None:
+    from gistquiz.cli import main
+
+    assert main(["export", deck, "--decks", str(folder), "-o", str(target), "--force", *extra]) == 0
+
+
+def import_again(col, package: Path):
+    """Import ``package`` into ``col`` as Anki's File > Import does (notes updated only if newer); returns the log."""
+    from anki.import_export_pb2 import ImportAnkiPackageOptions, ImportAnkiPackageRequest
+
+    request = ImportAnkiPackageRequest(
+        package_path=str(package), options=ImportAnkiPackageOptions(with_scheduling=True)
+    )
+    return col.import_anki_package(request).log
+
+
+def set_mtime(path: Path, seconds_ago: int) -> None:
+    t = time.time() - seconds_ago
+    os.utime(path, (t, t))
+
+
+def test_an_unchanged_reexport_updates_nothing_and_one_edit_updates_one_note(tmp_path):
+    folder = tmp_path / "decks"
+    folder.mkdir()
+    deck_file = folder / "t.md"
+    deck_file.write_text(
+        "# T\n\n## What does dropout do at training time?\n\nZeroes each unit with probability p\n\n"
+        "## What does batch norm normalise?\n\nEach feature over the mini-batch\n\n"
+        "## Why initialise weights with He scaling?\n\n"
+        "To keep the variance of activations constant through ReLU layers\n"
+    )
+    set_mtime(deck_file, 1000)
+    gq_export(folder, "t", tmp_path / "t.apkg")
+    anki = import_into_anki(tmp_path, tmp_path / "t.apkg")
+    by_front = {anki.get_note(n).fields[0]: anki.get_note(n) for n in anki.find_notes("")}
+    edited = by_front["What does batch norm normalise?"]
+    edited.fields[1] = "edited in Anki"
+    anki.update_note(edited)
+    time.sleep(1.1)  # Anki keeps modification times in seconds: a stamp of "now" would be newer than the edit
+    gq_export(folder, "t", tmp_path / "t.apkg")  # nothing changed in gistquiz
+    log = import_again(anki, tmp_path / "t.apkg")
+    assert (len(log.new), len(log.updated)) == (0, 0)
+    assert anki.get_note(edited.id).fields[1] == "edited in Anki"
+    deck_file.write_text(deck_file.read_text().replace("through ReLU", "through the ReLU"))
+    set_mtime(deck_file, 500)
+    gq_export(folder, "t", tmp_path / "t.apkg")
+    log = import_again(anki, tmp_path / "t.apkg")
+    assert (len(log.new), [n.fields[1] for n in log.updated]) == (
+        0,
+        ["To keep the variance of activations constant through the ReLU layers"],
+    )
+    assert anki.get_note(edited.id).fields[1] == "edited in Anki"
+    anki.close()
+
+
+def test_a_reworded_card_without_id_updates_its_anki_note_instead_of_adding_one(tmp_path, gistquiz_home):
+    from gistquiz.locations import database_path
+    from gistquiz.scheduler import Rating, Scheduler, utcnow
+    from gistquiz.store import Store
+
+    folder = tmp_path / "decks"
+    folder.mkdir()
+    deck_file = folder / "r.md"
+    deck_file.write_text(
+        "# R\n\n## Why initialise weights with He scaling?\n\nTo keep the variance of activations constant "
+        "through ReLU layers\n\n## What does dropout do at training time?\n\nZeroes each unit with probability p\n"
+    )
+    deck = read_deck(deck_file)
+    anki_export.write_apkg([deck], tmp_path / "r.apkg")  # exported without the store, as before it kept GUIDs
+    anki = import_into_anki(tmp_path, tmp_path / "r.apkg")
+    he = deck.cards[0]
+    now, sched = utcnow(), Scheduler()
+    with Store(database_path(gistquiz_home)) as store:  # answered once in gistquiz: it has a history to re-link
+        store.answer(
+            he.key, "r", Rating.GOOD, now, lambda s: sched.review(s, Rating.GOOD, now), fingerprint=he.fingerprint
+        )
+    time.sleep(1.1)  # that export stamped its notes "now": the edit comes a second later
+    deck_file.write_text(deck_file.read_text().replace("through ReLU", "through the ReLU"))
+    assert read_deck(deck_file).cards[0].key != he.key  # reworded: a new key, the history re-linked to it
+    gq_export(folder, "r", tmp_path / "r2.apkg")
+    log = import_again(anki, tmp_path / "r2.apkg")
+    # The first export with the store has no record of when the notes changed: the deck file's time, once.
+    assert len(log.new) == 0 and "To keep the variance of activations constant through the ReLU layers" in [
+        n.fields[1] for n in log.updated
+    ]
+    assert len(anki.find_notes("")) == 2
+    gq_export(folder, "r", tmp_path / "r3.apkg")
+    log = import_again(anki, tmp_path / "r3.apkg")
+    assert (len(log.new), len(log.updated)) == (0, 0)
+    anki.close()
+
+
+def test_a_tsv_export_imports_into_a_fresh_collection_with_stock_note_types(tmp_path):
+    from anki.import_export_pb2 import ImportCsvRequest
+
+    from tests.test_interop_export import write_deck
+
+    out = tmp_path / "tiny.txt"
+    deck = read_deck(write_deck(tmp_path / "decks"))
+    with out.open("w", encoding="utf-8", newline="") as f:
+        anki_export.write_tsv([deck], f)
+    (tmp_path / "fresh").mkdir()
+    fresh = Collection(str(tmp_path / "fresh" / "collection.anki2"))
+    metadata = fresh.get_csv_metadata(str(out), None)
+    log = fresh.import_csv(ImportCsvRequest(path=str(out), metadata=metadata)).log
+    assert (len(log.new), len(log.missing_notetype)) == (6, 0)
+    notes = {fresh.get_note(n).fields[0]: fresh.get_note(n) for n in fresh.find_notes("")}
+    kinds = {front.partition("<")[0]: n.note_type()["name"] for front, n in notes.items()}
+    assert kinds == {
+        "What is 2 + 2?": "Basic",
+        "Capital of France?": "Basic (type in the answer)",
+        "Learning rate": "Basic (and reversed card)",
+        "Which is a prime?": "Basic",
+        "What does this print?": "Basic",
+        "The parts of a CNN": "Cloze",  # the heading, then the text
+    }
+    assert len(fresh.find_cards("")) == 8  # the reversed note and the cloze note make two cards each
+    assert notes["Capital of France?"].fields[1] == "Paris"  # what Anki compares the typed answer with
+    (cnn,) = [n for front, n in notes.items() if front.startswith("The parts of a CNN<br><br>A CNN stacks {{c1::")]
+    assert cnn.fields[1] == ""  # no Back Extra
+    assert set(notes["What is 2 + 2?"].tags) == {"maths", "easy"}
+    assert fresh.decks.by_name("Tiny deck") is not None
+    fresh.close()
+
+
+def test_due_dates_set_by_hand_and_filtered_decks_keep_anki_s_due(tmp_path, col, gistquiz_home):
+    """Due dates from the card (days from col.crt; odue in a filtered deck), memory from SM-2 where that is all."""
+    import fsrs
+
+    from gistquiz.scheduler import Scheduler, State
+    from gistquiz.store import Store
+
+    by_hand = add(col, "Basic", "Due", Front="due in 10 days, never answered", Back="a")
+    filtered = add(col, "Basic", "Due", Front="due in 20 days, in a filtered deck", Back="b")
+    add(col, "Basic", "Due", Front="new", Back="c")
+    (hand_cid,), (filtered_cid,) = by_hand.card_ids(), filtered.card_ids()
+    col.sched.set_due_date([hand_cid], "10")
+    col.sched.set_due_date([filtered_cid], "20")
+    dyn = col.sched.get_or_create_filtered_deck(0)
+    dyn.name, dyn.allow_empty = "Cram", False
+    dyn.config.search_terms[0].search = '"deck:Due" "front:due in 20*"'
+    dyn.config.search_terms[0].limit = 10
+    dyn.config.reschedule = True
+    col.sched.add_or_update_filtered_deck(dyn)
+    moved = col.get_card(filtered_cid)
+    assert moved.odid == col.decks.id("Due") and moved.odue == 20  # Anki keeps its home due in odue
+    start = col.sched.day_cutoff - 86400  # Anki's today, independent of col.crt
+    package = tmp_path / "all.colpkg"
+    col.export_collection_package(str(package), include_media=True, legacy=False)
+    store = Store(gistquiz_home / "gq.sqlite3")
+    scheduler = Scheduler()
+    import_file(package, tmp_path / "decks", store=store, scheduler=scheduler, with_history=True)
+    states = {k.partition(":")[2]: s for k, s in store.states().items()}
+    hand, cram = states[guid_to_id(by_hand.guid)], states[guid_to_id(filtered.guid)]
+    day = 86400
+    assert (hand.state, hand.due.timestamp()) == (State.REVIEW, start + 10 * day)
+    assert (cram.state, cram.due.timestamp()) == (State.REVIEW, start + 20 * day)
+    assert len(states) == 2  # the new card stays new
+    # SM-2 interval 10, ease 2.5: the stability is the interval (90% recall at 10 days), and a Good answer
+    # at that recall multiplies it by the ease, as py-fsrs's own scheduler computes it.
+    assert hand.stability == pytest.approx(10, rel=1e-9)
+    card = fsrs.Card(state=fsrs.State.Review, stability=hand.stability, difficulty=hand.difficulty)
+    card.last_review = hand.due - timedelta(days=10)
+    after, _ = fsrs.Scheduler(enable_fuzzing=False).review_card(card, fsrs.Rating.Good, hand.due)
+    assert after.stability / hand.stability == pytest.approx(2.5, rel=1e-6)
+    store.close()
+
+
+def test_anki_s_fsrs_memory_state_is_kept(tmp_path, col, gistquiz_home):
+    from gistquiz.scheduler import Scheduler
+    from gistquiz.store import Store
+
+    col.set_config("fsrs", True)
+    conf = col.decks.config_dict_for_deck_id(col.decks.id("F"))
+    conf["fsrsParams6"] = [0.5, 2.0, 4.0, 10.0, *fsrs_defaults()[4:]]  # parameters fitted in Anki, not gistquiz's
+    col.decks.save(conf)
+    note = add(col, "Basic", "F", Front="answered with FSRS on", Back="a")
+    for rating in (3, 3):
+        card = col.get_card(note.card_ids()[0])
+        card.start_timer()
+        col.sched.answerCard(card, rating)
+    anki_state = col.get_card(note.card_ids()[0]).memory_state
+    store = Store(gistquiz_home / "gq.sqlite3")
+    pkg = export(col, tmp_path / "f.apkg", "F", scheduling=True)
+    import_file(pkg, tmp_path / "decks", store=store, scheduler=Scheduler(), with_history=True)
+    (state,) = store.states().values()
+    assert (round(state.stability, 3), round(state.difficulty, 3)) == (
+        round(anki_state.stability, 3),
+        round(anki_state.difficulty, 3),
+    )
+    store.close()
+
+
+def fsrs_defaults() -> list[float]:
+    import fsrs
+
+    return list(fsrs.Scheduler().parameters)
+
+
+def plain_review(folder: Path, deck: str, home: Path, encoding: str) -> str:
+    import subprocess
+    import sys
+
+    env = {**os.environ, "GISTQUIZ_HOME": str(home), "PYTHONIOENCODING": encoding}
+    args = [sys.executable, "-m", "gistquiz", "review", deck, "--plain", "--decks", str(folder)]
+    out = subprocess.run(args, input="\n3\nq\n", capture_output=True, text=True, env=env, timeout=120)
+    assert out.returncode == 0, out.stderr
+    return out.stdout
+
+
+def test_review_plain_shows_the_card_as_anki_does_not_the_markdown_escapes(tmp_path, col, gistquiz_home):
+    add(col, "Basic", "Chem", Front="Is H<sub>2</sub>O = x<sup>2</sup>?", Back="\\(x^2\\) and a*b*c<br>next line")
+    result = import_file(export(col, tmp_path / "c.apkg", "Chem"), tmp_path / "decks")
+    (card,) = read_deck(result.plan.decks[0].path).cards
+    assert card.front == "Is H<sub>2</sub>O = x<sup>2</sup>?"  # kept in the deck, so it goes back to Anki as it came
+    shown = plain_review(tmp_path / "decks", "chem", gistquiz_home, "utf-8")
+    assert "Is H₂O = x²?" in shown
+    assert "\\(x^2\\) and a*b*c\nnext line" in shown
+    assert "Is H_2O = x^2?" in plain_review(tmp_path / "decks", "chem", gistquiz_home, "ascii")
+    assert card_text.front_text(card) == "Is H₂O = x²?"  # what the app renders
+    anki_export.write_apkg([read_deck(result.plan.decks[0].path)], tmp_path / "back.apkg")
+    fresh = import_into_anki(tmp_path, tmp_path / "back.apkg")
+    (nid,) = fresh.find_notes("")
+    assert fresh.get_note(nid).fields[:2] == ["Is H<sub>2</sub>O = x<sup>2</sup>?", "\\(x^2\\) and a*b*c<br>next line"]
+    fresh.close()
+
+
+def user_collection(tmp_path: Path, name: str):
+    """A user's own collection: a picture, a custom note type with a field no template shows, a cloze."""
+    (tmp_path / name).mkdir()
+    col = Collection(str(tmp_path / name / "collection.anki2"))
+    image = tmp_path / "heart.png"
+    image.write_bytes(PNG_1X1)
+    stored = col.media.add_file(str(image))
+    custom_notetype(
+        col,
+        "Vocabulary",
+        ["Term", "Meaning", "Example", "Source"],
+        "{{Term}}",
+        "{{FrontSide}}<hr id=answer>{{Meaning}}{{#Example}}<br><i>e.g.</i> {{Example}}{{/Example}}",
+    )
+    add(col, "Basic", "Mine", Front="What does the heart look like?", Back=f'<img src="{stored}">')
+    add(col, "Vocabulary", "Mine", Term="logit", Meaning="a raw score", Example="z = Wx + b", Source="cs231n")
+    add(col, "Cloze", "Mine", Text="{{c1::Paris}} is in <b>France</b>", Back_Extra="since 508")
+    add(col, "Basic", "Mine", Front="Water?", Back="H<sub>2</sub>O&nbsp;mostly")
+    add(col, "Basic", "Mine", Front="Which note is edited in gistquiz?", Back="this one")
+    return col
+
+
+def snapshot(col) -> dict[str, tuple]:
+    """GUID -> (note type id, fields, tags) of every note."""
+    return {n.guid: (n.mid, tuple(n.fields), tuple(n.tags)) for n in (col.get_note(i) for i in col.find_notes(""))}
+
+
+@pytest.mark.parametrize("merge", [True, False])
+def test_a_round_trip_back_into_the_users_collection_changes_only_what_was_edited(tmp_path, merge):
+    from anki.import_export_pb2 import ImportAnkiPackageOptions, ImportAnkiPackageRequest
+
+    col = user_collection(tmp_path, "mine")
+    before = snapshot(col)
+    result = import_file(export(col, tmp_path / "mine.apkg", "Mine"), tmp_path / "decks")
+    deck_file = result.plan.decks[0].path
+    time.sleep(1.1)  # Anki keeps modification times in seconds: the edit comes after the notes were made
+    deck_file.write_text(deck_file.read_text().replace("this one", "this one, edited"))
+    gq_export(tmp_path / "decks", deck_file.stem, tmp_path / "back.apkg")
+    options = ImportAnkiPackageOptions(merge_notetypes=merge, with_scheduling=False)
+    col.import_anki_package(ImportAnkiPackageRequest(package_path=str(tmp_path / "back.apkg"), options=options))
+    after = snapshot(col)
+    assert after.keys() == before.keys()  # no note added, none lost
+    edited = next(g for g, (_, fields, _) in before.items() if fields[0] == "Which note is edited in gistquiz?")
+    for guid, note in before.items():
+        if guid != edited:
+            assert after[guid] == note  # same note type, same fields (the unshown Source too), same tags
+    mid, fields, _ = before[edited]
+    assert after[edited][:2] == (mid, (fields[0], "this one, edited"))  # the edit arrives, in the note's own type
+    assert col.fix_integrity() == ("Database rebuilt and optimized.", True)  # nothing to fix
+    check = col.media.check()
+    assert list(check.missing) == []
+    col.close()

@@ -14,6 +14,16 @@ into Anki updates the notes instead of adding copies: a note imported from Anki
 ``genanki.guid_for("gistquiz", key)`` of its key (``deck:id``, or
 ``deck:~hash`` for a card without an ``id:``, whose key already survives
 changes of case, punctuation and spacing).
+
+With the review store at hand (``gistquiz export`` always has it), a reworded
+card without an ``id:`` keeps the GUID it was first exported with: through its
+re-linked history (the store's links), or, for a card never answered, by
+matching it to the note that disappeared from the deck as re-linking does.
+And each note's modification time is when its content last changed (recorded
+in the store the first time an export sees it changed), not the time of the
+export: Anki updates a note on import only if the package's copy is newer, so
+exporting an unchanged deck again changes nothing in Anki, edits made there
+included.
 """
 
 from __future__ import annotations
@@ -23,13 +33,16 @@ import os
 import re
 import shutil
 import tempfile
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
-from gistquiz.deck import Card, Deck, Kind
+from gistquiz import cloze
+from gistquiz.deck import Card, Deck, Kind, normalize
 from gistquiz.errors import UserError
+from gistquiz.interop import originals
 from gistquiz.interop.anki_model import (
     GQ_BASIC,
     GQ_CHOICE,
@@ -37,6 +50,7 @@ from gistquiz.interop.anki_model import (
     GQ_FIELDS,
     GQ_REVERSED,
     GQ_TYPED,
+    classify,
     id_to_guid,
 )
 from gistquiz.interop.anki_text import TextRow, write_text
@@ -96,18 +110,33 @@ class ExportNote:
     fields: tuple[str, ...]
     """HTML, in the order of ``GQ_FIELDS[notetype]``."""
     tags: tuple[str, ...]
+    card: Card
+    """The note's first card."""
+    mod: int | None = None
+    """Unix seconds: when the note last changed (None: the time of the export)."""
+
+    @property
+    def key(self) -> str:
+        return base_key(self.card)
+
+    @property
+    def content(self) -> str:
+        """A hash of what Anki stores of the note."""
+        return hashlib.sha1("\x1f".join((self.notetype, *self.fields, " ".join(self.tags))).encode()).hexdigest()
 
 
 def base_key(card: Card) -> str:
     """The key of the note a card belongs to (without ``/rev`` or ``/cN``)."""
-    deck, _, rest = card.key.partition(":")
+    return _note_key(card.key)
+
+
+def _note_key(card_key: str) -> str:
+    deck, _, rest = card_key.partition(":")
     return f"{deck}:{rest.partition('/')[0]}"
 
 
 def note_guid(card: Card) -> str:
-    import genanki
-
-    return id_to_guid(card.note_id) or genanki.guid_for("gistquiz", base_key(card))
+    return id_to_guid(card.note_id) or _guid_for(base_key(card))
 
 
 def deck_id(deck: Deck) -> int:
@@ -124,8 +153,52 @@ def export_notes(deck: Deck, media: MediaOut | None = None) -> list[ExportNote]:
         if base in seen:
             continue
         seen.add(base)
-        out.append(ExportNote(note_guid(card), *_fields(card, media), card.tags))
+        out.append(ExportNote(note_guid(card), *_fields(card, media), card.tags, card))
     return out
+
+
+def stamp(deck: Deck, notes: list[ExportNote], store) -> list[ExportNote]:
+    """The notes with GUIDs that follow edits and modification times that change only with the content.
+
+    Records the export in ``store`` (:meth:`gistquiz.store.Store.stamp_exported_notes`). A changed note is
+    stamped with the deck file's modification time (the latest the change can have been made), not later
+    than now.
+    """
+    from gistquiz.store import ExportedNote
+
+    records = store.exported_notes(deck.key)
+    origins = store.link_origins()
+    guids: dict[str, str] = {}
+    for n in notes:
+        if n.card.note_id is not None:
+            continue  # an explicit id: the key, and so the GUID, never changes
+        if n.key in records:
+            guids[n.key] = records[n.key].guid
+        elif n.card.key in origins:  # reworded, its history re-linked: the GUID of its first key
+            first = _note_key(origins[n.card.key])
+            guids[n.key] = records[first].guid if first in records else _guid_for(first)
+    taken = set(guids.values())
+    orphans = {k: r for k, r in records.items() if r.guid not in taken and k not in guids}
+    fresh = {n.key: n.card.fingerprint for n in notes if n.card.note_id is None and n.key not in guids}
+    if orphans and fresh:  # reworded, never answered: matched as re-linking matches histories
+        from gistquiz.relink import match
+
+        for old, new, _ in match({k: r.fingerprint for k, r in orphans.items() if r.fingerprint}, fresh):
+            guids[new] = orphans[old].guid
+    notes = [replace(n, guid=guids.get(n.key, n.guid)) for n in notes]
+    try:
+        seen_at = min(int(os.path.getmtime(deck.path)), int(time.time()))
+    except OSError:
+        seen_at = int(time.time())
+    rows = [ExportedNote(n.key, n.guid, n.card.fingerprint, n.content, 0) for n in notes]
+    recorded = store.stamp_exported_notes(deck.key, rows, seen_at)
+    return [replace(n, mod=recorded[n.key].changed_at) for n in notes]
+
+
+def _guid_for(key: str) -> str:
+    import genanki
+
+    return genanki.guid_for("gistquiz", key)
 
 
 def _fields(card: Card, media: MediaOut | None = None) -> tuple[str, tuple[str, ...]]:
@@ -165,21 +238,48 @@ def models() -> dict[str, Any]:
     }
 
 
-def write_apkg(decks: list[Deck], path: Path) -> int:
-    """Write the decks as one package (written next to ``path`` and renamed: never half a file). Returns notes."""
+class _Note:
+    """A ``genanki.Note`` written with its own modification time (genanki gives every note the package's)."""
+
+    def __new__(cls, mod: int | None, **kwargs):
+        import genanki
+
+        class Note(genanki.Note):
+            def write_to_db(self, cursor, timestamp, deck_id, id_gen):
+                super().write_to_db(cursor, timestamp if mod is None else mod, deck_id, id_gen)
+
+        return Note(**kwargs)
+
+
+def write_apkg(decks: list[Deck], path: Path, store=None) -> int:
+    """Write the decks as one package (written next to ``path`` and renamed: never half a file). Returns notes.
+
+    With ``store``, GUIDs follow edits and modification times change only with a note's content (:func:`stamp`).
+    """
     import genanki
 
-    kinds = models()
+    kinds: dict[str | int, Any] = dict(models())
     packaged = []
     n = 0
     staging = tempfile.TemporaryDirectory(prefix="gistquiz-export-")
     pack = MediaPack(Path(staging.name))
     for deck in decks:
         d = genanki.Deck(deck_id(deck), deck.title, description=markdown_to_html(deck.description))
-        for note in export_notes(deck, pack.resolver(Path(deck.path))):
-            d.add_note(
-                genanki.Note(model=kinds[note.notetype], fields=list(note.fields), tags=list(note.tags), guid=note.guid)
-            )
+        notes = export_notes(deck, pack.resolver(Path(deck.path)))
+        kept = originals.read(Path(deck.path))
+        for note in stamp(deck, notes, store) if store is not None else notes:
+            came = kept.notes.get(note.card.note_id or "")
+            edited = came is not None and came.digest != originals.digest(note.card)
+            fields_back = None if came is None else came.fields if not edited else _edited(came, note.card)
+            if came is not None and fields_back is not None:  # in its own note type; as it came where not edited
+                model = kinds.setdefault(came.notetype.id, _original_model(came.notetype))
+                mod = note.mod if edited else came.mod
+                tags = list(note.tags if edited else came.tags)
+                d.add_note(_Note(mod, model=model, fields=list(fields_back), tags=tags, guid=came.guid))
+                pack.add_originals(Path(deck.path), kept.media, came.fields)
+            else:
+                fields, tags = list(note.fields), list(note.tags)
+                d.add_note(_Note(note.mod, model=kinds[note.notetype], fields=fields, tags=tags, guid=note.guid))
             n += 1
         packaged.append(d)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
@@ -194,6 +294,42 @@ def write_apkg(decks: list[Deck], path: Path) -> int:
     return n
 
 
+def _edited(came: originals.Original, card: Card) -> tuple[str, ...] | None:
+    """An imported note edited in gistquiz, in its own note type: the fields gistquiz reads rewritten, the
+    others as they came; ``None`` where gistquiz cannot say which fields its text came from."""
+    layout = classify(came.notetype)
+    fields = list(came.fields)
+    if layout.kind == "cloze" and card.kind is Kind.CLOZE:
+        text, _, extra = card.cloze_text.partition(cloze.EXTRA)
+        fields[layout.front] = markdown_to_html(text)
+        if layout.extra is not None:
+            fields[layout.extra] = markdown_to_html(extra.strip())
+    elif layout.kind in ("basic", "reversed", "optional") and card.kind in (Kind.BASIC, Kind.REVERSED):
+        fields[layout.front], fields[layout.back] = markdown_to_html(card.front), markdown_to_html(card.back)
+    elif layout.kind == "typed" and card.kind is Kind.TYPED and layout.also is None:
+        fields[layout.front], fields[layout.back] = markdown_to_html(card.front), markdown_to_html(card.answers[0])
+    else:
+        return None
+    return tuple(fields)
+
+
+def _original_model(nt):
+    """An imported note's own note type, whole: Anki recognises it by its id and structure."""
+    import genanki
+
+    return genanki.Model(
+        nt.id,
+        nt.name,
+        fields=[{"name": f} for f in nt.fields],
+        templates=[
+            {"name": n, "qfmt": q, "afmt": a} for n, (q, a) in zip(nt.template_names, nt.templates, strict=False)
+        ],
+        css=nt.css,
+        model_type=genanki.Model.CLOZE if nt.cloze else genanki.Model.FRONT_BACK,
+        sort_field_index=nt.sort_field,
+    )
+
+
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 
 
@@ -205,6 +341,13 @@ class MediaPack:
         self.files: dict[str, Path] = {}
         """Name in the package -> the file to pack (a copy in ``staging`` when renamed)."""
         self.names: dict[Path, str] = {}
+
+    def add_originals(self, deck_path: Path, media: dict[str, str], fields: tuple[str, ...]) -> None:
+        """Pack, under the names Anki gave them, the files an imported note's original fields show."""
+        folder = deck_path.with_name(f"{deck_path.stem}.media")
+        for name, safe in media.items():
+            if name not in self.files and any(name in f for f in fields) and (folder / safe).is_file():
+                self.files[name] = folder / safe
 
     def resolver(self, deck_path: Path) -> MediaOut:
         """Anki's name for an image a card of the deck at ``deck_path`` shows (relative to the deck's folder)."""
@@ -237,10 +380,41 @@ class MediaPack:
 
 # --------------------------------------------------------------------------- plain text
 
+# Anki's stock note types, which every collection has (under these names in English Anki; translated in
+# others): a text file carries no note types of its own, so gistquiz's Id, Also accepted and Explanation
+# fields have nowhere to go.
+STOCK_BASIC = "Basic"
+STOCK_REVERSED = "Basic (and reversed card)"
+STOCK_TYPED = "Basic (type in the answer)"
+STOCK_CLOZE = "Cloze"
 
-def text_rows(decks: list[Deck]) -> list[TextRow]:
-    return [TextRow(n.guid, n.notetype, d.title, n.fields, n.tags) for d in decks for n in export_notes(d)]
+
+def stock_fields(card: Card) -> tuple[str, tuple[str, str]]:
+    """The note a card belongs to as one of Anki's stock note types: (note type, its two fields in HTML)."""
+    h = markdown_to_html
+    if card.kind is Kind.CLOZE:
+        text, _, extra = card.cloze_text.partition(cloze.EXTRA)
+        # A heading made of the text's own words (as the import writes one) repeats it; any other is context.
+        redundant = set(normalize(card.front).split()) <= set(normalize(cloze.plain(text)).split())
+        context = "" if redundant else f"{h(card.front)}<br><br>"
+        return STOCK_CLOZE, (context + h(text), h(extra.strip()))
+    if card.kind is Kind.CHOICE:
+        _, (question, options, right, explanation, _) = _fields(card)
+        return STOCK_BASIC, (f"{question}<br>{options}", right + (f"<br>{explanation}" if explanation else ""))
+    if card.kind is Kind.TYPED:
+        return STOCK_TYPED, (h(card.front), h(card.answers[0]))  # Anki compares what is typed with all of it
+    return STOCK_REVERSED if card.kind is Kind.REVERSED else STOCK_BASIC, (h(card.front), h(card.back))
 
 
-def write_tsv(decks: list[Deck], out) -> int:
-    return write_text(text_rows(decks), out)
+def text_rows(decks: list[Deck], store=None) -> list[TextRow]:
+    rows = []
+    for d in decks:
+        notes = export_notes(d)
+        for n in stamp(d, notes, store) if store is not None else notes:
+            notetype, fields = stock_fields(n.card)
+            rows.append(TextRow(n.guid, notetype, d.title, fields, n.tags))
+    return rows
+
+
+def write_tsv(decks: list[Deck], out, store=None) -> int:
+    return write_text(text_rows(decks, store), out)

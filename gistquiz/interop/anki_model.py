@@ -45,6 +45,11 @@ class NoteType:
     cloze: bool = False
     templates: tuple[tuple[str, str], ...] = ()
     """(question format, answer format) of each card template; empty when unknown (text exports)."""
+    id: int = 0
+    """Anki's note type id (0 when unknown): with the rest below, what a round trip back to Anki needs."""
+    css: str = ""
+    template_names: tuple[str, ...] = ()
+    sort_field: int = 0
 
 
 @dataclass(frozen=True)
@@ -63,6 +68,8 @@ class SourceNote:
     """Line of the note in a text export."""
     nid: int = 0
     """Anki's note id, in a package."""
+    mod: int = 0
+    """Anki's modification time of the note (epoch seconds), in a package."""
 
 
 # --------------------------------------------------------------------------- gistquiz's own note types

@@ -69,6 +69,25 @@ class RevlogRow:
     """0 learn, 1 review, 2 relearn, 3 filtered (cram), 4 manual, 5 rescheduled."""
 
 
+@dataclass(frozen=True)
+class CardSchedule:
+    """A card's scheduling columns in Anki's ``cards`` table (what the review log alone does not say)."""
+
+    type: int
+    """0 new, 1 learning, 2 review, 3 relearning."""
+    queue: int
+    due: int
+    """Review cards: days from the collection's creation (``col.crt``); learning: epoch seconds; new: position."""
+    ivl: int
+    """Days (negative: seconds, for learning steps)."""
+    factor: int
+    """SM-2 ease in permille (2500 = 2.5)."""
+    odue: int
+    """The home due of a card in a filtered deck (0 otherwise)."""
+    data: str
+    """JSON: with FSRS on, the memory state ``s`` (stability), ``d`` (difficulty) and ``lrt`` (last review, s)."""
+
+
 @dataclass
 class Collection:
     """What gistquiz takes from a package."""
@@ -79,6 +98,10 @@ class Collection:
     """Card id -> (note id, ordinal, queue): queue -1 is suspended."""
     revlog: list[RevlogRow] = field(default_factory=list)
     sched_v1: bool = False
+    crt: int = 0
+    """The collection's creation, epoch seconds at a day's start: review due dates count days from it."""
+    schedules: dict[int, CardSchedule] = field(default_factory=dict)
+    """Card id -> its scheduling columns (read with the history only)."""
     media: dict[str, str] = field(default_factory=dict)
     """File name as fields write it -> a safe name to create (see :func:`zipsafe.media_name`)."""
     members: dict[str, tuple[str, bool, int | None]] = field(default_factory=dict)
@@ -281,7 +304,7 @@ def _read_collection(db: sqlite3.Connection, label: Path, fmt: str, with_history
         if nid not in deck_of or ord_ < deck_of[nid][0]:
             deck_of[nid] = (ord_, home)
     notes: list[SourceNote] = []
-    for nid, guid, mid, tags, flds in db.execute("SELECT id, guid, mid, tags, flds FROM notes ORDER BY id"):
+    for nid, guid, mid, tags, flds, mod in db.execute("SELECT id, guid, mid, tags, flds, mod FROM notes ORDER BY id"):
         nt = notetypes.get(mid) if isinstance(mid, int) else None
         if nt is None:
             raise PackageError(f"{label}: note {nid} has no note type (note type id {mid!r} is missing)")
@@ -303,11 +326,14 @@ def _read_collection(db: sqlite3.Connection, label: Path, fmt: str, with_history
                 deck=decks.get(deck_id, "Default"),
                 ords=frozenset(ords.get(nid, ())),
                 nid=nid,
+                mod=mod if isinstance(mod, int) else 0,
             )
         )
     if not notes:
         raise PackageError(f"{label}: the collection holds no notes: nothing to import")
     col = Collection(fmt, notes, cards, sched_v1=sched in (None, 1))
+    if with_history:
+        col.crt, col.schedules = _schedules(db)
     if with_history and "revlog" in tables:
         for row in db.execute("SELECT id, cid, ease, ivl, time, type FROM revlog ORDER BY id"):
             if all(isinstance(v, int) for v in row):
@@ -318,6 +344,19 @@ def _read_collection(db: sqlite3.Connection, label: Path, fmt: str, with_history
                     )
                 col.revlog.append(RevlogRow(*row))
     return col
+
+
+def _schedules(db: sqlite3.Connection) -> tuple[int, dict[int, CardSchedule]]:
+    """``col.crt`` and each card's scheduling columns; a malformed value reads as 0 (a new card)."""
+    row = db.execute("SELECT crt FROM col").fetchone()
+    crt = row[0] if row and isinstance(row[0], int) else 0
+    columns = {name for _, name, *_ in db.execute("PRAGMA table_info(cards)")}
+    data = "data" if "data" in columns else "''"
+    out = {}
+    for cid, *values in db.execute(f"SELECT id, type, queue, due, ivl, factor, odue, {data} FROM cards"):
+        ints = [v if isinstance(v, int) else 0 for v in values[:6]]
+        out[cid] = CardSchedule(*ints, values[6] if isinstance(values[6], str) else "")
+    return crt, out
 
 
 def _json(text: Any, label: Path, what: str) -> Any:
@@ -338,6 +377,10 @@ def _notetypes_v11(models: Any, label: Path) -> dict[int, NoteType]:
                 fields=tuple(str(f["name"]) for f in flds),
                 cloze=m.get("type") == 1,
                 templates=tuple((str(t.get("qfmt", "")), str(t.get("afmt", ""))) for t in tmpls),
+                id=int(key),
+                css=str(m.get("css", "")),
+                template_names=tuple(str(t.get("name", "")) for t in tmpls),
+                sort_field=int(m.get("sortf", 0) or 0),
             )
     except (AttributeError, KeyError, TypeError, ValueError):
         raise PackageError(f"{label}: not an Anki collection (unreadable note types)") from None
@@ -358,13 +401,25 @@ def _notetypes_v18(db: sqlite3.Connection, label: Path) -> dict[int, NoteType]:
     for ntid, _, name in db.execute("SELECT ntid, ord, name FROM fields ORDER BY ntid, ord"):
         fields.setdefault(ntid, []).append(str(name))
     templates: dict[int, list[tuple[str, str]]] = {}
-    for ntid, _, config in db.execute("SELECT ntid, ord, config FROM templates ORDER BY ntid, ord"):
+    names: dict[int, list[str]] = {}
+    for ntid, _, name, config in db.execute("SELECT ntid, ord, name, config FROM templates ORDER BY ntid, ord"):
         msg = _protobuf(config)
         templates.setdefault(ntid, []).append((_text(msg.get(1)), _text(msg.get(2))))
+        names.setdefault(ntid, []).append(str(name))
     out = {}
     for ntid, name, config in db.execute("SELECT id, name, config FROM notetypes"):
-        kind = _protobuf(config).get(1, 0)
-        out[ntid] = NoteType(str(name), tuple(fields.get(ntid, ())), kind == 1, tuple(templates.get(ntid, ())))
+        msg = _protobuf(config)  # NotetypeConfig: 1 kind, 2 sort field, 3 css
+        sort_field = msg.get(2, 0)
+        out[ntid] = NoteType(
+            str(name),
+            tuple(fields.get(ntid, ())),
+            msg.get(1, 0) == 1,
+            tuple(templates.get(ntid, ())),
+            id=ntid if isinstance(ntid, int) else 0,
+            css=_text(msg.get(3)),
+            template_names=tuple(names.get(ntid, ())),
+            sort_field=sort_field if isinstance(sort_field, int) else 0,
+        )
     return out
 
 

@@ -101,7 +101,8 @@ def cmd_export(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
     if decks:
-        _export_decks(args, decks)
+        ws.sync(decks=decks)  # re-link edited cards' histories first: their GUIDs follow them
+        _export_decks(args, decks, ws.store)
     if args.history:
         from gistquiz.interop.history import write_csv
 
@@ -114,7 +115,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _export_decks(args: argparse.Namespace, decks) -> None:
+def _export_decks(args: argparse.Namespace, decks, store) -> None:
     from gistquiz.interop import anki_export
 
     output = Path(args.output).expanduser() if args.output else None
@@ -122,18 +123,18 @@ def _export_decks(args: argparse.Namespace, decks) -> None:
     if fmt == "tsv":
         if output is None:
             try:
-                anki_export.write_tsv(decks, sys.stdout)
+                anki_export.write_tsv(decks, sys.stdout, store)
                 sys.stdout.flush()
             except BrokenPipeError:  # `gistquiz export DECK --format tsv | head`
                 os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             return
-        n = _atomic_text(output, args.force, lambda out: anki_export.write_tsv(decks, out))
+        n = _atomic_text(output, args.force, lambda out: anki_export.write_tsv(decks, out, store))
         print(f"wrote {output}: {n} notes in Anki's plain-text format")
         return
     if output is None:
         output = Path(f"{decks[0].key if len(decks) == 1 else 'gistquiz'}.apkg")
     _refuse_overwrite(output, args.force)
-    n = anki_export.write_apkg(decks, output)
+    n = anki_export.write_apkg(decks, output, store)
     print(f"wrote {output}: {n} notes from {len(decks)} deck{'s' * (len(decks) != 1)}")
 
 

@@ -29,9 +29,10 @@ from functools import cached_property
 from pathlib import Path
 
 from gistquiz import cloze
-from gistquiz.deck import deck_key, parse_deck
+from gistquiz.deck import Card, deck_key, parse_deck
 from gistquiz.deck_writer import Note, render, render_note
 from gistquiz.errors import UserError
+from gistquiz.interop import originals
 from gistquiz.interop.anki_model import (
     Layout,
     NoteType,
@@ -65,6 +66,10 @@ class PlannedDeck:
     text: str = ""
     cards: int = 0
     fingerprints: dict[str, str] = field(default_factory=dict)
+    sources: dict[str, SourceNote] = field(default_factory=dict)
+    """gistquiz note id -> the Anki note (from a package) it was made of, kept beside the deck."""
+    originals: str = ""
+    """The text of the deck's ``.anki.json`` (see :mod:`gistquiz.interop.originals`); empty: none."""
 
     @cached_property
     def key(self) -> str:
@@ -169,6 +174,8 @@ def plan(notes: list[SourceNote], paths: dict[str, Path], media: dict[str, str],
         if layout.kind == "other":
             gq_note.comment = f"Anki note type '{note.notetype.name}': its first two fields"
         deck.notes.append(gq_note)
+        if note.nid and note.notetype.id and note.guid:
+            deck.sources[gq_note.id] = note
         for ord_, suffix in suffixes.items():
             deck.keys[(note.nid, ord_)] = f"{deck.key}:{gq_note.id}{suffix}"
     messages = []
@@ -258,6 +265,13 @@ def _render(deck: PlannedDeck, source: str) -> list[str]:
     deck.keys = {k: v for k, v in deck.keys.items() if v in by_key}
     deck.fingerprints = {k: c.fingerprint for k, c in by_key.items()}
     deck.cards = len(parsed.cards)
+    if deck.sources:
+        first: dict[str, Card] = {}
+        for card in parsed.cards:
+            if card.note_id in deck.sources:
+                first.setdefault(card.note_id, card)
+        kept = {i: (deck.sources[i], originals.digest(c)) for i, c in first.items()}
+        deck.originals = originals.dumps(kept, deck.media)
     return dropped
 
 

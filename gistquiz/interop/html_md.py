@@ -32,6 +32,9 @@ _BLOCKS = frozenset(
 )
 _SKIP = frozenset({"script", "style", "head", "title", "template", "noscript"})
 _MARKS = {"b": "**", "strong": "**", "i": "*", "em": "*"}
+_SCRIPTS = ("sub", "sup")
+_SCRIPT_TAG = re.compile(r"<(?=/?su[bp]>)")
+_SCRIPT_ESCAPED = re.compile(r"&lt;(/?su[bp])&gt;")
 _WS = re.compile(r"[ \t\n\r\f]+")
 _SOUND = re.compile(r"\[sound:([^\]\n]+)\]")
 
@@ -164,6 +167,8 @@ class _ToMarkdown:
         # Text, not markup: a literal * or \\ would otherwise be read back as emphasis or an escape.
         if not code and ("*" in s or "\\" in s):
             s = _BACKSLASH_BEFORE_PUNCT.sub(r"\\\\", s).replace("*", "\\*")
+        if not code and "<" in s:  # a literal "<sub>" in the text, not the tag gistquiz keeps
+            s = _SCRIPT_TAG.sub(r"\\<", s)
         self.line.text.append(s)
         self.just_closed = ""
 
@@ -264,6 +269,8 @@ class _ToMarkdown:
             self.just_closed = ""
         elif tag == "br":
             self.end_line()
+        elif tag in _SCRIPTS and not self.code:
+            self.text(f"<{tag}>", code=True)  # kept as HTML in the Markdown: H<sub>2</sub>O, x<sup>2</sup>
         elif tag == "code":
             if not self.code and self.line.text and self.line.text[-1] is self.code_piece:
                 self.line.text.pop()  # <code>a</code><code>b</code> is one span (even with <i></i> between)
@@ -311,6 +318,8 @@ class _ToMarkdown:
             return
         if tag in _MARKS:
             self.close_mark(_MARKS[tag])
+        elif tag in _SCRIPTS and not self.code:
+            self.text(f"</{tag}>", code=True)
         elif tag == "code" and self.code:
             self.code -= 1
             if not self.code:
@@ -620,6 +629,8 @@ def _inline(text: str, media: MediaOut | None = None) -> str:
     if "\\" in text:  # backslash escapes (CommonMark): the character, never markup
         text = _ESCAPED.sub(lambda m: hold_char(m.group(1)), text)
     out = _emphasis(html.escape(text, quote=False))
+    if "&lt;" in out:  # the subscripts and superscripts a deck keeps as HTML
+        out = _SCRIPT_ESCAPED.sub(r"<\1>", out)
     if codes:
         out = re.sub(f"[{chr(_HOLD)}-{chr(_HOLD + len(codes) - 1)}]", lambda m: codes[ord(m.group(0)) - _HOLD], out)
     out = out.replace("\t", "&#9;")

@@ -108,7 +108,15 @@ def import_file(
             keys = {
                 k: (key, d.key, d.fingerprints.get(key, "")) for d in result.plan.decks for k, key in d.keys.items()
             }
-            history = from_revlog(col.revlog, col.cards, keys, scheduler or Scheduler(), col.sched_v1)
+            history = from_revlog(
+                col.revlog,
+                col.cards,
+                keys,
+                scheduler or Scheduler(),
+                col.sched_v1,
+                schedules=col.schedules,
+                crt=col.crt,
+            )
             result.history_ignored = history.ignored
         _write(result, history, store, package)
         return result
@@ -158,6 +166,10 @@ def _write(result: ImportResult, history, store, package) -> None:
         for d in result.plan.decks:
             _mkdirs(d.path.parent, made_dirs)
             pending.append((_temp_with(d.path, d.text.encode("utf-8")), d.path))
+            if d.originals:
+                from gistquiz.interop.originals import path_for
+
+                pending.append((_temp_with(path_for(d.path), d.originals.encode("utf-8")), path_for(d.path)))
             if d.media and package is not None:
                 _mkdirs(d.media_dir, made_dirs)
                 for safe in sorted(d.media):
