@@ -162,26 +162,34 @@ async def review_keypresses(home: Path, deck_dir: Path, keys: int) -> list[float
 
 
 class TrainingDemo:
-    """The tiny CNN training in its child process for as long as the ``with`` block lasts."""
+    """The tiny CNN training in its child process for as long as the ``with`` block lasts (started again
+    whenever a run ends: at 100 epochs in float32 one run is shorter than the keys)."""
 
     def __enter__(self) -> TrainingDemo:
         import threading
 
-        from gistquiz.runner import DemoRun
-
-        self.run = DemoRun("tiny_cnn", {"epochs": 100})
-        self.thread = threading.Thread(target=self.run.run, daemon=True)
+        self.stopped = threading.Event()
+        self.runs = 0
+        self.run = None
+        self.thread = threading.Thread(target=self._train, daemon=True)
         self.thread.start()
         time.sleep(1.0)  # let it start training
-        assert self.run.proc is not None and self.run.proc.poll() is None, "the demo is not running"
+        assert self.run is not None and self.run.proc is not None and self.run.proc.poll() is None, "not running"
         return self
 
+    def _train(self) -> None:
+        from gistquiz.runner import DemoRun
+
+        while not self.stopped.is_set():
+            self.run = DemoRun("tiny_cnn", {"epochs": 100})
+            self.runs += 1
+            self.run.run()
+
     def __exit__(self, *exc: object) -> None:
-        still_training = self.run.proc is not None and self.run.proc.poll() is None
-        self.run.cancel()
+        self.stopped.set()
+        if self.run is not None:
+            self.run.cancel()
         self.thread.join()
-        if not still_training and exc[0] is None:
-            raise AssertionError("the demo finished before the keys did: give it more epochs")
 
 
 def keypresses(
