@@ -99,7 +99,8 @@ class ReviewScreen(Screen[None]):
         Binding("ctrl+z", "undo", "Undo the last answer (in the answer box: undo typing)", show=False),
         Binding("s", "suspend", "Suspend the card", show=False),
         Binding("b", "bury", "Bury the card until tomorrow", show=False),
-        Binding("e", "edit", "Edit the card in $EDITOR", show=False),
+        Binding("e", "edit", "Edit the card in the app", show=False),
+        Binding("E", "edit_external", "Edit the deck file in $EDITOR (a terminal only)", show=False),
         Binding("r", "run_demo", "Run the card's demo", show=False),
         Binding("p", "demo_params", "The demo's parameters", show=False),
         Binding("tab", "switch_focus", "Between the answer box and the card's keys", show=False),
@@ -424,7 +425,13 @@ class ReviewScreen(Screen[None]):
             self.show_next()
 
     def action_edit(self) -> None:
-        """Open the card's deck file at the card's line, then reload; the card keeps its history."""
+        """``e``: the card's section in the in-app editor, then reload; the card keeps its history."""
+        if self.card is not None:
+            self.query_one("#demo", DemoPanel).stop()
+            self.app.edit_card(self.card, self.after_edit)
+
+    def action_edit_external(self) -> None:
+        """``E``: the deck file at the card's line in $VISUAL/$EDITOR (a terminal only), then reload."""
         card = self.card
         if card is None:
             return
@@ -434,8 +441,19 @@ class ReviewScreen(Screen[None]):
             self.notify("This deck file is read-only; copy it to your decks folder to edit it.", severity="warning")
             return
         self.query_one("#demo", DemoPanel).stop()
-        if not self.app.edit_file(deck.path, card.line):
-            return  # the editor did not start (the app said why): stay on this card as it was
+        if self.app.edit_file(deck.path, card.line):  # else the editor did not start (the app said why)
+            self.after_edit(True)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # A browser tab has no terminal to hand to $EDITOR: the key is hidden and does nothing there.
+        return not (action == "edit_external" and self.app.is_web)
+
+    def after_edit(self, written: bool) -> None:
+        """Read the decks again after an edit and stay on the same card (by its line)."""
+        card = self.card
+        if not written or card is None:
+            return
+        ws = self.app.workspace
         ws.reload()
         for r in ws.sync(self.app.clock()):
             self.notify(str(r).split(": ", 1)[-1])
