@@ -391,6 +391,24 @@ async def test_edit_opens_the_deck_at_the_card_and_the_reworded_card_keeps_its_h
         del os.environ["EDITOR"]
 
 
+async def test_a_card_answered_in_another_tab_meanwhile_is_not_answered_twice(app):
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_tiny(pilot, app)
+        await to_card(pilot, screen, "prime")
+        await pilot.press("space")
+        other = Session(screen.cards, app.workspace.store, app.workspace.scheduler, clock=app.clock)  # another tab
+        card = other.cards["tiny:prime"]
+        other.answer(card, Rating.AGAIN, shown=other.state(card))
+        notes: list[str] = []
+        app.notify = lambda message, **kw: notes.append(message)
+        await pilot.press("4")
+        await pilot.pause()
+        assert notes == ["This card was answered elsewhere (another tab?) meanwhile; moving on."]
+        assert [r.rating for r in app.workspace.store.reviews()] == [Rating.AGAIN]
+        assert screen.card is None or screen.card.key != "tiny:prime"
+        assert screen.answered == 0
+
+
 async def open_editor(pilot, app, key: str, screen: ReviewScreen | None = None):
     from gistquiz.ui.screens.editor import EditorScreen
 

@@ -36,7 +36,8 @@ from textual.widgets import Header, Input, Static
 from gistquiz import grading, quiz
 from gistquiz.card_text import LETTERS, back_text, front_text, right_options
 from gistquiz.deck import Card, Kind
-from gistquiz.scheduler import Rating, format_interval
+from gistquiz.errors import AnsweredElsewhere
+from gistquiz.scheduler import CardState, Rating, format_interval
 from gistquiz.session import Session, leech_notice
 from gistquiz.ui.screens.home import reports_store_errors
 from gistquiz.ui.widgets.answer_box import AnswerBox
@@ -118,6 +119,8 @@ class ReviewScreen(Screen[None]):
         """Review these cards now whether due or not (a card opened from search)."""
         self.revealed = False
         self.card: Card | None = None
+        self.shown_state: CardState | None = None
+        """The card's state when shown: its answer counts only if the card is still in it (one per showing)."""
         self.order: list[int] = []
         self.picked: set[int] = set()
         """The options picked so far on a multiple-choice front, as positions shown (a) is 0)."""
@@ -200,7 +203,8 @@ class ReviewScreen(Screen[None]):
                 delay = max(1.0, (nxt - self.app.clock()).total_seconds())
                 self.set_timer(delay, self.refresh_queue)
             return
-        self.order = quiz.option_order(card, self.session.state(card).reps)
+        self.shown_state = self.session.state(card)
+        self.order = quiz.option_order(card, self.shown_state.reps)
         self.show_front()
         wants_typing = self.asks_typing(card)
         if typed.display != wants_typing:
@@ -390,7 +394,13 @@ class ReviewScreen(Screen[None]):
         if self.card is None or not self.revealed:
             return
         duration = int((self.app.clock() - self.shown_at).total_seconds() * 1000)
-        entry = self.session.answer(self.card, Rating(rating), duration_ms=duration)  # on disk when it returns
+        try:  # on disk when it returns
+            entry = self.session.answer(self.card, Rating(rating), duration_ms=duration, shown=self.shown_state)
+        except AnsweredElsewhere:
+            self.notify("This card was answered elsewhere (another tab?) meanwhile; moving on.", severity="warning")
+            self.query_one("#demo", DemoPanel).stop()
+            self.show_next()
+            return
         self.answered += 1
         if notice := leech_notice(entry):
             self.notify(notice)
