@@ -57,6 +57,8 @@ class Options:
     ssl_context: ssl.SSLContext | None = None
     child_args: list[str] = field(default_factory=list)
     """``--home``/``--decks`` passed on to each app process."""
+    child_command: list[str] | None = None
+    """Another app to serve instead of gistquiz (the benchmark's hello-world anchor)."""
 
 
 class AppProcess(AppService):
@@ -194,7 +196,7 @@ class GistQuizServer(Server):
             return web.Response(status=503, text=f"503: {self.options.max_apps} tabs are open already.\n")
         width, height = clamp_size(request.query.get("width"), request.query.get("height"))
         websocket = web.WebSocketResponse(heartbeat=15)
-        argv = [sys.executable, "-m", "gistquiz.serve.child", *self.options.child_args]
+        argv = self.options.child_command or [sys.executable, "-m", "gistquiz.serve.child", *self.options.child_args]
         self.starting += 1
         service: AppProcess | None = None
         try:
