@@ -14,7 +14,7 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, Header, Static, TextArea
 
 from gistquiz.deck_edit import EditError, OpenSection, save_section
-from gistquiz.ui.widgets.key_bar import KeyBar, key_bar_text
+from gistquiz.ui.widgets.key_bar import KeyBar, binding_keys
 
 
 class DiscardScreen(ModalScreen[bool]):
@@ -105,13 +105,14 @@ class EditorScreen(Screen[bool]):
         with Horizontal(id="buttons"):  # tappable in a browser tab on a phone
             yield Button("Save (Ctrl+S)", id="save", variant="primary")
             yield Button("Close (Esc)", id="close")
-        yield KeyBar(key_bar_text(self.BINDINGS), id="keys")
+        yield KeyBar(binding_keys(self.BINDINGS), id="keys")
 
     def on_mount(self) -> None:
         self.title = "Edit card"
         area = self.query_one("#text", TextArea)
         area.move_cursor((0, len(self.opened.text.split("\n", 1)[0])))
         area.focus()
+        self.query_one("#keys", KeyBar).show(binding_keys(self.BINDINGS), typing=True)  # "?" is typed here
 
     @property
     def text(self) -> str:
