@@ -50,6 +50,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "gistquiz.interop.commands",
     "gistquiz.notes_import.commands",
     "gistquiz.schedule_commands",
+    "gistquiz.serve.commands",
 )
 
 

@@ -57,6 +57,11 @@ class UserError(Exception):
     """A mistake in what the user asked for (a bad option, a missing deck): one line, no traceback."""
 
 
+class AnsweredElsewhere(Exception):
+    """The card's stored state is no longer the one the screen showed: another tab or process answered
+    (or flagged) it meanwhile, so this answer would build on one the learner never saw."""
+
+
 class StoreError(Exception):
     """The review database cannot be opened, or was made by a newer gistquiz."""
 

@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from gistquiz.deck import Card, Kind
 from gistquiz.grading import Grade
 from gistquiz.scheduler import CardState, Rating, Scheduler, State, utcnow
-from gistquiz.store import ReviewEntry, Store
+from gistquiz.store import AnsweredElsewhere, ReviewEntry, Store
 
 LEARN_AHEAD = timedelta(minutes=20)
 LEECH_NOTICE = "Leech: this card lapsed many times and is now suspended. Consider rewriting it."
@@ -160,9 +160,16 @@ class Session:
     def preview(self, card: Card) -> dict[Rating, timedelta]:
         return self.scheduler.preview(self.state(card), self.clock())
 
-    def answer(self, card: Card, rating: Rating, duration_ms: int | None = None) -> ReviewEntry:
-        """Schedule and commit the answer; returns once it is on disk."""
-        return self._answer(card, rating, duration_ms, source="review")
+    def answer(
+        self, card: Card, rating: Rating, duration_ms: int | None = None, shown: CardState | None = None
+    ) -> ReviewEntry:
+        """Schedule and commit the answer; returns once it is on disk.
+
+        ``shown`` is the card's state as the screen showed it (:meth:`state`): the answer is recorded only
+        if it is still the stored one. Otherwise the card leaves this session's queue and
+        :class:`~gistquiz.errors.AnsweredElsewhere` is raised (two tabs on one card answer it once).
+        """
+        return self._answer(card, rating, duration_ms, source="review", shown=shown)
 
     def answer_quiz(self, card: Card, result: Grade) -> ReviewEntry | None:
         """Record a quiz answer as a review (:attr:`Grade.rating`) if the settings say quiz answers count.
@@ -174,18 +181,25 @@ class Session:
             return None
         return self._answer(card, result.rating, None, source="quiz")
 
-    def _answer(self, card: Card, rating: Rating, duration_ms: int | None, source: str) -> ReviewEntry:
+    def _answer(
+        self, card: Card, rating: Rating, duration_ms: int | None, source: str, shown: CardState | None = None
+    ) -> ReviewEntry:
         now = self.clock()
-        entry = self.store.answer(
-            card.key,
-            card.deck,
-            rating,
-            now,
-            lambda s: self.scheduler.review(s, rating, now),
-            duration_ms=duration_ms,
-            fingerprint=card.fingerprint,
-            source=source,
-        )
+        try:
+            entry = self.store.answer(
+                card.key,
+                card.deck,
+                rating,
+                now,
+                lambda s: self.scheduler.review(s, rating, now),
+                duration_ms=duration_ms,
+                fingerprint=card.fingerprint,
+                source=source,
+                shown=shown,
+            )
+        except AnsweredElsewhere:
+            self._remove(card.key)
+            raise
         self._remove(card.key)
         if card.kind in (Kind.REVERSED, Kind.CLOZE):  # only these notes make sibling cards
             self._drop_siblings(card.key)

@@ -42,10 +42,10 @@ from itertools import count
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
-from gistquiz.errors import StoreError
+from gistquiz.errors import AnsweredElsewhere, StoreError
 from gistquiz.scheduler import CardState, Rating, State
 
-__all__ = ["ExportedNote", "ReviewEntry", "Store", "StoreError", "check_file"]
+__all__ = ["AnsweredElsewhere", "ExportedNote", "ReviewEntry", "Store", "StoreError", "check_file"]
 
 _SCHEMA = [
     """CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)""",
@@ -480,10 +480,16 @@ class Store:
         duration_ms: int | None = None,
         fingerprint: str = "",
         source: str = "review",
+        shown: CardState | None = None,
     ) -> ReviewEntry:
-        """Record an answer: read the card's state, ``schedule`` it, write it and log it, atomically."""
+        """Record an answer: read the card's state, ``schedule`` it, write it and log it, atomically.
+
+        With ``shown`` (the state the screen showed), nothing is recorded unless the stored state is still
+        that one: :class:`AnsweredElsewhere` is raised instead (checked inside the same transaction).
+        """
         with self.transaction() as db:
             before = _read_state(db, key) or CardState(key, deck)
+            _check_showing(before, shown)
             after = schedule(before)
             _write_state(db, after, fingerprint)
             entry = _new_entry(key, deck, rating, now, duration_ms, before, after, source)
@@ -829,6 +835,12 @@ class Store:
         except (sqlite3.DatabaseError, OSError) as err:
             partial.unlink(missing_ok=True)
             raise StoreError(f"{target}: cannot write the backup: {err}") from None
+
+
+def _check_showing(before: CardState, shown: CardState | None) -> None:
+    """One answer per showing: the state read in the answer's transaction must be the one shown."""
+    if shown is not None and before != shown:
+        raise AnsweredElsewhere(before.key)
 
 
 def _schema_version(db: sqlite3.Connection) -> int | None:

@@ -382,13 +382,124 @@ async def test_edit_opens_the_deck_at_the_card_and_the_reworded_card_keeps_its_h
             await to_card(pilot, screen, "prime")
             await pilot.press("space", "3")  # history
             await to_card(pilot, screen, "prime")
-            await pilot.press("e")
+            await pilot.press("E")
             await pilot.pause()
             assert editor.with_suffix(".log").read_text() == str(screen.card.line)
             assert screen.card.front == "Which of these numbers is prime?"
             assert app.workspace.store.state("tiny:prime").reps == 1  # an id: keeps the key, history stays
     finally:
         del os.environ["EDITOR"]
+
+
+async def test_a_card_answered_in_another_tab_meanwhile_is_not_answered_twice(app):
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_tiny(pilot, app)
+        await to_card(pilot, screen, "prime")
+        await pilot.press("space")
+        other = Session(screen.cards, app.workspace.store, app.workspace.scheduler, clock=app.clock)  # another tab
+        card = other.cards["tiny:prime"]
+        other.answer(card, Rating.AGAIN, shown=other.state(card))
+        notes: list[str] = []
+        app.notify = lambda message, **kw: notes.append(message)
+        await pilot.press("4")
+        await pilot.pause()
+        assert notes == ["This card was answered elsewhere (another tab?) meanwhile; moving on."]
+        assert [r.rating for r in app.workspace.store.reviews()] == [Rating.AGAIN]
+        assert screen.card is None or screen.card.key != "tiny:prime"
+        assert screen.answered == 0
+
+
+async def open_editor(pilot, app, key: str, screen: ReviewScreen | None = None):
+    from gistquiz.ui.screens.editor import EditorScreen
+
+    screen = screen or await open_tiny(pilot, app)
+    await to_card(pilot, screen, key)
+    await pilot.press("e")
+    await pilot.pause()
+    assert isinstance(app.screen, EditorScreen)
+    return screen, app.screen
+
+
+async def test_in_app_editor_saves_the_section_with_ctrl_s_and_the_card_keeps_its_history(app, decks_dir):
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_tiny(pilot, app)
+        await to_card(pilot, screen, "prime")
+        await pilot.press("space", "3")
+        review, editor = await open_editor(pilot, app, "prime", screen)
+        area = editor.query_one("#text")
+        assert area.text.startswith("## Which number is prime?\nid: prime\n") and "## What does slow" not in area.text
+        area.text = area.text.replace("Which number is prime?", "Which of these numbers is prime?")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert app.screen is review
+        assert review.card.front == "Which of these numbers is prime?"
+        assert app.workspace.store.state("tiny:prime").reps == 1
+        assert "## Which of these numbers is prime?\nid: prime" in (decks_dir / "tiny.md").read_text()
+
+
+async def test_in_app_editor_shows_a_parse_error_in_place_and_writes_nothing(app, decks_dir):
+    before = (decks_dir / "tiny.md").read_bytes()
+    async with app.run_test(size=(80, 24)) as pilot:
+        _, editor = await open_editor(pilot, app, "prime")
+        editor.query_one("#text").text = "## Which number is prime?\nid: prime\ntype: nonsense\n\n- [ ] 4\n- [x] 7\n\n"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert app.screen is editor
+        problem = str(editor.query_one("#problem", Static).render())
+        assert problem.startswith("Not saved: ") and "tiny.md:" in problem and "nonsense" in problem
+    assert (decks_dir / "tiny.md").read_bytes() == before
+
+
+async def test_in_app_editor_refuses_a_file_changed_since_it_opened(app, decks_dir):
+    async with app.run_test(size=(80, 24)) as pilot:
+        _, editor = await open_editor(pilot, app, "prime")
+        (decks_dir / "tiny.md").write_text(DECK.replace("Paris\n", "Paris|paris\n"))
+        editor.query_one("#text").text = "## Capital of Italy?\nid: paris\ntype: typed\n\nRome\n\n"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert app.screen is editor
+        assert "changed since the editor opened it" in str(editor.query_one("#problem", Static).render())
+    assert "Rome" not in (decks_dir / "tiny.md").read_text()
+
+
+async def test_escape_with_unsaved_changes_asks_before_discarding(app, decks_dir):
+    from gistquiz.ui.screens.editor import DiscardScreen
+
+    async with app.run_test(size=(80, 24)) as pilot:
+        review, editor = await open_editor(pilot, app, "prime")
+        editor.query_one("#text").text = "## Capital of Italy?\n\nRome\n"
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, DiscardScreen)
+        await pilot.press("n")
+        await pilot.pause()
+        assert app.screen is editor and "Rome" in editor.query_one("#text").text
+        await pilot.press("escape", "y")
+        await pilot.pause()
+        assert app.screen is review
+        await to_card(pilot, review, "quick")
+        await pilot.press("e")  # unchanged text: Esc closes at once
+        await pilot.pause()
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is review
+    assert "Rome" not in (decks_dir / "tiny.md").read_text()
+
+
+async def test_the_bundled_deck_is_never_opened_for_editing(gistquiz_home, demos_dir):
+    ws = Workspace(gistquiz_home, [], demos_folder=demos_dir)
+    app = GistQuizApp(ws, clock=Clock())
+    bundled = next(d for d in ws.library.decks if d.source == "bundled")
+    before = Path(bundled.path).read_bytes()
+    notes: list[str] = []
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        app.notify = lambda message, **kw: notes.append(message)
+        app.edit_card(bundled.cards[0], lambda written: notes.append(f"done {written}"))
+        await pilot.pause()
+        assert type(app.screen).__name__ == "HomeScreen"
+    assert notes == ["The bundled deck is never written: copy it into your decks folder to edit its cards."]
+    assert Path(bundled.path).read_bytes() == before
 
 
 # ----------------------------------------------------------------- demos

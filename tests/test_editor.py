@@ -162,7 +162,7 @@ def test_the_editor_key_comes_back_to_the_card_with_one_line_and_keys_work(apps:
     apps.wait_for(case, "Welcome!")
     apps("send-keys", "-t", case, "Enter")
     apps.wait_for(case, "Question 0")
-    apps("send-keys", "-t", case, "e")
+    apps("send-keys", "-t", case, "E")
     if word is None:
         screen = apps.wait_for(case, "Question zero")  # the editor ran in the terminal and the card reloaded
     else:

@@ -193,3 +193,26 @@ def test_the_leech_notice_comes_once_with_the_answer_that_makes_a_leech(store):
     assert leech_notice(lapse) == LEECH_NOTICE
     s.cram()
     assert leech_notice(s.answer(s.next(), Rating.AGAIN)) is None  # already a leech: said once
+
+
+def test_one_answer_per_showing_two_tabs_on_one_card_record_it_once(store):
+    from gistquiz.errors import AnsweredElsewhere
+
+    cards, clock = deck(2), Clock(T0)
+    tab1, tab2 = session(cards, store, clock), session(cards, store, clock)
+    card1, card2 = tab1.next(), tab2.next()
+    assert card1.key == card2.key
+    shown1, shown2 = tab1.state(card1), tab2.state(card2)  # both tabs show the new card
+    tab1.answer(card1, Rating.GOOD, shown=shown1)
+    clock.advance(seconds=5)
+    with pytest.raises(AnsweredElsewhere):
+        tab2.answer(card2, Rating.EASY, shown=shown2)
+    assert [r.rating for r in store.reviews()] == [Rating.GOOD]  # the schedule builds on one answer only
+    assert store.state(card1.key).reps == 1
+    assert tab2.next().key != card1.key  # the second tab moves on
+    # Shown again in its new state, the card can be answered again.
+    clock.advance(minutes=11)
+    tab3 = session(cards, store, clock)
+    again = next(c for c in cards if c.key == card1.key)
+    tab3.answer(again, Rating.GOOD, shown=tab3.state(again))
+    assert store.state(card1.key).reps == 2

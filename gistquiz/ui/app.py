@@ -24,6 +24,7 @@ from gistquiz.editor import EditorError, describe_run, find_editor
 from gistquiz.workspace import Workspace
 
 if TYPE_CHECKING:
+    from gistquiz.deck import Card
     from gistquiz.selection import Selection
 
 
@@ -69,6 +70,50 @@ class GistQuizApp(App[None]):
             self.screen.dismiss(None)
         else:
             self.push_screen(KeysScreen(self.screen))
+
+    def shown_path(self, path: str | Path) -> str:
+        """A path as the learner should see it: in a browser tab, relative to the decks or data folder
+        (the server's own paths mean nothing there, and are not the tab's business)."""
+        if not self.is_web:
+            return str(path)
+        from gistquiz.locations import user_decks_dir
+
+        home = self.workspace.home
+        for folder, name in ((user_decks_dir(home), "decks folder"), (home, "data folder")):
+            try:
+                return f"{name}/{Path(path).relative_to(folder)}"
+            except ValueError:
+                continue
+        return Path(path).name
+
+    def edit_card(self, card: Card, done: Callable[[bool], None]) -> None:
+        """``e``: the card's section in the in-app editor; ``done(written)`` runs when it closes.
+
+        Every reason it cannot open becomes one notification.
+        """
+        from gistquiz.deck_edit import EditError, open_section
+        from gistquiz.registry import demo_names
+        from gistquiz.ui.screens.editor import EditorScreen
+
+        ws = self.workspace
+        deck = ws.library.deck(card.deck)
+        if deck is None:
+            self.notify("This card's deck is gone; nothing to edit.", severity="warning")
+            return
+        if deck.source == "bundled":
+            self.notify(
+                "The bundled deck is never written: copy it into your decks folder to edit its cards.",
+                severity="warning",
+                timeout=8,
+            )
+            return
+        shown = self.shown_path(deck.path)
+        try:
+            opened = open_section(deck.path, card.line, shown=shown)
+        except EditError as err:
+            self.notify(str(err), severity="error", timeout=10)
+            return
+        self.push_screen(EditorScreen(opened, shown, set(demo_names(ws.demos_folder))), lambda w: done(bool(w)))
 
     def edit_file(self, path: str, line: int) -> bool:
         """Open ``path`` at ``line`` in the external editor, with the app suspended.

@@ -36,7 +36,8 @@ from textual.widgets import Header, Input, Static
 from gistquiz import grading, quiz
 from gistquiz.card_text import LETTERS, back_text, front_text, right_options
 from gistquiz.deck import Card, Kind
-from gistquiz.scheduler import Rating, format_interval
+from gistquiz.errors import AnsweredElsewhere
+from gistquiz.scheduler import CardState, Rating, format_interval
 from gistquiz.session import Session, leech_notice
 from gistquiz.ui.screens.home import reports_store_errors
 from gistquiz.ui.widgets.answer_box import AnswerBox
@@ -99,7 +100,8 @@ class ReviewScreen(Screen[None]):
         Binding("ctrl+z", "undo", "Undo the last answer (in the answer box: undo typing)", show=False),
         Binding("s", "suspend", "Suspend the card", show=False),
         Binding("b", "bury", "Bury the card until tomorrow", show=False),
-        Binding("e", "edit", "Edit the card in $EDITOR", show=False),
+        Binding("e", "edit", "Edit the card in the app", show=False),
+        Binding("E", "edit_external", "Edit the deck file in $EDITOR (a terminal only)", show=False),
         Binding("r", "run_demo", "Run the card's demo", show=False),
         Binding("p", "demo_params", "The demo's parameters", show=False),
         Binding("tab", "switch_focus", "Between the answer box and the card's keys", show=False),
@@ -117,6 +119,8 @@ class ReviewScreen(Screen[None]):
         """Review these cards now whether due or not (a card opened from search)."""
         self.revealed = False
         self.card: Card | None = None
+        self.shown_state: CardState | None = None
+        """The card's state when shown: its answer counts only if the card is still in it (one per showing)."""
         self.order: list[int] = []
         self.picked: set[int] = set()
         """The options picked so far on a multiple-choice front, as positions shown (a) is 0)."""
@@ -199,7 +203,8 @@ class ReviewScreen(Screen[None]):
                 delay = max(1.0, (nxt - self.app.clock()).total_seconds())
                 self.set_timer(delay, self.refresh_queue)
             return
-        self.order = quiz.option_order(card, self.session.state(card).reps)
+        self.shown_state = self.session.state(card)
+        self.order = quiz.option_order(card, self.shown_state.reps)
         self.show_front()
         wants_typing = self.asks_typing(card)
         if typed.display != wants_typing:
@@ -389,7 +394,13 @@ class ReviewScreen(Screen[None]):
         if self.card is None or not self.revealed:
             return
         duration = int((self.app.clock() - self.shown_at).total_seconds() * 1000)
-        entry = self.session.answer(self.card, Rating(rating), duration_ms=duration)  # on disk when it returns
+        try:  # on disk when it returns
+            entry = self.session.answer(self.card, Rating(rating), duration_ms=duration, shown=self.shown_state)
+        except AnsweredElsewhere:
+            self.notify("This card was answered elsewhere (another tab?) meanwhile; moving on.", severity="warning")
+            self.query_one("#demo", DemoPanel).stop()
+            self.show_next()
+            return
         self.answered += 1
         if notice := leech_notice(entry):
             self.notify(notice)
@@ -424,7 +435,13 @@ class ReviewScreen(Screen[None]):
             self.show_next()
 
     def action_edit(self) -> None:
-        """Open the card's deck file at the card's line, then reload; the card keeps its history."""
+        """``e``: the card's section in the in-app editor, then reload; the card keeps its history."""
+        if self.card is not None:
+            self.query_one("#demo", DemoPanel).stop()
+            self.app.edit_card(self.card, self.after_edit)
+
+    def action_edit_external(self) -> None:
+        """``E``: the deck file at the card's line in $VISUAL/$EDITOR (a terminal only), then reload."""
         card = self.card
         if card is None:
             return
@@ -434,8 +451,19 @@ class ReviewScreen(Screen[None]):
             self.notify("This deck file is read-only; copy it to your decks folder to edit it.", severity="warning")
             return
         self.query_one("#demo", DemoPanel).stop()
-        if not self.app.edit_file(deck.path, card.line):
-            return  # the editor did not start (the app said why): stay on this card as it was
+        if self.app.edit_file(deck.path, card.line):  # else the editor did not start (the app said why)
+            self.after_edit(True)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # A browser tab has no terminal to hand to $EDITOR: the key is hidden and does nothing there.
+        return not (action == "edit_external" and self.app.is_web)
+
+    def after_edit(self, written: bool) -> None:
+        """Read the decks again after an edit and stay on the same card (by its line)."""
+        card = self.card
+        if not written or card is None:
+            return
+        ws = self.app.workspace
         ws.reload()
         for r in ws.sync(self.app.clock()):
             self.notify(str(r).split(": ", 1)[-1])
