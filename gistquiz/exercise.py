@@ -23,6 +23,7 @@ be forged) and returns a :class:`Verdict`.
 from __future__ import annotations
 
 import ast
+import contextlib
 import json
 import os
 import re
@@ -275,12 +276,8 @@ def _kill_tree(pid: int) -> None:
     """SIGKILL ``pid``'s process group and everything below it (children that left the group too)."""
     from gistquiz.exercise_child import sweep_descendants
 
-    try:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pid, signal.SIGSTOP)  # freeze the group so nothing forks while we sweep
-    except (ProcessLookupError, PermissionError):
-        pass
     sweep_descendants(pid)
-    try:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass

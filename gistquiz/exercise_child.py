@@ -18,6 +18,7 @@ runs as the user and can touch the user's files: the app asks before running cod
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
@@ -257,10 +258,8 @@ class Sandbox:
         return value
 
     def close(self) -> None:
-        try:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self.proc.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
         self.proc.wait()
 
 
@@ -299,7 +298,9 @@ def test_helpers(np) -> dict:
         try:
             actual = np.asarray(actual, dtype=expected.dtype if expected.dtype.kind in "fc" else None)
         except (TypeError, ValueError):
-            raise AssertionError(f"{what}: got {type(actual).__name__}, expected an array like {expected.shape}")
+            raise AssertionError(
+                f"{what}: got {type(actual).__name__}, expected an array like {expected.shape}"
+            ) from None
         if actual.shape != expected.shape:
             raise AssertionError(f"{what}: shape {actual.shape}, expected {expected.shape}")
         if expected.dtype.kind in "biufc":
@@ -387,10 +388,8 @@ def sweep_descendants(root: int) -> None:
     while stack:
         pid = stack.pop()
         stack += children.get(pid, [])
-        try:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
             os.kill(pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
 
 
 def harness() -> None:
