@@ -69,6 +69,7 @@ class Exercise:
 
 @dataclass(frozen=True)
 class TestResult:
+    __test__ = False  # not a pytest class
     name: str
     passed: bool
     message: str = ""
@@ -138,15 +139,19 @@ def parse_blocks(body: str, first_line: int) -> tuple[str, Exercise | None, str,
     task_end = None
     after_start = 0
     pos = 0
+    counted, line = 0, first_line  # lines counted up to ``counted``: each character is counted once
+    unclosed = False
     for m in _FENCE.finditer(body):
         if m.start() < pos:
             continue
-        line = first_line + body.count("\n", 0, m.start())
+        line += body.count("\n", counted, m.start())
+        counted = m.start()
         role = m.group(2) or "starter"
         close = re.compile(rf"^{re.escape(m.group(1)[0])}{{{len(m.group(1))},}}[ \t]*$", re.MULTILINE)
         end = close.search(body, m.end() + 1)
         if end is None:
             problems.append((line, f"the ```python {m.group(2) or ''} block is not closed".replace("  ", " ")))
+            unclosed = True
             break
         if role in blocks:
             problems.append((line, f"a second {role} block (the first is on line {blocks[role][1]})"))
@@ -157,9 +162,9 @@ def parse_blocks(body: str, first_line: int) -> tuple[str, Exercise | None, str,
         pos = after_start = end.end()
     task = body[:task_end].strip() if task_end is not None else body.strip()
     after = body[after_start:].strip() if blocks else ""
-    if "starter" not in blocks:
+    if "starter" not in blocks and not unclosed:
         problems.append((first_line, "an exercise needs a ```python block with the starter code"))
-    if "tests" not in blocks:
+    if "tests" not in blocks and not unclosed:
         problems.append((first_line, "an exercise needs a ```python tests block"))
     for role, (code, line) in blocks.items():
         try:
