@@ -173,3 +173,17 @@ def test_the_migration_adds_the_exercise_code_table_to_an_old_database(tmp_path)
         store.save_exercise_code("d:x", "code", datetime.now(UTC))
         assert store.exercise_code("d:x") == "code"
         assert store.meta("schema_version") == str(SCHEMA_VERSION)
+
+
+def test_the_home_screen_counts_new_exercises_under_their_own_limit(tmp_path):
+    from gistquiz.overview import deck_counts
+
+    text = "# D\n\n" + "".join(exercise_note(n) for n in range(5)) + "## Q\n\nA\n"
+    deck = parse_deck(text, "d.md")
+    scheduler = Scheduler(Settings(new_per_day=5, exercise_new_per_day=2))
+    with Store(tmp_path / "db.sqlite3") as store:
+        session = Session(deck.cards, store, scheduler)
+        first = session.cards[next(k for k in session.queue.new if session.cards[k].kind is Kind.EXERCISE)]
+        session.answer(first, Rating.GOOD)
+        (counts,) = deck_counts([deck], store, scheduler, session.clock())
+    assert counts.today_new == 2  # one more exercise (2 a day, 1 done) and the basic card
