@@ -183,7 +183,8 @@ def _exercise(card: Card, ask: Callable[[str], str | None], say: Callable[[str],
     attempts = Attempts()
     _edit(path, say)
     while True:
-        line = ask("[Enter] run the tests  [e] edit  [o] your last code  [r] reveal  [q] quit: ")
+        kept = "  [o] your last code" if code is not None and code != exercise.starter else ""
+        line = ask(f"[Enter] run the tests  [e] edit{kept}  [r] reveal  [q] quit: ")
         if line is None or line.strip().lower() == "q":
             _remember(session, card, path)
             return None
