@@ -152,7 +152,7 @@ _MIGRATIONS.append(
 SCHEMA_VERSION = 1 + len(_MIGRATIONS)
 TABLE_NAMES = ("meta", "cards", "reviews", "links", "demo_runs")  # version 1's
 # Tables a migration adds, by the version that has them first (a database not yet migrated lacks them).
-TABLES_SINCE = {"fsrs_params": 2, "anki_notes": 3}
+TABLES_SINCE = {"fsrs_params": 2, "anki_notes": 3, "exercise_code": 4}
 PARAM_COLUMNS = "id, applied_at, deck, mode, body"
 
 # Files beside the database (``gistquiz.sqlite3`` + suffix). A run leaves ``.open-PID-N`` while it has the
