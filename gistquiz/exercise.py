@@ -28,9 +28,11 @@ import json
 import os
 import re
 import secrets
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -188,7 +190,9 @@ def grade(exercise: Exercise, code: str, limits: Limits = Limits(), timeout: flo
     names = exercise.test_names
     nonce = secrets.token_hex(16)
     read_fd, write_fd = os.pipe()
+    workdir = tempfile.mkdtemp(prefix="gistquiz-exercise-")
     job = {
+        "workdir": workdir,
         "code": code,
         "tests": exercise.tests,
         "tests_names": names,
@@ -227,6 +231,7 @@ def grade(exercise: Exercise, code: str, limits: Limits = Limits(), timeout: flo
         os.close(read_fd)
         if proc.poll() is None:
             _kill_tree(proc.pid)
+        shutil.rmtree(workdir, ignore_errors=True)
         stderr = proc.stderr.read().decode("utf-8", "replace")[-2000:] if proc.stderr else ""
     return _verdict(raw, nonce, names, stderr, time.monotonic() - started)
 

@@ -29,7 +29,6 @@ import signal
 import struct
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import traceback
@@ -342,33 +341,34 @@ def run_tests(job: dict) -> dict:
     network_isolated = True
     printed = ""
     box = None
-    with tempfile.TemporaryDirectory(prefix="gistquiz-exercise-") as workdir:
-        for name in job["tests_names"]:
-            if box is None or box.proc.poll() is not None:
-                if box is not None:
-                    box.close()
-                box = Sandbox(job, workdir)
-                network_isolated &= box.network_isolated
-            try:
-                namespace = harness_namespace(job, box)
-                exec(compile(job["tests"], "the tests", "exec"), namespace)
-                if box.load_error:
-                    raise LearnerError(box.load_error)
-                namespace[name]()
-                results.append({"name": name, "passed": True, "message": ""})
-            except AssertionError as err:
-                results.append({"name": name, "passed": False, "message": str(err) or "an assertion failed"})
-            except LearnerError as err:
-                results.append({"name": name, "passed": False, "message": str(err)})
-            except Exception as err:
-                detail = f"{type(err).__name__}: {err}"
-                results.append({"name": name, "passed": False, "message": f"{detail} (while checking your result)"})
-            printed = box.printed() or printed
-            if box.load_error:  # every other test would fail the same way
-                break
-        if box is not None:
-            box.close()
-            printed = box.printed() or printed
+    # The app made the folder and removes it: a harness killed mid-run (by the learner's code) cannot.
+    workdir = job["workdir"]
+    for name in job["tests_names"]:
+        if box is None or box.proc.poll() is not None:
+            if box is not None:
+                box.close()
+            box = Sandbox(job, workdir)
+            network_isolated &= box.network_isolated
+        try:
+            namespace = harness_namespace(job, box)
+            exec(compile(job["tests"], "the tests", "exec"), namespace)
+            if box.load_error:
+                raise LearnerError(box.load_error)
+            namespace[name]()
+            results.append({"name": name, "passed": True, "message": ""})
+        except AssertionError as err:
+            results.append({"name": name, "passed": False, "message": str(err) or "an assertion failed"})
+        except LearnerError as err:
+            results.append({"name": name, "passed": False, "message": str(err)})
+        except Exception as err:
+            detail = f"{type(err).__name__}: {err}"
+            results.append({"name": name, "passed": False, "message": f"{detail} (while checking your result)"})
+        printed = box.printed() or printed
+        if box.load_error:  # every other test would fail the same way
+            break
+    if box is not None:
+        box.close()
+        printed = box.printed() or printed
     return {"results": results, "network_isolated": network_isolated, "printed": printed}
 
 

@@ -355,3 +355,13 @@ def test_code_in_a_network_namespace_cannot_reach_a_local_server():
     if not verdict.network_isolated:
         pytest.skip("this kernel does not let an unprivileged process drop the network")
     assert verdict.passed, messages(verdict)
+
+
+def test_the_work_folder_is_removed_even_when_the_code_kills_the_harness(tmp_path, monkeypatch):
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    monkeypatch.setenv("TMPDIR", str(tmp_path))  # the harness's own temp folders land here too
+    verdict = run(FORGERIES["kills-its-parent"], ONE_TEST)
+    assert not verdict.passed
+    assert list(tmp_path.iterdir()) == []
