@@ -32,6 +32,8 @@ def _front(card: Card, order: list[int] | None, picked: set[int] | frozenset[int
             for n, i in enumerate(order)
         )
         return f"{card.front}{pick_hint(card)}\n\n{options}"
+    if card.kind is Kind.EXERCISE and card.exercise:
+        return f"{card.front}\n\n{fenced(card.exercise.starter)}"
     return card.front
 
 
@@ -56,6 +58,9 @@ def _back(card: Card, order: list[int] | None) -> str:
         first, *others = card.answers
         also = f" (also accepted: {', '.join(others)})" if others else ""
         return f"{first}{also}\n\n{card.explanation}".strip()
+    if card.kind is Kind.EXERCISE and card.exercise:
+        solution = fenced(card.exercise.solution) if card.exercise.solution.strip() else "(no solution given)"
+        return f"Solution:\n\n{solution}\n\n{card.back}".strip()
     return card.back
 
 
@@ -117,3 +122,10 @@ def _ascii_run(m: re.Match[str]) -> str:
     mark = _ASCII[run[0]][0]
     body = "".join(_ASCII[c][1] for c in run)
     return f"{mark}{body}" if len(body) == 1 else f"{mark}({body})"
+
+
+def fenced(code: str) -> str:
+    """Code as a fenced Markdown block, with a fence longer than any backtick run inside it."""
+    longest = max((len(run) for run in code.split("\n") if run.strip("`") == "" and run), default=0)
+    fence = "`" * max(3, longest + 1)
+    return f"{fence}python\n{code.rstrip()}\n{fence}"

@@ -14,6 +14,8 @@ A deck looks like this (the README has the full description)::
 A card's body decides its kind: a list of ``- [x]`` / ``- [ ]`` options makes a
 multiple-choice card, ``{{c1::...}}`` deletions make cloze cards (one per number),
 and ``type: reversed`` or ``type: typed`` ask both ways or for a typed answer.
+``type: exercise`` makes a coding exercise: the task, then fenced ``python``
+(starter), ``python tests`` and ``python solution`` blocks (see :mod:`gistquiz.exercise`).
 
 Deck files are data: nothing here executes them, and ``demo:`` is only a name
 checked against the known demos.
@@ -30,12 +32,16 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from gistquiz import cloze
 from gistquiz.errors import DeckError, DeckFileError
 
+if TYPE_CHECKING:
+    from gistquiz.exercise import Exercise
+
 METADATA_KEYS = ("id", "tags", "demo", "type")
-CARD_TYPES = ("basic", "reversed", "typed")
+CARD_TYPES = ("basic", "reversed", "typed", "exercise")
 MAX_DECK_BYTES = 64 * 1024 * 1024
 
 _META = re.compile(r"[ \t]*([A-Za-z][\w-]*)[ \t]*:(?:[ \t]+(.*)|[ \t]*)$")
@@ -56,6 +62,7 @@ class Kind(StrEnum):
     TYPED = "typed"
     CLOZE = "cloze"
     CHOICE = "choice"
+    EXERCISE = "exercise"
 
 
 @dataclass(frozen=True)
@@ -90,6 +97,8 @@ class Card:
     cloze_index: int = 0
     note_id: str | None = None
     """The explicit ``id:`` of the note, if any."""
+    exercise: Exercise | None = None
+    """An exercise card's starter, tests and solution (``front`` holds the task, ``back`` the text after)."""
 
     @property
     def answers(self) -> tuple[str, ...]:
@@ -289,14 +298,14 @@ class _Parser:
         front = s.heading
         if not (_strip_comments(front) if "<!--" in front else front).strip():
             self.error(s.line, "card has an empty front: write the question after '## '")
+        note_type = meta["type"][0].lower() if "type" in meta else "basic"
         # A line holding only "?" (outside code) ends a multi-line front.
-        if "?" in rest and (q := _question_end(rest)):
+        if note_type != "exercise" and "?" in rest and (q := _question_end(rest)):
             front = f"{front}\n\n{rest[: q.start()].strip()}".strip()
             rest_line += rest.count("\n", 0, q.end()) + 1
             rest = rest[q.end() + 1 :]
         body_text = _strip_comments(rest) if "<!--" in rest else rest
         back = body_text.strip()
-        note_type = meta["type"][0].lower() if "type" in meta else "basic"
         if note_type not in CARD_TYPES:
             hint = (
                 "; cloze and multiple-choice cards are recognised from their text, so drop the type line"
@@ -324,6 +333,8 @@ class _Parser:
                 self.soft_errors.append(DeckError(self.path, line, _unknown_demo(demo, self.known_demos)))
                 demo = None
 
+        if note_type == "exercise":  # code holds "[" and "{{" freely: no options, no cloze
+            return self.exercise_card(s, front, body_text, rest_line, tags, demo, note_id, n_errors)
         options, explanation = _options(body_text) if "[" in body_text else ((), "")
         if "{{" in body_text:
             deletions = cloze.find(body_text, rest_line, self.path)
@@ -366,6 +377,21 @@ class _Parser:
                 Card(f"{base}/rev", d, kind, back, front, n, tags, demo, note_id=note_id),
             ]
         return [Card(base, d, kind, front, back, n, tags, demo, note_id=note_id)]
+
+    def exercise_card(
+        self, s: _Section, front: str, body: str, body_line: int, tags, demo, note_id, n_errors: int
+    ) -> list[Card]:
+        from gistquiz.exercise import parse_blocks  # only decks with exercises pay for it
+
+        task, exercise, after, problems = parse_blocks(body, body_line)
+        for line, message in problems:
+            self.error(s.line if line == body_line else line, message)  # "needs a block": at the heading
+        if len(self.errors) > n_errors or exercise is None:
+            return []
+        front = f"{front}\n\n{task}".strip()
+        base = f"{self.key}:{note_id}" if note_id else f"{self.key}:~{_digest(front, exercise.starter + after)}"
+        kind = Kind.EXERCISE
+        return [Card(base, self.key, kind, front, after, s.line, tags, demo, note_id=note_id, exercise=exercise)]
 
     def metadata(self, s: _Section) -> tuple[dict[str, tuple[str, int]], str, int]:
         """``key: value`` lines right under the heading; the rest of the body and its first line."""
@@ -411,7 +437,7 @@ def _options(body: str) -> tuple[tuple[Option, ...], str]:
     return tuple(options), "\n".join(rest).strip()
 
 
-_KINDS = {"basic": Kind.BASIC, "reversed": Kind.REVERSED, "typed": Kind.TYPED}
+_KINDS = {"basic": Kind.BASIC, "reversed": Kind.REVERSED, "typed": Kind.TYPED, "exercise": Kind.EXERCISE}
 
 
 def _fenced_spans(text: str) -> list[tuple[int, int]]:

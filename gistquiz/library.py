@@ -68,7 +68,8 @@ def load(
             if source not in ("bundled", "user"):
                 errors.append(_missing(folder, source))
             continue
-        found, odd = _readable(sorted(folder.glob("*.md")), source)
+        # By stem: "gist-dl" before "gist-dl-exercises" (by name, "-" sorts before ".md").
+        found, odd = _readable(sorted(folder.glob("*.md"), key=lambda p: (p.stem, p.name)), source)
         paths += found
         errors += odd
     library = _name_wide_encodings(load_files(paths, known_demos))

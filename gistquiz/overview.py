@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from gistquiz.deck import Deck
+from gistquiz.deck import Deck, Kind
 
 if TYPE_CHECKING:
     from gistquiz.scheduler import Scheduler
@@ -38,10 +38,15 @@ def deck_counts(decks: list[Deck], store: Store, scheduler: Scheduler, now: date
 
     states = store.states()
     key_sets = [{c.key for c in deck.cards} for deck in decks]
-    done = store.today_counts_each(scheduler.day_start(now), key_sets)  # one query for all decks
+    exercise_sets = [{c.key for c in deck.cards if c.kind is Kind.EXERCISE} for deck in decks]
+    # One query for all decks: each deck's other cards, then its exercises (a new-card limit of their own).
+    done = store.today_counts_each(
+        scheduler.day_start(now), [k - e for k, e in zip(key_sets, exercise_sets, strict=True)] + exercise_sets
+    )
     out = []
-    for deck, keys, (new_done, review_done) in zip(decks, key_sets, done, strict=True):
-        q = build_queue(deck.cards, states, now, scheduler, new_done, review_done)
+    for i, (deck, keys) in enumerate(zip(decks, key_sets, strict=True)):
+        (new_done, review_done), exercise_new_done = done[i], done[len(decks) + i][0]
+        q = build_queue(deck.cards, states, now, scheduler, new_done, review_done, exercise_new_done)
         seen = sum(1 for k in keys if k in states and states[k].reps > 0)
         out.append(DeckCounts(deck, len(keys) - seen, len(q.learning), len(q.review), len(deck.cards), len(q.new)))
     return out

@@ -6,12 +6,20 @@ last answer, ``s`` suspends, ``b`` buries, ``q`` quits (at every prompt: a
 ``q`` alone is never taken for an answer). Typed cards (and clozes, with the
 ``type_cloze_answers`` setting) first ask for the answer and grade it; a
 multiple-choice card asks for letters, and a letter no option has is flagged
-and asked again. End of input quits; every answer is already on disk by then.
+and asked again. An exercise card writes its starter to a file (opened in
+``$VISUAL``/``$EDITOR`` if set), Enter runs the tests on that file and prints
+each test's verdict, and the suggested rating is one Enter away. End of input
+quits; every answer is already on disk by then.
 """
 
 from __future__ import annotations
 
+import os
+import subprocess
+import tempfile
 import time
+from collections.abc import Callable
+from pathlib import Path
 from typing import TextIO
 
 from gistquiz import grading, quiz
@@ -106,6 +114,11 @@ def run_plain(ws, cards: list[Card], title: str, inp: TextIO, out: TextIO) -> in
                 grade = grading.grade(card, {order[n] for n in picked})  # shown letters -> the card's options
                 say("right" if grade.correct else "not quite")
                 suggestion = grade.rating
+        elif card.kind is Kind.EXERCISE:
+            attempted = _exercise(card, ask, say, session)
+            if attempted is None:
+                return 0
+            suggestion = attempted
         else:
             line = ask("\n[Enter] show answer  [q] quit: ")
             if line is None or line.strip().lower() == "q":
@@ -150,3 +163,94 @@ def run_plain(ws, cards: list[Card], title: str, inp: TextIO, out: TextIO) -> in
             if choice == "q":
                 return 0
             say("type 1, 2, 3 or 4 (or u, s, b, q)")
+
+
+def _exercise(card: Card, ask: Callable[[str], str | None], say: Callable[[str], None], session: Session):
+    """Edit the code in a file, run the tests until they pass or the learner reveals; the suggested rating.
+
+    ``None`` when the learner quits (or the input ends).
+    """
+    from gistquiz.exercise import Attempts, grade
+
+    exercise = card.exercise
+    code = session.store.exercise_code(card.key)
+    folder = Path(tempfile.mkdtemp(prefix="gistquiz-exercise-"))
+    path = folder / f"{(card.note_id or 'exercise').replace('/', '_')}.py"
+    path.write_text(exercise.starter, encoding="utf-8")
+    say(f"\nWrite your code in {path}")
+    if code is not None and code != exercise.starter:
+        say("(your last code for this card is kept: type o at the prompt to start from it)")
+    attempts = Attempts()
+    _edit(path, say)
+    while True:
+        kept = "  [o] your last code" if code is not None and code != exercise.starter else ""
+        line = ask(f"[Enter] run the tests  [e] edit{kept}  [r] reveal  [q] quit: ")
+        if line is None or line.strip().lower() == "q":
+            _remember(session, card, path)
+            return None
+        choice = line.strip().lower()
+        if choice == "e":
+            _edit(path, say, force=True)
+            continue
+        if choice == "o" and code is not None:
+            path.write_text(code, encoding="utf-8")
+            say(f"{path} now holds your last code")
+            continue
+        if choice == "r":
+            attempts.revealed_before_passing = not any(v.passed for v in attempts.verdicts)
+            break
+        if choice:
+            say("press Enter to run the tests, or type e, o, r or q")
+            continue
+        say("running the tests...")
+        verdict = grade(exercise, path.read_text(encoding="utf-8", errors="replace"))
+        attempts.verdicts.append(verdict)
+        for text in verdict_lines(verdict):
+            say(text)
+        if verdict.passed:
+            break
+    _remember(session, card, path)
+    return Rating(attempts.suggested_rating())
+
+
+def verdict_lines(verdict) -> list[str]:
+    """The verdict as plain lines: one per test, then the summary (and the end of what the code printed)."""
+    lines = [
+        f"  {'pass' if r.passed else 'FAIL'}  {r.name}" + (f": {r.message}" if r.message else "")
+        for r in verdict.results
+    ]
+    if verdict.printed.strip():
+        tail = verdict.printed.strip().splitlines()[-5:]
+        lines += ["  your code printed (the end):", *(f"    {t[:200]}" for t in tail)]
+    lines.append(verdict.summary + ("" if verdict.network_isolated else " (your code could reach the network)"))
+    return lines
+
+
+def _edit(path: Path, say: Callable[[str], None], force: bool = False) -> None:
+    """Open ``path`` in ``$VISUAL``/``$EDITOR`` if one is set (or on ``e``); otherwise the path is enough."""
+    from gistquiz.editor import EditorError, find_editor
+
+    if not force and not (os.environ.get("VISUAL", "").strip() or os.environ.get("EDITOR", "").strip()):
+        return
+    try:
+        editor = find_editor()
+    except EditorError as err:
+        say(str(err))
+        return
+    try:
+        subprocess.run(editor.command(str(path), 1), check=False)
+    except OSError as err:
+        say(f"cannot start {editor.origin} ({editor.text}): {err.strerror or err}")
+
+
+def _remember(session: Session, card: Card, path: Path) -> None:
+    """Keep the learner's last code for this card, and drop the temp file."""
+    try:
+        code = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        code = None
+    if code is not None and code != card.exercise.starter:
+        session.store.save_exercise_code(card.key, code, session.clock())
+    import shutil
+
+    shutil.rmtree(path.parent, ignore_errors=True)

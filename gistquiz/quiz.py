@@ -10,6 +10,7 @@
   answer's first paragraph with its line breaks joined (the rest of the back
   explains, and shows after the answer).
 - Typed cards ask for a typed answer; cloze cards for the hidden words.
+- Exercise cards are left out (they are answered by writing code, in review): :func:`skipped_note` says so.
 """
 
 from __future__ import annotations
@@ -91,7 +92,7 @@ def answer_shape(text: str) -> str:
 def build(cards: list[Card], seed: int | None = None, limit: int | None = None) -> list[Question]:
     """A shuffled quiz over ``cards`` (one question per note; reversed siblings alternate)."""
     rng = random.Random(seed)
-    pool = _one_per_note(cards, rng)
+    pool = _one_per_note([c for c in cards if c.kind is not Kind.EXERCISE], rng)
     rng.shuffle(pool)
     if limit is not None:
         pool = pool[:limit]
@@ -123,6 +124,14 @@ def build(cards: list[Card], seed: int | None = None, limit: int | None = None) 
                 Question(card, QuestionKind.CHOICE, card.front, tuple(options), frozenset({options.index(right)}))
             )
     return questions
+
+
+def skipped_note(cards: list[Card]) -> str:
+    """What the quiz leaves out and why ("" if nothing)."""
+    n = sum(c.kind is Kind.EXERCISE for c in cards)
+    if not n:
+        return ""
+    return f"{n} exercise card{'s' * (n != 1)} left out: exercises are answered by writing code, in review"
 
 
 def _one_per_note(cards: list[Card], rng: random.Random) -> list[Card]:

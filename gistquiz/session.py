@@ -57,8 +57,13 @@ def build_queue(
     scheduler: Scheduler,
     new_done: int = 0,
     review_done: int = 0,
+    exercise_new_done: int = 0,
 ) -> Queue:
-    """Today's queue: pure, from the cards and their stored states."""
+    """Today's queue: pure, from the cards and their stored states.
+
+    New exercise cards have a limit of their own (``exercise_new_per_day``; ``exercise_new_done`` of them
+    were introduced today), and do not use up ``new_per_day``.
+    """
     settings = scheduler.settings
     day_start = scheduler.day_start(now)
     day_end = day_start + timedelta(days=1)
@@ -67,7 +72,10 @@ def build_queue(
     new: list[str] = []
     seen_today: set[str] = set()
     new_candidates: list[str] = []
+    exercises: set[str] = set()
     for card in cards:
+        if card.kind is Kind.EXERCISE:
+            exercises.add(card.key)
         s = states.get(card.key)
         # Within today only: an answer given while the clock was ahead (then set back) is not today's.
         if s is not None and s.last_review is not None and day_start <= s.last_review < day_end:
@@ -83,13 +91,14 @@ def build_queue(
                 learning.append((s.due, card.key))
         elif s.due < day_end:
             review.append((s.due, card.key))
-    new_left = max(0, settings.new_per_day - new_done)
+    left = {False: max(0, settings.new_per_day - new_done)}
+    left[True] = max(0, settings.exercise_new_per_day - exercise_new_done)
     for key in new_candidates:
-        if len(new) >= new_left:
-            break
-        if note_key(key) not in seen_today:
+        is_exercise = key in exercises
+        if left[is_exercise] > 0 and note_key(key) not in seen_today:
             new.append(key)
             seen_today.add(note_key(key))
+            left[is_exercise] -= 1
     review.sort()
     review_left = max(0, settings.reviews_per_day - review_done)
     learning.sort()
@@ -122,8 +131,13 @@ class Session:
         """Rebuild the queue from the store (after an edit, or when the day changes)."""
         now = self.clock()
         states = self.store.states()
-        new_done, review_done = self.store.today_counts(self.scheduler.day_start(now), keys=set(self.cards))
-        self.queue = build_queue(self.cards.values(), states, now, self.scheduler, new_done, review_done)
+        day_start = self.scheduler.day_start(now)
+        exercises = {k for k, c in self.cards.items() if c.kind is Kind.EXERCISE}
+        new_done, review_done = self.store.today_counts(day_start, keys=set(self.cards) - exercises)
+        exercise_new_done = self.store.today_counts(day_start, keys=exercises)[0] if exercises else 0
+        self.queue = build_queue(
+            self.cards.values(), states, now, self.scheduler, new_done, review_done, exercise_new_done
+        )
         self.current = None
 
     def cram(self) -> None:
@@ -168,8 +182,12 @@ class Session:
         ``shown`` is the card's state as the screen showed it (:meth:`state`): the answer is recorded only
         if it is still the stored one. Otherwise the card leaves this session's queue and
         :class:`~gistquiz.errors.AnsweredElsewhere` is raised (two tabs on one card answer it once).
+
+        An exercise's row is logged with source "exercise": writing code takes minutes, not seconds, and
+        is not recall, so FSRS fitting (``fsrs_items``) and the minutes-per-day simulation leave it out.
         """
-        return self._answer(card, rating, duration_ms, source="review", shown=shown)
+        source = "exercise" if card.kind is Kind.EXERCISE else "review"
+        return self._answer(card, rating, duration_ms, source=source, shown=shown)
 
     def answer_quiz(self, card: Card, result: Grade) -> ReviewEntry | None:
         """Record a quiz answer as a review (:attr:`Grade.rating`) if the settings say quiz answers count.

@@ -4,6 +4,7 @@ Example ``settings.toml``::
 
     desired_retention = 0.9      # FSRS's target recall probability (0.7 .. 0.99)
     new_per_day = 20             # new cards introduced per day
+    exercise_new_per_day = 3     # new exercise cards per day (a limit of their own: each takes minutes)
     reviews_per_day = 200        # review cards shown per day
     learning_steps = ["1m", "10m"]
     relearning_steps = ["10m"]
@@ -35,6 +36,7 @@ _UNIT = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
 class Settings:
     desired_retention: float = 0.9
     new_per_day: int = 20
+    exercise_new_per_day: int = 3
     reviews_per_day: int = 200
     learning_steps: tuple[str, ...] = ("1m", "10m")
     relearning_steps: tuple[str, ...] = ("10m",)
@@ -56,6 +58,7 @@ class Settings:
 _RANGES: dict[str, tuple[float, float]] = {
     "desired_retention": (0.7, 0.99),
     "new_per_day": (0, 9999),
+    "exercise_new_per_day": (0, 999),
     "reviews_per_day": (0, 99999),
     "maximum_interval": (1, 36500),
     "leech_threshold": (1, 999),

@@ -137,10 +137,22 @@ _MIGRATIONS.append(
     ]
 )
 
+# The learner's last code for each exercise card (one row per card key; an exercise's next showing starts
+# from the starter unless the learner asks for this).
+_MIGRATIONS.append(
+    [
+        """CREATE TABLE IF NOT EXISTS exercise_code (
+            key TEXT PRIMARY KEY,
+            code TEXT NOT NULL,
+            saved_at TEXT NOT NULL
+        )"""
+    ]
+)
+
 SCHEMA_VERSION = 1 + len(_MIGRATIONS)
 TABLE_NAMES = ("meta", "cards", "reviews", "links", "demo_runs")  # version 1's
 # Tables a migration adds, by the version that has them first (a database not yet migrated lacks them).
-TABLES_SINCE = {"fsrs_params": 2, "anki_notes": 3}
+TABLES_SINCE = {"fsrs_params": 2, "anki_notes": 3, "exercise_code": 4}
 PARAM_COLUMNS = "id, applied_at, deck, mode, body"
 
 # Files beside the database (``gistquiz.sqlite3`` + suffix). A run leaves ``.open-PID-N`` while it has the
@@ -594,12 +606,12 @@ class Store:
         return [_count_today(rows, keys) if keys else (0, 0) for keys in key_sets]
 
     def _reviewed_since(self, day_start: datetime) -> list[tuple[str, int]]:
-        """(card key, state before) of each review answer in the study day from ``day_start`` (quiz answers
-        do not count). The day ends 24 hours later, as ``Scheduler.next_day_start`` says: answers stamped
+        """(card key, state before) of each review or exercise answer in the study day from ``day_start`` (quiz
+        answers do not count). The day ends 24 hours later, as ``Scheduler.next_day_start`` says: answers stamped
         later, given while the clock was ahead, are not today's."""
         sql = (
             "SELECT r.card_key, r.state_before FROM reviews r"
-            f" WHERE r.reviewed_at >= ? AND r.reviewed_at < ? AND r.source='review' AND {_NOT_UNDONE}"
+            f" WHERE r.reviewed_at >= ? AND r.reviewed_at < ? AND r.source IN ('review', 'exercise') AND {_NOT_UNDONE}"
         )
         day = (day_start.isoformat(), (day_start + timedelta(days=1)).isoformat())
         return self.db.execute(sql, day).fetchall()
@@ -680,6 +692,22 @@ class Store:
             for state in states:
                 _write_state(db, state, None)
         return ids
+
+    # ----------------------------------------------------------------- exercise cards
+
+    def exercise_code(self, key: str) -> str | None:
+        """The learner's last code for the exercise card ``key``, or None."""
+        row = self.db.execute("SELECT code FROM exercise_code WHERE key=?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def save_exercise_code(self, key: str, code: str, now: datetime) -> None:
+        """Keep ``code`` as the learner's last code for ``key`` (replacing the one before)."""
+        with self.transaction() as db:
+            db.execute(
+                "INSERT INTO exercise_code (key, code, saved_at) VALUES (?,?,?) "
+                "ON CONFLICT(key) DO UPDATE SET code=excluded.code, saved_at=excluded.saved_at",
+                (key, code, now.isoformat()),
+            )
 
     # ----------------------------------------------------------------- imported history (gistquiz import)
 

@@ -23,7 +23,7 @@ import gistquiz
 PACKAGE = Path(gistquiz.__file__).parent
 SQL_OWNERS = {"store.py", "demo_cache.py", "salvage.py"}
 ANKI_READER = "interop/apkg.py"
-TABLES = ("cards", "reviews", "links", "demo_runs", "meta", "fsrs_params")
+TABLES = ("cards", "reviews", "links", "demo_runs", "meta", "fsrs_params", "exercise_code")
 
 # A string is SQL when it starts with a statement's verb (any case) or holds an upper-case clause; in SQL,
 # a table is the word after FROM, INTO, UPDATE, JOIN, TABLE or EXISTS. Prose ("parse a file into cards")

@@ -129,7 +129,10 @@ def errors(text: str | bytes, demos=("tiny_cnn",)) -> list[str]:
         ("## A\ndemo: tiny_cn\n\n1\n", "deck.md:2: unknown demo 'tiny_cn' (did you mean 'tiny_cnn'?"),
         ("## A\ndemo: ../../etc/passwd\n\n1\n", "deck.md:2: unknown demo '../../etc/passwd'"),
         ("## A\ntype: sideways\n\n1\n", "deck.md:2: unknown type 'sideways'"),
-        ("## A\ntype: cloze\n\n1\n", "deck.md:2: unknown type 'cloze' (use one of: basic, reversed, typed); cloze"),
+        (
+            "## A\ntype: cloze\n\n1\n",
+            "deck.md:2: unknown type 'cloze' (use one of: basic, reversed, typed, exercise); cloze",
+        ),
         ("## A\nid: has space\n\n1\n", "deck.md:2: bad id 'has space'"),
         ("## A\ntype: typed\n\n|\n", "deck.md:1: typed card needs its answer"),
         ("## A\ntype: reversed\n\nThe {{c1::x}}\n", "deck.md:2: a cloze card cannot be 'reversed'"),

@@ -40,6 +40,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from gistquiz import cloze
+from gistquiz.card_text import fenced, front_text
 from gistquiz.deck import Card, Deck, Kind, normalize
 from gistquiz.errors import UserError
 from gistquiz.interop import originals
@@ -215,6 +216,10 @@ def _fields(card: Card, media: MediaOut | None = None) -> tuple[str, tuple[str, 
     if card.kind is Kind.TYPED:
         first, *others = card.answers
         return GQ_TYPED, (h(card.front), h(first), h(" | ".join(others)), h(card.explanation), note_id)
+    if card.kind is Kind.EXERCISE and card.exercise:  # Anki cannot run it: task and starter, then the answer
+        back = [f"Solution:\n\n{fenced(card.exercise.solution)}"] if card.exercise.solution.strip() else []
+        back += [f"Tests:\n\n{fenced(card.exercise.tests)}", card.back]
+        return GQ_BASIC, (h(front_text(card)), h("\n\n".join(back).strip()), note_id)
     name = GQ_REVERSED if card.kind is Kind.REVERSED else GQ_BASIC
     return name, (h(card.front), h(card.back), note_id)
 

@@ -157,6 +157,8 @@ class QuizScreen(Screen[None]):
         self.title = f"Quiz: {self.quiz_title}"
         self.sub_title = ""
         self.questions = quiz.build(self.cards, seed=self.seed, limit=self.count)
+        if note := quiz.skipped_note(self.cards):
+            self.notify(note)
         if not self.questions:
             self.notify("No cards to quiz on.", severity="warning")
             self.app.pop_screen()
