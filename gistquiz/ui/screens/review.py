@@ -38,6 +38,7 @@ from gistquiz.card_text import LETTERS, back_text, front_text, right_options
 from gistquiz.deck import Card, Kind
 from gistquiz.scheduler import Rating, format_interval
 from gistquiz.session import Session, leech_notice
+from gistquiz.status import status
 from gistquiz.ui.screens.home import reports_store_errors
 from gistquiz.ui.widgets.answer_box import AnswerBox
 from gistquiz.ui.widgets.demo_panel import DemoPanel
@@ -301,10 +302,23 @@ class ReviewScreen(Screen[None]):
     def on_descendant_focus(self) -> None:
         self.set_bar()  # the focus moved into or out of the answer box (Tab, a click, a new card)
 
+    def card_state(self) -> str:
+        """The shown card's state for the header: always for a card opened by itself (from Browse, a leech),
+        else only when it is suspended, buried or a leech (after an undo)."""
+        if self.card is None:
+            return ""
+        now = self.app.clock()
+        st = status(self.session.state(self.card), now, self.app.workspace.scheduler.next_day_start(now))
+        if not (self.cram or st.suspended or st.buried or st.leech):
+            return ""
+        due = f", due {st.due.astimezone():%Y-%m-%d %H:%M}" if st.due else ""
+        return f"this card: {st.label}{due}"
+
     def update_progress(self) -> None:
         c = self.session.counts()
         minutes, seconds = divmod(int((self.app.clock() - self.started).total_seconds()), 60)
         mode = " · cram" if self.cram else ""
+        self.sub_title = self.card_state()
         self.query_one("#progress", Static).update(
             f"{c.total} left · {c.new} new · {c.learning} learning · {c.review} review · "
             f"{self.answered} answered · {minutes}:{seconds:02d}{mode}"
@@ -398,46 +412,78 @@ class ReviewScreen(Screen[None]):
 
     @reports_store_errors
     def action_undo(self) -> None:
-        card = self.session.undo()
-        if card is None:
+        """Take back the newest action of this review (an answer, suspend, bury, unsuspend or unbury)."""
+        undone = self.session.undo()
+        if undone is None:
             self.notify("Nothing to undo.")
             return
-        self.answered -= 1
+        self.answered -= undone.entry.action == "answer"
         self.query_one("#demo", DemoPanel).stop()
-        self.notify("Undid the last answer.")
+        self.notify(undone.message)
         self.show_next()
 
     @reports_store_errors
     def action_suspend(self) -> None:
-        if self.card is not None:
-            self.session.suspend(self.card)
-            self.notify("Suspended. Browse (/) finds it again.")
-            self.query_one("#demo", DemoPanel).stop()
-            self.show_next()
+        """``s`` suspends the card shown, or unsuspends it if it is suspended (opened from Browse)."""
+        card = self.card
+        if card is None:
+            return
+        if self.session.state(card).suspended:
+            self.session.unsuspend(card)
+            self.notify("Unsuspended.")
+            self.update_progress()
+            return
+        self.session.suspend(card)
+        self.notify("Suspended. Browse (/) finds it again (is:suspended), and s there unsuspends it.")
+        self.query_one("#demo", DemoPanel).stop()
+        self.show_next()
 
     @reports_store_errors
     def action_bury(self) -> None:
-        if self.card is not None:
-            self.session.bury(self.card)
-            self.notify("Buried until tomorrow.")
-            self.query_one("#demo", DemoPanel).stop()
-            self.show_next()
+        """``b`` buries the card shown until tomorrow, or unburies it if it is buried."""
+        card = self.card
+        if card is None:
+            return
+        now = self.app.clock()
+        if status(self.session.state(card), now, self.app.workspace.scheduler.next_day_start(now)).buried:
+            self.session.unbury(card)
+            self.notify("Unburied.")
+            self.update_progress()
+            return
+        self.session.bury(card)
+        self.notify("Buried until tomorrow.")
+        self.query_one("#demo", DemoPanel).stop()
+        self.show_next()
 
     def action_edit(self) -> None:
-        """Open the card's deck file at the card's line, then reload; the card keeps its history."""
+        """Open the card's deck file at the card's line, then reload and show the same card again.
+
+        A bundled deck is never written: its first edit copies it into the user's decks folder, where it
+        takes the bundled deck's place with the same card keys. After the edit the review returns to the
+        same card (by key, or the key its history was re-linked to), or the next due one if it is gone.
+        """
         card = self.card
         if card is None:
             return
         ws = self.app.workspace
         deck = ws.library.deck(card.deck)
+        if deck is not None and deck.source == "bundled":
+            from gistquiz.library import copy_bundled
+
+            copy = copy_bundled(deck, ws.home)
+            ws.reload()
+            deck = ws.library.deck(card.deck)
+            self.notify(f"Your edits go to a copy of the bundled deck, used in its place: {copy}", timeout=8)
         if deck is None or not os.access(deck.path, os.W_OK):
             self.notify("This deck file is read-only; copy it to your decks folder to edit it.", severity="warning")
             return
+        line = next((c.line for c in deck.cards if c.key == card.key), card.line)
         self.query_one("#demo", DemoPanel).stop()
-        if not self.app.edit_file(deck.path, card.line):
+        if not self.app.edit_file(deck.path, line):
             return  # the editor did not start (the app said why): stay on this card as it was
         ws.reload()
-        for r in ws.sync(self.app.clock()):
+        relinks = ws.sync(self.app.clock())
+        for r in relinks:
             self.notify(str(r).split(": ", 1)[-1])
         fresh = ws.library.deck(card.deck)
         if fresh is None:
@@ -445,13 +491,14 @@ class ReviewScreen(Screen[None]):
             return
         if fresh.errors:
             self.notify(str(fresh.errors[0]), severity="warning", timeout=8)
-        same = next((c for c in fresh.cards if c.line == card.line), None)
+        key = next((r.new_key for r in relinks if r.old_key == card.key), card.key)
+        same = next((c for c in fresh.cards if c.key == key), None)
         if self.cram:
             self.cards = [same] if same else []
         else:
             decks = {c.deck for c in self.cards}
             self.cards = [c for d in ws.library.decks if d.key in decks for c in d.cards]
-        self.session = Session(self.cards, ws.store, ws.scheduler, clock=self.app.clock)
+        self.session.set_cards(self.cards)  # the undo history stays
         if self.cram:
             self.session.cram()
         if same is not None:
