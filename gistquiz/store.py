@@ -244,6 +244,8 @@ def review_from_row(row: tuple[Any, ...]) -> ReviewEntry:
     KeyError when it is not one gistquiz wrote."""
     entry = _parse_entry(row)
     entry.before, entry.after  # noqa: B018 (parsing them is the check)
+    if entry.action not in ("answer", "undo", *FLAG_ACTIONS) or (entry.action == "answer") != (entry.rating > 0):
+        raise ValueError(f"not an action: {entry.action!r} with rating {entry.rating}")
     return entry
 
 
@@ -766,7 +768,11 @@ class Store:
                 return lines
             for row in self.db.execute(_SELECT_CARDS):
                 _row_state(row)
-            for row in self.db.execute(_SELECT_REVIEWS):
+            version = _schema_version(self.db) or SCHEMA_VERSION
+            select = _SELECT_REVIEWS
+            if version < ACTION_SINCE:  # checked before migrating (the backup first): no action column yet
+                select = select.replace(" action ", f" {ACTION_BEFORE} ")
+            for row in self.db.execute(select):
                 try:
                     review_from_row(row)  # the JSON states too, which reading a row leaves for later
                 except (ValueError, TypeError, KeyError) as err:
