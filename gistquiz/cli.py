@@ -185,6 +185,7 @@ def cmd_app(args: argparse.Namespace) -> int:
 
 
 def cmd_decks(args: argparse.Namespace) -> int:
+    from gistquiz import library
     from gistquiz.overview import deck_counts
     from gistquiz.scheduler import utcnow
 
@@ -201,6 +202,8 @@ def cmd_decks(args: argparse.Namespace) -> int:
         mark = f"  ({n} problem{'s' * (n != 1)})" if n else ""
         due = r.learning + r.due
         print(f"{r.deck.title:<{width}}  {r.new:>5}  {due:>5}  {r.total:>6}  {r.deck.source}: {r.deck.path}{mark}")
+    for replacement in library.replacements(ws.library):
+        print(replacement)
     for err in ws.library.errors:
         print(err, file=sys.stderr)
     return EXIT_OK

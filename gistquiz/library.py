@@ -2,19 +2,28 @@
 
 A broken deck is reported and the others load; a deck with a few broken cards
 keeps its good ones.
+
+The bundled decks are never written. Editing a bundled card first copies its deck into the user's
+decks folder (:func:`copy_bundled`); a deck there with a bundled deck's name takes its place, with the
+same card keys, so its history and due dates carry on. The copy remembers which bundled file it came
+from, so that when a newer gistquiz ships a changed deck, ``gistquiz decks`` says the copy is older.
 """
 
 from __future__ import annotations
 
 import codecs
 import errno
+import hashlib
 import os
+import re
 import shlex
 import stat
+import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from gistquiz import __version__
 from gistquiz.deck import Card, Deck, read_deck
 from gistquiz.errors import DeckError
 from gistquiz.locations import bundled_decks_dir, user_decks_dir
@@ -24,6 +33,8 @@ from gistquiz.registry import demo_names
 @dataclass
 class Library:
     decks: list[Deck] = field(default_factory=list)
+    replaced: dict[str, Deck] = field(default_factory=dict)
+    """Bundled decks not used because the user's decks folder holds a deck of the same name, by deck key."""
 
     @property
     def errors(self) -> list[DeckError]:
@@ -102,6 +113,13 @@ def load_files(paths: Iterable[tuple[str, Path]], known_demos: frozenset[str] | 
     seen: dict[str, str] = {}
     for source, path in paths:
         deck = _read_one(path, names, source)
+        first = library.deck(deck.key) if deck.key in seen else None
+        if first is not None and first.source == "bundled" and source == "user":
+            # The user's copy (or own deck of that name) is used in place of the bundled deck.
+            library.decks[library.decks.index(first)] = deck
+            library.replaced[deck.key] = first
+            seen[deck.key] = deck.path
+            continue
         if deck.key in seen:
             deck.errors = [
                 DeckError(deck.path, 1, f"deck name '{deck.key}' is already used by {seen[deck.key]}: rename this file")
@@ -213,3 +231,73 @@ def bom_problem(path: Path) -> DeckError | None:
 
 def _short(text: str, n: int = 200) -> str:
     return text if len(text) <= n else text[: n - 1] + "…"
+
+
+# The first line of a copy of a bundled deck: where it came from, so that a changed bundled deck is noticed.
+_COPY_MARK = "<!-- gistquiz: copy of the bundled deck {name} (gistquiz {version}, sha256 {digest}) -->\n"
+_COPY_MARK_RE = re.compile(r"<!-- gistquiz: copy of the bundled deck \S+ \(gistquiz (\S+), sha256 ([0-9a-f]{64})\) -->")
+
+
+def copy_bundled(deck: Deck, home: Path) -> Path:
+    """Copy a bundled deck into the user's decks folder, where it takes the bundled deck's place.
+
+    The copy keeps the file name, so the deck and card keys (and with them the history) stay the same;
+    its first line records the bundled file's version and hash. An existing copy is returned untouched.
+    """
+    source = Path(deck.path)
+    target = user_decks_dir(home) / source.name
+    if target.exists():
+        return target
+    data = source.read_bytes()
+    mark = _COPY_MARK.format(name=source.name, version=__version__, digest=hashlib.sha256(data).hexdigest())
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(mark.encode() + data)
+        os.replace(tmp, target)  # atomic: the folder never holds half a deck
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return target
+
+
+@dataclass(frozen=True)
+class Replacement:
+    """A user deck used in place of a bundled deck of the same name."""
+
+    user: Deck
+    bundled: Deck
+    copied_from: str | None
+    """The gistquiz version the copy was made from, if it is a copy made by :func:`copy_bundled`."""
+    bundled_changed: bool
+    """The bundled deck is not the one copied: a newer gistquiz changed it."""
+
+    def __str__(self) -> str:
+        line = f"{self.user.path}: used in place of the bundled deck {self.bundled.path}"
+        if self.bundled_changed:
+            line += (
+                f"; the bundled deck has changed since your copy was made (from gistquiz {self.copied_from},"
+                f" gistquiz {__version__} now), so your copy is older;"
+                f" compare: diff -u {self.bundled.path} {self.user.path}"
+            )
+        return line
+
+
+def replacements(library: Library) -> list[Replacement]:
+    """Each user deck used in place of a bundled one, and whether the bundled deck changed since the copy."""
+    out = []
+    for key, bundled in library.replaced.items():
+        user = library.deck(key)
+        if user is None:
+            continue
+        copied_from, digest = None, None
+        try:
+            with open(user.path, encoding="utf-8-sig") as f:
+                if m := _COPY_MARK_RE.match(f.readline()):
+                    copied_from, digest = m.groups()
+            changed = digest is not None and digest != hashlib.sha256(Path(bundled.path).read_bytes()).hexdigest()
+        except OSError:
+            changed = False
+        out.append(Replacement(user, bundled, copied_from, changed))
+    return out

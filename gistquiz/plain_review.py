@@ -2,7 +2,7 @@
 
 It reads one line per step, so it also reads answers from a pipe:
 Enter reveals, ``1``-``4`` rate (Again, Hard, Good, Easy), ``u`` undoes the
-last answer, ``s`` suspends, ``b`` buries, ``q`` quits (at every prompt: a
+last action (an answer, a suspend or a bury), ``s`` suspends, ``b`` buries, ``q`` quits (at every prompt: a
 ``q`` alone is never taken for an answer). Typed cards (and clozes, with the
 ``type_cloze_answers`` setting) first ask for the answer and grade it; a
 multiple-choice card asks for letters, and a letter no option has is flagged
@@ -147,9 +147,9 @@ def run_plain(ws, cards: list[Card], title: str, inp: TextIO, out: TextIO) -> in
                 break
             if choice == "u":
                 undone = session.undo()
-                say("undid the last answer" if undone else "nothing to undo")
+                say(undone.message[0].lower() + undone.message[1:].rstrip(".") if undone else "nothing to undo")
                 if undone:
-                    answered -= 1
+                    answered -= undone.entry.action == "answer"
                     break
                 continue
             if choice == "s":

@@ -1,7 +1,7 @@
 """Replay the review log through the scheduler: ``gistquiz rebuild``.
 
 After a change of desired retention or steps, or an upgrade of the FSRS
-library, every card's state is recomputed from its answers. With nothing
+library, every card's state is recomputed from its log: its answers, suspends and burys. With nothing
 changed, the replay reproduces the stored state exactly (fuzz is seeded by the
 review, not drawn at random).
 
@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from gistquiz import fsrs_params
 from gistquiz.fsrs_params import ParameterEvent, Timeline
 from gistquiz.scheduler import CardState, Rating, Scheduler
-from gistquiz.store import ReviewEntry, Store
+from gistquiz.store import ReviewEntry, Store, flagged
 
 
 @dataclass(frozen=True)
@@ -72,16 +72,24 @@ def apply_event(
 
 
 def replay_card(key: str, entries: Sequence[ReviewEntry], at: SchedulerAt) -> CardState:
-    """One card's state from its answers, each under the parameters in force then, events applied as crossed."""
+    """One card's state from its log: each answer under the parameters in force then, events applied as
+    crossed, and its suspends, unsuspends, burys and unburys in their place among the answers (an answer
+    clears a bury; a lapse after an unsuspend can make the card a leech again)."""
     state = CardState(key, entries[-1].deck)
+    answers: list[ReviewEntry] = []
     previous: datetime | None = None
-    for i, e in enumerate(entries):
+    for e in entries:
+        if e.action != "answer":
+            if e.after_json:  # a flag row ``repair`` kept without its states changes nothing it cannot know
+                state = flagged(state, e.action, e.after.buried_until)
+            continue
         for ev in at.timeline.events_between(previous, e.reviewed_at):
-            state = apply_event(state, entries[:i], ev.mode, at(_just_before(ev)), at(ev.applied_at))
+            state = apply_event(state, answers, ev.mode, at(_just_before(ev)), at(ev.applied_at))
         state = at(e.reviewed_at).review(state, Rating(e.rating), e.reviewed_at)
+        answers.append(e)
         previous = e.reviewed_at
     for ev in at.timeline.events_between(previous, None):
-        state = apply_event(state, entries, ev.mode, at(_just_before(ev)), at(ev.applied_at))
+        state = apply_event(state, answers, ev.mode, at(_just_before(ev)), at(ev.applied_at))
     return state
 
 
@@ -89,30 +97,22 @@ def _just_before(ev: ParameterEvent) -> datetime:
     return ev.applied_at - timedelta(microseconds=1)
 
 
-def history_by_card(store: Store) -> dict[str, list[ReviewEntry]]:
-    """Every answer that counts, by the card's current key (re-linked history included), in log order."""
+def history_by_card(store: Store, with_flags: bool = False) -> dict[str, list[ReviewEntry]]:
+    """Every answer that counts (and with ``with_flags`` every suspend, unsuspend, bury and unbury that
+    stands), by the card's current key (re-linked history included), in log order."""
     links = store.links()
     by_card: dict[str, list[ReviewEntry]] = defaultdict(list)
-    for entry in store.reviews():
+    for entry in store.reviews(with_flags=with_flags):
         by_card[links.get(entry.card_key, entry.card_key)].append(entry)
     return by_card
 
 
 def replay(store: Store, scheduler: Scheduler, timeline: Timeline | None = None) -> dict[str, CardState]:
-    """Every reviewed card's state as the log, the parameter events and the scheduler make it, by current key."""
+    """Every logged card's state as the log, the parameter events and the scheduler make it, by current key."""
     if timeline is None:
         timeline, _ = fsrs_params.load(store)
     at = SchedulerAt(scheduler, timeline)
-    current = store.states()
-    states = {}
-    for key, entries in history_by_card(store).items():
-        state = replay_card(key, entries, at)
-        now = current.get(key)
-        if now is not None:  # suspend and bury are not in the log: keep them
-            caused_by_leech = state.leech and not now.leech
-            state = replace(state, suspended=now.suspended or caused_by_leech, buried_until=now.buried_until)
-        states[key] = state
-    return states
+    return {key: replay_card(key, entries, at) for key, entries in history_by_card(store, with_flags=True).items()}
 
 
 def rebuild(store: Store, scheduler: Scheduler, dry_run: bool = False, backup_first: bool = False) -> RebuildResult:

@@ -226,7 +226,7 @@ def _valid_reviews(rows: list[tuple]) -> tuple[dict[int, ReviewEntry], list[int]
 
 def _answer_without_states(row: tuple) -> ReviewEntry | None:
     """The answer in a log row whose states are unreadable, or None when the answer itself is damaged."""
-    rid, key, deck, rating, when, duration, _, _, _, _, undoes, source = row
+    rid, key, deck, rating, when, duration, _, _, _, _, undoes, source, _ = row  # a rating of 1-4 is an answer
     try:
         reviewed_at = datetime.fromisoformat(when)
         ok = (
@@ -241,7 +241,9 @@ def _answer_without_states(row: tuple) -> ReviewEntry | None:
         return None
     if not ok:
         return None
-    return ReviewEntry(rid, key, deck, rating, reviewed_at, duration, State.NEW, State.NEW, "", "", undoes, source)
+    return ReviewEntry(
+        rid, key, deck, rating, reviewed_at, duration, State.NEW, State.NEW, "", "", undoes, source, "answer"
+    )
 
 
 def _valid_cards(rows: list[tuple]) -> tuple[dict[str, tuple[CardState, str]], list[tuple[str, str]]]:

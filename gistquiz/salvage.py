@@ -17,7 +17,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from gistquiz.store import CARD_COLUMNS, LINK_COLUMNS, PARAM_COLUMNS, REVIEW_COLUMNS, TABLES_SINCE, readonly
+from gistquiz.store import (
+    ACTION_BEFORE,
+    ACTION_SINCE,
+    CARD_COLUMNS,
+    LINK_COLUMNS,
+    PARAM_COLUMNS,
+    REVIEW_COLUMNS,
+    TABLES_SINCE,
+    readonly,
+)
 
 # When neither max(rowid) nor sqlite_sequence can be read, probing goes on this far past the last row found.
 _PROBE_AHEAD = 1000
@@ -84,7 +93,10 @@ def _read_into(db: sqlite3.Connection, out: Salvage) -> None:
         row = db.execute("SELECT seq FROM sqlite_sequence WHERE name='reviews'").fetchone()
         out.top_review_id = row[0] if row and isinstance(row[0], int) else 0
     if "reviews" in out.tables:
-        rows, out.unreadable_reviews = _rows(db, "reviews", REVIEW_COLUMNS, top=out.top_review_id)
+        columns = REVIEW_COLUMNS
+        if version.isdigit() and int(version) < ACTION_SINCE:  # a log from before actions were named
+            columns = REVIEW_COLUMNS.replace(" action", f" {ACTION_BEFORE}")
+        rows, out.unreadable_reviews = _rows(db, "reviews", columns, top=out.top_review_id)
         out.reviews = rows  # the rowid is the id
     if "links" in out.tables:
         rows, _ = _rows(db, "links", LINK_COLUMNS)

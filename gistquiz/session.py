@@ -1,4 +1,5 @@
-"""A review session: today's queue of cards, answering, undo, suspend and bury.
+"""A review session: today's queue of cards, and every action on a card: answer, suspend, unsuspend, bury,
+unbury and undo.
 
 The order follows Anki: learning cards whose step is due, then review cards due
 today, then new cards up to the day's limit; learning cards due in the next
@@ -7,7 +8,8 @@ answered today (the other side of a reversed card, the other deletions of a
 cloze note) wait until tomorrow.
 
 Both the line-based review (``gistquiz review --plain``) and the app drive
-this class; it never touches the screen.
+this class; it never touches the screen. Each action is one row of the store's log; :meth:`Session.undo`
+takes back the newest action this session made, whatever it was, one at a time, as Anki's undo does.
 """
 
 from __future__ import annotations
@@ -35,6 +37,21 @@ class Counts:
     @property
     def total(self) -> int:
         return self.new + self.learning + self.review
+
+
+@dataclass(frozen=True)
+class Undone:
+    """What an undo took back: the log row, and the card to show again (``None`` if no longer in the session)."""
+
+    entry: ReviewEntry
+    card: Card | None
+
+    @property
+    def message(self) -> str:
+        """Names the action undone, as Anki does: "Undid the answer (Good).", "Undid the suspend."."""
+        if self.entry.action == "answer":
+            return f"Undid the answer ({Rating(self.entry.rating).label})."
+        return f"Undid the {self.entry.action}."
 
 
 def note_key(key: str) -> str:
@@ -119,12 +136,24 @@ class Session:
         store: Store,
         scheduler: Scheduler,
         clock: Callable[[], datetime] = utcnow,
+        *,
+        queue: bool = True,
     ):
+        """``queue=False`` builds no queue: a session that only acts on cards (Browse: suspend, bury, undo)."""
         self.cards = {c.key: c for c in cards}
         self.store = store
         self.scheduler = scheduler
         self.clock = clock
         self.current: Card | None = None
+        self.done: list[int] = []
+        """Ids of the log rows this session wrote, oldest first: what :meth:`undo` takes back."""
+        self.queue = Queue([], [], [])
+        if queue:
+            self.refresh()
+
+    def set_cards(self, cards: Iterable[Card]) -> None:
+        """Review these cards from now on (after an edit): the queue is rebuilt, the undo history kept."""
+        self.cards = {c.key: c for c in cards}
         self.refresh()
 
     def refresh(self) -> None:
@@ -218,6 +247,7 @@ class Session:
         except AnsweredElsewhere:
             self._remove(card.key)
             raise
+        self.done.append(entry.id)
         self._remove(card.key)
         if card.kind in (Kind.REVERSED, Kind.CLOZE):  # only these notes make sibling cards
             self._drop_siblings(card.key)
@@ -228,31 +258,57 @@ class Session:
         self.current = None
         return entry
 
-    def undo(self) -> Card | None:
-        """Take back the last answer in these cards; returns the card to show again."""
-        entry = self.store.undo_last(self.clock(), keys=self.cards)
+    def undo(self) -> Undone | None:
+        """Take back the newest action of this session that still stands; the card comes back to be shown.
+
+        Returns ``None`` when there is nothing left to undo. An action undone meanwhile by another window
+        is skipped, so each press takes back exactly one action.
+        """
+        while self.done:
+            entry = self.store.undo(self.done.pop(), self.clock())
+            if entry is not None:
+                break
+        else:
+            return None
+        key = entry.card_key
+        card = self.cards.get(key)
+        self._remove(key)
+        state, now = self.store.state(key), self.clock()
+        if card is not None and state is not None and not _hidden(state, now, self.scheduler.next_day_start(now)):
+            if state.state == State.NEW:
+                self.queue.new.insert(0, key)
+            elif state.state == State.REVIEW:
+                self.queue.review.insert(0, key)
+            else:
+                bisect.insort(self.queue.learning, (now, key))
+        self.current = card
+        return Undone(entry, card)
+
+    def suspend(self, card: Card) -> ReviewEntry | None:
+        """Suspend the card until it is unsuspended; ``None`` if it already was."""
+        return self._flag(card, "suspend")
+
+    def unsuspend(self, card: Card) -> ReviewEntry | None:
+        """Let a suspended card (a leech too) be scheduled again; it stays the card shown."""
+        return self._flag(card, "unsuspend", keep_shown=True)
+
+    def bury(self, card: Card) -> ReviewEntry | None:
+        """Hide the card until the next study day."""
+        return self._flag(card, "bury", until=self.scheduler.next_day_start(self.clock()))
+
+    def unbury(self, card: Card) -> ReviewEntry | None:
+        return self._flag(card, "unbury", keep_shown=True)
+
+    def _flag(
+        self, card: Card, action: str, until: datetime | None = None, keep_shown: bool = False
+    ) -> ReviewEntry | None:
+        entry = self.store.flag(card.key, card.deck, action, self.clock(), until, fingerprint=card.fingerprint)
         if entry is None:
             return None
-        self._remove(entry.card_key)
-        before = entry.before
-        if before.state == State.NEW:
-            self.queue.new.insert(0, entry.card_key)
-        elif before.state == State.REVIEW:
-            self.queue.review.insert(0, entry.card_key)
-        else:
-            bisect.insort(self.queue.learning, (self.clock(), entry.card_key))
-        self.current = self.cards.get(entry.card_key)
-        return self.current
-
-    def suspend(self, card: Card) -> None:
-        self.store.set_flags(card.key, card.deck, suspended=True, fingerprint=card.fingerprint)
-        self._remove(card.key)
-
-    def bury(self, card: Card) -> None:
-        """Hide the card until the next study day."""
-        until = self.scheduler.next_day_start(self.clock())
-        self.store.set_flags(card.key, card.deck, buried_until=until, fingerprint=card.fingerprint)
-        self._remove(card.key)
+        self.done.append(entry.id)
+        if not keep_shown:
+            self._remove(card.key)
+        return entry
 
     def _remove(self, key: str) -> None:
         if self.current is not None and self.current.key == key:

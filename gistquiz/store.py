@@ -3,8 +3,9 @@
 Tables
 ------
 ``cards``    the current state of every card that has been answered or flagged
-``reviews``  the append-only log: one row per answer (rating 1-4) and one per undo
-             (rating 0, ``undoes`` pointing at the answer it takes back)
+``reviews``  the append-only log of every action on a card, named by ``action``: an answer (rating
+             1-4), a suspend, unsuspend, bury or unbury (rating 0), and an undo (rating 0, ``undoes``
+             pointing at the row it takes back)
 ``links``    history re-linked from an edited card's old key to its new one
 ``demo_runs`` the last result of a demo per card and parameters (a cache, read and written by
              :mod:`gistquiz.demo_cache` on this connection)
@@ -36,7 +37,7 @@ import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from itertools import count
 from pathlib import Path
@@ -45,7 +46,16 @@ from typing import Any, ParamSpec, TypeVar
 from gistquiz.errors import AnsweredElsewhere, StoreError
 from gistquiz.scheduler import CardState, Rating, State
 
-__all__ = ["AnsweredElsewhere", "ExportedNote", "ReviewEntry", "Store", "StoreError", "check_file"]
+__all__ = [
+    "FLAG_ACTIONS",
+    "AnsweredElsewhere",
+    "ExportedNote",
+    "ReviewEntry",
+    "Store",
+    "StoreError",
+    "check_file",
+    "flagged",
+]
 
 _SCHEMA = [
     """CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)""",
@@ -104,6 +114,7 @@ _SCHEMA = [
 # Migrations, in order: step i takes the schema from version i + 1 to i + 2 (version 1 is ``_SCHEMA``).
 # Each step runs in a transaction of its own that also records the new version, so a step that fails
 # leaves the database at the version before it, and the next start tries that step again.
+
 _MIGRATIONS: list[list[str]] = []
 
 # The learner's FSRS parameters as logged events (``gistquiz optimize``): the body is JSON that
@@ -149,6 +160,46 @@ _MIGRATIONS.append(
     ]
 )
 
+
+def _state_json(suspended: str, buried_until: str) -> str:
+    """SQL for a ``cards`` row as ``CardState.to_dict``'s JSON, with the two flags given as SQL."""
+    # SQLite writes a REAL into JSON with 15 digits; 17 keep every bit of a double (what json.dumps writes).
+    exact = "CASE WHEN {0} IS NULL THEN NULL ELSE json(printf('%!.17g', {0})) END"
+    return (
+        "json_object('key', key, 'deck', deck, 'state', state, 'step', step,"
+        f" 'stability', {exact.format('stability')}, 'difficulty', {exact.format('difficulty')},"
+        " 'due', due, 'last_review', last_review, 'reps', reps, 'lapses', lapses,"
+        f" 'suspended', {suspended}, 'buried_until', {buried_until}, 'leech', leech)"
+    )
+
+
+def _backfill(action: str, where: str, before: str) -> str:
+    """SQL logging one ``action`` row per card ``where`` the flag is set: the state from ``before`` to now."""
+    return (
+        "INSERT INTO reviews (card_key, deck, rating, reviewed_at, duration_ms, state_before, state_after,"
+        " before_json, after_json, undoes, source, action)"
+        f" SELECT key, deck, 0, strftime('%Y-%m-%dT%H:%M:%f+00:00', 'now'), NULL, state, state, {before},"
+        f" {_state_json('suspended', 'buried_until')}, NULL, 'migration', '{action}' FROM cards WHERE {where}"
+    )
+
+
+_MIGRATIONS.append(
+    # 5: suspend, unsuspend, bury and unbury become rows of the log (``action``), so that an undo can take
+    # back any action and ``rebuild`` replays them. The flags set before this step are logged once, now
+    # (``source='migration'``): the log then explains every card's state. A leech's suspension is not
+    # logged: replaying its answers suspends it again.
+    [
+        "ALTER TABLE reviews ADD COLUMN action TEXT NOT NULL DEFAULT 'answer'",
+        "UPDATE reviews SET action='undo' WHERE rating=0",
+        _backfill("suspend", "suspended=1 AND leech=0", _state_json("0", "buried_until")),
+        _backfill("bury", "buried_until IS NOT NULL", _state_json("suspended", "NULL")),
+    ]
+)
+ACTION_SINCE = 1 + len(_MIGRATIONS)
+"""The schema version whose log has the ``action`` column (before it: answers, and undos with rating 0)."""
+ACTION_BEFORE = "CASE WHEN rating = 0 THEN 'undo' ELSE 'answer' END"
+"""What ``action`` was, in a log older than :data:`ACTION_SINCE` (``gistquiz repair`` reads such files)."""
+
 SCHEMA_VERSION = 1 + len(_MIGRATIONS)
 TABLE_NAMES = ("meta", "cards", "reviews", "links", "demo_runs")  # version 1's
 # Tables a migration adds, by the version that has them first (a database not yet migrated lacks them).
@@ -174,13 +225,18 @@ _CARD_BY_KEY = f"{_SELECT_CARDS} WHERE key=?"
 # In the order of ReviewEntry's fields after ``id`` (see _review_values and _row_entry).
 REVIEW_COLUMNS = (
     "card_key, deck, rating, reviewed_at, duration_ms, state_before, state_after, before_json, after_json, undoes,"
-    " source"
+    " source, action"
 )
-_INSERT_REVIEW = f"INSERT INTO reviews ({REVIEW_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?)"
+_INSERT_REVIEW = f"INSERT INTO reviews ({REVIEW_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)"
 _SELECT_REVIEWS = f"SELECT id, {REVIEW_COLUMNS} FROM reviews r"
 
-# An answer that counts: not an undo row, and not taken back by one. For queries on ``reviews r``.
+# An answer that counts: not an undo or a flag row, and not taken back by one. For queries on ``reviews r``.
 _NOT_UNDONE = "r.rating > 0 AND NOT EXISTS (SELECT 1 FROM reviews u WHERE u.undoes = r.id)"
+# Any action that stands: an answer or a change of flags, not taken back.
+_STANDS = "r.action != 'undo' AND NOT EXISTS (SELECT 1 FROM reviews u WHERE u.undoes = r.id)"
+
+FLAG_ACTIONS = ("suspend", "unsuspend", "bury", "unbury")
+"""The actions that change a card's flags, not its schedule (each a row of the log, like an answer)."""
 
 _GET_META = "SELECT value FROM meta WHERE key=?"
 _SET_META = "INSERT OR REPLACE INTO meta VALUES (?, ?)"
@@ -219,6 +275,8 @@ class ReviewEntry:
     after_json: str = field(repr=False)
     undoes: int | None
     source: str
+    action: str = "answer"
+    """``answer``, ``undo``, or one of :data:`FLAG_ACTIONS`."""
 
     @cached_property
     def before(self) -> CardState:
@@ -239,6 +297,8 @@ def review_from_row(row: tuple[Any, ...]) -> ReviewEntry:
     KeyError when it is not one gistquiz wrote."""
     entry = _parse_entry(row)
     entry.before, entry.after  # noqa: B018 (parsing them is the check)
+    if entry.action not in ("answer", "undo", *FLAG_ACTIONS) or (entry.action == "answer") != (entry.rating > 0):
+        raise ValueError(f"not an action: {entry.action!r} with rating {entry.rating}")
     return entry
 
 
@@ -510,54 +570,74 @@ class Store:
         return replace(entry, id=review_id)
 
     @_guarded
-    def undo_last(self, now: datetime, keys: Iterable[str] | None = None) -> ReviewEntry | None:
-        """Take back the newest answer (of one of ``keys``) not yet undone: restore the state, log an undo."""
-        allowed = set(keys) if keys is not None else None
+    def flag(
+        self, key: str, deck: str, action: str, now: datetime, until: datetime | None = None, fingerprint: str = ""
+    ) -> ReviewEntry | None:
+        """Suspend, unsuspend, bury (``until`` then) or unbury a card, and log it, atomically.
+
+        Returns ``None`` and writes nothing when the card is already so (a second window, another
+        process): each action is recorded once, and only if it changes the card.
+        """
         with self.transaction() as db:
-            rows = db.execute(f"{_SELECT_REVIEWS} WHERE {_NOT_UNDONE} ORDER BY id DESC LIMIT 200")
-            target = next((e for e in map(_row_entry, rows) if allowed is None or e.card_key in allowed), None)
-            if target is None:
+            before = _read_state(db, key) or CardState(key, deck)
+            after = flagged(before, action, until)
+            if after == before:
                 return None
-            current = _read_state(db, target.card_key)
-            restored = _with_flags(target.before, current) if current else target.before
-            _write_state(db, restored, None)
-            undo = _new_entry(
-                target.card_key, target.deck, 0, now, None, target.after, restored, target.source, undoes=target.id
-            )
-            db.execute(_INSERT_REVIEW, _review_values(undo))
-        return target
+            _write_state(db, after, fingerprint)
+            entry = _new_entry(key, deck, 0, now, None, before, after, "review", action=action)
+            row_id = db.execute(_INSERT_REVIEW, _review_values(entry)).lastrowid
+        assert row_id is not None
+        return replace(entry, id=row_id)
 
     @_guarded
-    def set_flags(
-        self,
-        key: str,
-        deck: str,
-        *,
-        suspended: bool | None = None,
-        buried_until: datetime | None | bool = False,
-        fingerprint: str = "",
-    ) -> CardState:
-        """Suspend/unsuspend or bury/unbury a card (``buried_until=None`` unburies)."""
+    def undo(self, entry_id: int, now: datetime) -> ReviewEntry | None:
+        """Take back one action of the log: restore what it changed, and log an undo row pointing at it.
+
+        An answer's undo restores the schedule and keeps the flags set since (but a suspension the answer
+        caused as a leech goes with it); a flag's undo restores that flag and keeps the schedule. A card
+        re-linked since is restored under its current key. Returns the row undone (with the card's current
+        key), or ``None`` when it is not in the log, is an undo itself, or was undone already.
+        """
         with self.transaction() as db:
-            state = _read_state(db, key) or CardState(key, deck)
-            changes: dict[str, Any] = {}
-            if suspended is not None:
-                changes["suspended"] = suspended
-                if not suspended:
-                    changes["leech"] = False
-            if buried_until is not False:
-                changes["buried_until"] = buried_until
-            state = replace(state, **changes)
-            _write_state(db, state, fingerprint)
-        return state
+            row = db.execute(f"{_SELECT_REVIEWS} WHERE r.id=? AND {_STANDS}", (entry_id,)).fetchone()
+            if row is None:
+                return None
+            target = _row_entry(row)
+            key = self.links().get(target.card_key, target.card_key)
+            current = _read_state(db, key)
+            before = replace(target.before, key=key)
+            if target.action == "answer":
+                restored = _with_flags(before, current) if current else before
+            else:
+                restored = _flag_undone(target.action, before, current or before)
+            _write_state(db, restored, None)
+            undo = _new_entry(
+                key, target.deck, 0, now, None, current or target.after, restored, target.source, target.id, "undo"
+            )
+            db.execute(_INSERT_REVIEW, _review_values(undo))
+        return replace(target, card_key=key)
+
+    @_guarded
+    def undo_last(self, now: datetime, keys: Iterable[str] | None = None) -> ReviewEntry | None:
+        """Take back the newest answer (of one of ``keys``) not yet undone (see :meth:`undo`); the
+        session undoes its own actions by id instead, this serves scripts and tests of the log."""
+        allowed = set(keys) if keys is not None else None
+        rows = self.db.execute(f"{_SELECT_REVIEWS} WHERE {_NOT_UNDONE} ORDER BY id DESC LIMIT 200")
+        target = next((e for e in map(_row_entry, rows) if allowed is None or e.card_key in allowed), None)
+        return self.undo(target.id, now) if target else None
 
     # ----------------------------------------------------------------- the log
 
     @_guarded
     def reviews(
-        self, since: datetime | None = None, deck: str | None = None, include_undone: bool = False
+        self,
+        since: datetime | None = None,
+        deck: str | None = None,
+        include_undone: bool = False,
+        with_flags: bool = False,
     ) -> list[ReviewEntry]:
-        """Answers in time order (undo rows and the answers they undo left out unless asked for)."""
+        """Answers in log order (undo rows and the rows they undo left out unless asked for); with
+        ``with_flags``, the suspends, unsuspends, burys and unburys that stand too (``rebuild`` replays them)."""
         where, args = ["1=1"], []
         if since is not None:
             where.append("r.reviewed_at >= ?")
@@ -566,7 +646,7 @@ class Store:
             where.append("r.deck = ?")
             args.append(deck)
         if not include_undone:
-            where.append(_NOT_UNDONE)
+            where.append(_STANDS if with_flags else _NOT_UNDONE)
         sql = f"{_SELECT_REVIEWS} WHERE {' AND '.join(where)} ORDER BY id"
         return [_row_entry(r) for r in self.db.execute(sql, args)]
 
@@ -743,6 +823,14 @@ class Store:
                         for rating, when, duration, before, after in answers
                     ],
                 )
+                # The other app's suspend and bury, as rows of the log, so that a replay keeps them.
+                flags = [("suspend", replace(final, suspended=False))] if final.suspended and not final.leech else []
+                if final.buried_until is not None:
+                    flags.append(("bury", replace(final, buried_until=None)))
+                when = final.last_review or datetime.now(UTC)  # after its last answer, as in the other app
+                for action, before in flags:
+                    entry = _new_entry(key, final.deck, 0, when, None, before, final, "import", action=action)
+                    db.execute(_INSERT_REVIEW, _review_values(entry))
                 _write_state(db, final, fingerprint)
                 written.append(key)
         return written
@@ -804,7 +892,11 @@ class Store:
                 return lines
             for row in self.db.execute(_SELECT_CARDS):
                 _row_state(row)
-            for row in self.db.execute(_SELECT_REVIEWS):
+            version = _schema_version(self.db) or SCHEMA_VERSION
+            select = _SELECT_REVIEWS
+            if version < ACTION_SINCE:  # checked before migrating (the backup first): no action column yet
+                select = select.replace(" action ", f" {ACTION_BEFORE} ")
+            for row in self.db.execute(select):
                 try:
                     review_from_row(row)  # the JSON states too, which reading a row leaves for later
                 except (ValueError, TypeError, KeyError) as err:
@@ -840,7 +932,7 @@ class Store:
             for state, fingerprint in cards:
                 _write_state(db, state, fingerprint)
             db.executemany(
-                f"INSERT INTO reviews (id, {REVIEW_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                f"INSERT INTO reviews (id, {REVIEW_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 [(e.id, *_review_values(e)) for e in reviews],
             )
             db.executemany(f"INSERT INTO links ({LINK_COLUMNS}) VALUES (?,?,?,?,?,?)", links)
@@ -1063,6 +1155,26 @@ def _write_state(db: sqlite3.Connection, s: CardState, fingerprint: str | None) 
     )
 
 
+def flagged(state: CardState, action: str, until: datetime | None = None) -> CardState:
+    """The state after a flag action (one of :data:`FLAG_ACTIONS`); unsuspending a leech clears the mark."""
+    if action == "suspend":
+        return replace(state, suspended=True)
+    if action == "unsuspend":
+        return replace(state, suspended=False, leech=False)
+    if action == "bury":
+        return replace(state, buried_until=until)
+    if action == "unbury":
+        return replace(state, buried_until=None)
+    raise ValueError(f"not a flag action: {action!r}")
+
+
+def _flag_undone(action: str, before: CardState, current: CardState) -> CardState:
+    """``current`` with the flag ``action`` changed put back as it was ``before`` it; nothing else moves."""
+    if action in ("suspend", "unsuspend"):
+        return replace(current, suspended=before.suspended, leech=before.leech)
+    return replace(current, buried_until=before.buried_until)
+
+
 def _with_flags(restored: CardState, current: CardState) -> CardState:
     """An undone answer restores scheduling, but a suspend or bury done since stays."""
     leech_from_answer = current.leech and not restored.leech
@@ -1083,11 +1195,24 @@ def _new_entry(
     after: CardState,
     source: str,
     undoes: int | None = None,
+    action: str = "answer",
 ) -> ReviewEntry:
-    """A log row not yet written (``id`` 0): an answer, or an undo (rating 0, ``undoes`` its answer's id)."""
+    """A log row not yet written (``id`` 0): an answer, a flag action, or an undo (``undoes`` its row's id)."""
     before_json, after_json = json.dumps(before.to_dict()), json.dumps(after.to_dict())
     return ReviewEntry(
-        0, key, deck, int(rating), when, duration_ms, before.state, after.state, before_json, after_json, undoes, source
+        0,
+        key,
+        deck,
+        int(rating),
+        when,
+        duration_ms,
+        before.state,
+        after.state,
+        before_json,
+        after_json,
+        undoes,
+        source,
+        action,
     )
 
 
@@ -1105,6 +1230,7 @@ def _review_values(e: ReviewEntry) -> tuple[Any, ...]:
         e.after_json,
         e.undoes,
         e.source,
+        e.action,
     )
 
 
@@ -1129,4 +1255,5 @@ def _parse_entry(r: tuple[Any, ...]) -> ReviewEntry:
         after_json=r[9],
         undoes=r[10],
         source=r[11],
+        action=r[12],
     )

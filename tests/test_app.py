@@ -7,6 +7,7 @@ the tests exercise the real runner and child processes in well under a second.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import sys
 import textwrap
@@ -28,6 +29,7 @@ from gistquiz.ui.screens.quiz import QuizScreen, QuizSummaryScreen
 from gistquiz.ui.screens.review import ReviewScreen
 from gistquiz.ui.screens.stats import StatsScreen
 from gistquiz.ui.widgets.demo_panel import DemoPanel
+from gistquiz.ui.widgets.key_bar import KeyBar
 from gistquiz.workspace import Workspace
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -500,6 +502,226 @@ async def test_the_bundled_deck_is_never_opened_for_editing(gistquiz_home, demos
         assert type(app.screen).__name__ == "HomeScreen"
     assert notes == ["The bundled deck is never written: copy it into your decks folder to edit its cards."]
     assert Path(bundled.path).read_bytes() == before
+
+
+# ----------------------------------------------------------------- undo, suspend, bury, edit (issue 16, point 2)
+
+BASIC_DECK = "# Basic\n\n" + "".join(f"## Question {n}?\nid: q{n}\n\nAnswer {n}.\n\n" for n in range(1, 7))
+REVERSED_DECK = "# Words\n\n## Learning rate\nid: lr\ntype: reversed\n\nThe step size of gradient descent.\n"
+
+
+def spy_notices(app: GistQuizApp, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every message the app shows as a notification, in order."""
+    said: list[str] = []
+    notify = app.notify
+
+    def spy(message, *args, **kwargs):
+        said.append(str(message))
+        return notify(message, *args, **kwargs)
+
+    monkeypatch.setattr(app, "notify", spy)
+    return said
+
+
+def bar_key(screen, description: str) -> str:
+    """The key the screen's key bar shows for ``description`` (the key a user reads there and presses)."""
+    bar = screen.query_one("#keys", KeyBar).render()
+    match = re.search(rf"(\S+) {re.escape(description)}\b", str(bar))
+    assert match, f"{description!r} is not on the key bar: {bar}"
+    return {"Space": "space", "Esc": "escape"}.get(match.group(1), match.group(1))
+
+
+async def test_u_undoes_the_newest_action_whatever_it_was_one_at_a_time(app, decks_dir, monkeypatch):
+    (decks_dir / "basic.md").write_text(BASIC_DECK)
+    said = spy_notices(app, monkeypatch)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await press_on_deck(pilot, app, "basic", "enter")
+        await pilot.pause()
+        screen, store = app.screen, app.workspace.store
+        show, suspend, bury, undo = (bar_key(screen, d) for d in ("Show answer", "Suspend", "Bury", "Undo"))
+        shown = []
+        for _ in range(3):
+            shown.append(screen.card.key)
+            await pilot.press(show, "3")
+        suspended, buried = screen.card.key, None
+        await pilot.press(suspend)
+        buried = screen.card.key
+        await pilot.press(bury)
+        assert store.state(suspended).suspended and store.state(buried).buried_until is not None
+        await pilot.press(undo)
+        assert said[-1] == "Undid the bury." and screen.card.key == buried
+        assert store.state(buried).buried_until is None and store.state(suspended).suspended
+        assert [e.card_key for e in store.reviews()] == shown  # the three answers stand
+        await pilot.press(undo)
+        assert said[-1] == "Undid the suspend." and screen.card.key == suspended
+        assert not store.state(suspended).suspended
+        await pilot.press(undo)
+        assert said[-1] == "Undid the answer (Good)." and screen.card.key == shown[2]
+        assert [e.card_key for e in store.reviews()] == shown[:2] and store.state(shown[2]).state == State.NEW
+        log = store.reviews(include_undone=True)
+        assert [e.action for e in log] == ["answer"] * 3 + ["suspend", "bury", "undo", "undo", "undo"]
+        assert [e.undoes for e in log[5:]] == [log[4].id, log[3].id, log[2].id]
+
+
+async def test_a_suspended_card_is_found_by_state_in_browse_and_s_unsuspends_it(app, decks_dir, monkeypatch):
+    (decks_dir / "basic.md").write_text(BASIC_DECK)
+    said = spy_notices(app, monkeypatch)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await press_on_deck(pilot, app, "basic", "enter")
+        await pilot.pause()
+        store = app.workspace.store
+        card = app.screen.card
+        await pilot.press("s", "escape")
+        await pilot.pause()
+        await pilot.press("slash")
+        await pilot.pause()
+        await pilot.press(*"is:suspended")
+        await pilot.pause()
+        browse = app.screen
+        assert [c.key for c in browse.found] == [card.key]
+        table = browse.query_one("#results", DataTable)
+        assert table.get_row_at(0)[table.get_column_index("state")] == "suspended"
+        await pilot.press("enter", "enter")
+        await pilot.pause()
+        review = app.screen
+        assert isinstance(review, ReviewScreen) and review.card == card
+        assert review.sub_title == "this card: suspended"  # in the header
+        await pilot.press("s")
+        assert said[-1] == "Unsuspended." and not store.state(card.key).suspended
+        assert review.sub_title == "this card: new"
+        assert review.card == card  # still shown, to review it now
+        assert store.reviews(include_undone=True)[-1].action == "unsuspend"
+
+
+async def test_browse_toggles_suspend_and_bury_and_filters_by_state(app, decks_dir, monkeypatch):
+    (decks_dir / "basic.md").write_text(BASIC_DECK)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        await pilot.press("slash")
+        await pilot.pause()
+        await pilot.press(*"question 2", "enter")  # Enter moves to the results
+        await pilot.pause()
+        browse, store = app.screen, app.workspace.store
+        table = browse.query_one("#results", DataTable)
+        state = table.get_column_index("state")
+        assert [c.key for c in browse.found] == ["basic:q2"] and table.get_row_at(0)[state] == "new"
+        await pilot.press("s")
+        assert store.state("basic:q2").suspended and table.get_row_at(0)[state] == "suspended"
+        await pilot.press("s")
+        assert not store.state("basic:q2").suspended and table.get_row_at(0)[state] == "new"
+        await pilot.press("b")
+        assert store.state("basic:q2").buried_until == app.workspace.scheduler.next_day_start(T0)
+        assert table.get_row_at(0)[state] == "buried"
+        browse.session.answer(app.workspace.library.card("basic:q3"), Rating.EASY)  # a due date to show
+        browse.session.suspend(app.workspace.library.card("basic:q3"))
+        browse.read_states()
+        browse.query_one("#search", Input).value = "question 3"
+        await pilot.pause()
+        assert table.get_row_at(0)[state] == "suspended" and table.get_row_at(0)[table.get_column_index("due")]
+        widths = [column.get_render_width(table) for column in table.columns.values()]
+        assert sum(widths[: table.get_column_index("due") + 1]) <= 80 - 2  # state and due in view at 80x24
+        assert [e.action for e in store.reviews(include_undone=True)][:3] == ["suspend", "unsuspend", "bury"]
+        browse.query_one("#search", Input).value = "is:buried"
+        await pilot.pause()
+        assert [c.key for c in browse.found] == ["basic:q2"]
+        browse.query_one("#search", Input).value = "is:new"
+        await pilot.pause()
+        assert "basic:q2" in [c.key for c in browse.found] and "basic:q1" in [c.key for c in browse.found]
+
+
+def use_editor(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, old: str, new: str) -> None:
+    """$EDITOR becomes a script that replaces ``old`` with ``new`` in the file it is given."""
+    editor = tmp_path / "replace_editor.py"
+    editor.write_text(
+        "import sys, pathlib\n"
+        "path = pathlib.Path(sys.argv[2])\n"
+        f"path.write_text(path.read_text().replace({old!r}, {new!r}))\n"
+    )
+    monkeypatch.setenv("EDITOR", f"{sys.executable} {editor}")
+
+
+async def test_edit_on_the_back_of_a_reversed_card_returns_to_that_card(app, decks_dir, tmp_path, monkeypatch):
+    (decks_dir / "words.md").write_text(REVERSED_DECK)
+    use_editor(tmp_path, monkeypatch, "gradient descent", "gradient descent, per update")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await press_on_deck(pilot, app, "words", "enter")
+        await pilot.pause()
+        screen, store = app.screen, app.workspace.store
+        front_card = screen.session.cards["words:lr"]
+        screen.session.suspend(front_card)  # as in the report: the front card is suspended
+        screen.session.refresh()
+        screen.show_next()
+        await pilot.pause()
+        assert screen.card.key == "words:lr/rev"
+        await pilot.press("space", "e")
+        await pilot.pause()
+        assert screen.card.key == "words:lr/rev" and "per update" in screen.card.front
+        await pilot.press("space", "3")
+        assert [e.card_key for e in store.reviews()] == ["words:lr/rev"]
+        assert store.state("words:lr/rev").state == State.LEARNING and store.state("words:lr").reps == 0
+
+
+async def test_edit_that_deletes_the_card_goes_on_to_the_next_due_one_and_u_still_undoes(
+    app, decks_dir, tmp_path, monkeypatch
+):
+    (decks_dir / "basic.md").write_text(BASIC_DECK)
+    use_editor(tmp_path, monkeypatch, "## Question 2?\nid: q2\n\nAnswer 2.\n", "")
+    said = spy_notices(app, monkeypatch)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await press_on_deck(pilot, app, "basic", "enter")
+        await pilot.pause()
+        screen, store = app.screen, app.workspace.store
+        await pilot.press("space", "3")
+        assert screen.card.key == "basic:q2"
+        await pilot.press("e")
+        await pilot.pause()
+        assert screen.card.key == "basic:q3"
+        await pilot.press("u")  # the answer before the edit: the edit is not an action of the log
+        assert said[-1] == "Undid the answer (Good)." and screen.card.key == "basic:q1"
+        assert store.reviews() == []
+
+
+async def test_editing_a_bundled_card_copies_the_deck_and_keeps_its_history(app, gistquiz_home, tmp_path, monkeypatch):
+    bundled = tmp_path / "bundled"
+    bundled.mkdir()
+    (bundled / "basic.md").write_text(BASIC_DECK)
+    monkeypatch.setattr("gistquiz.library.bundled_decks_dir", lambda: bundled)
+    (gistquiz_home / "settings.toml").write_text("bundled_decks = true\n")
+    use_editor(tmp_path, monkeypatch, "Answer 1.", "Answer one.")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await press_on_deck(pilot, app, "basic", "enter")
+        await pilot.pause()
+        screen, store = app.screen, app.workspace.store
+        assert screen.card.key == "basic:q1"
+        await pilot.press("space", "3")
+        before = store.state("basic:q1")
+        screen.session.current = screen.session.cards["basic:q1"]
+        screen.show_next()
+        await pilot.press("e")
+        await pilot.pause()
+        assert (bundled / "basic.md").read_text() == BASIC_DECK  # never written
+        copy = gistquiz_home / "decks" / "basic.md"
+        assert "Answer one." in copy.read_text()
+        deck = app.workspace.library.deck("basic")
+        assert deck.source == "user" and deck.path == str(copy)
+        assert [d.key for d in app.workspace.library.decks].count("basic") == 1
+        assert screen.card.key == "basic:q1" and store.state("basic:q1") == before
+
+
+async def test_with_no_editor_set_the_app_says_which_it_uses_and_how_to_change_it(app, monkeypatch, tmp_path):
+    monkeypatch.delenv("VISUAL", raising=False)
+    monkeypatch.delenv("EDITOR", raising=False)
+    vi = tmp_path / "vi"  # the default editor, found on PATH: here a stand-in that leaves the file alone
+    vi.write_text("#!/bin/sh\nexit 0\n")
+    vi.chmod(0o755)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    said = spy_notices(app, monkeypatch)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        app.edit_file(str(tmp_path / "deck.md"), 3)
+        assert any(
+            m.startswith("Editing with vi: $VISUAL and $EDITOR are not set") and "export VISUAL=" in m for m in said
+        )
 
 
 # ----------------------------------------------------------------- demos

@@ -141,7 +141,7 @@ def test_plain_review_reads_answers_from_a_pipe_and_commits_them(tmp_path, tiny)
 def test_plain_review_undo_and_quit(tmp_path, tiny):
     home = tmp_path / "home"
     out = gq("review", "tiny", "--plain", "--decks", str(tiny), input="\n3\n\nu\n\n1\n", home=home)
-    assert "undid the last answer" in out.stdout
+    assert "undid the answer (Good)" in out.stdout
     stats = json.loads(gq("stats", "--json", "--decks", str(tiny), home=home).stdout)
     assert stats["reviews_total"] == 1
 

@@ -104,3 +104,18 @@ def test_a_cloze_is_revealed_unless_the_setting_asks_to_type_it(tmp_path):
             out = review(ws, [card], lines)
             assert ("your answer" in out) is typing and ("right: expected 'convolution'" in out) is typing
             assert [e.rating for e in store.reviews()] == [Rating.GOOD]
+
+
+THREE_BASIC = "# D\n\n## First?\nid: one\n\nOne.\n\n## Second?\nid: two\n\nTwo.\n\n## Third?\n\nThree.\n"
+
+
+def test_u_undoes_a_suspend_and_a_bury_through_a_pipe_naming_each(ws):
+    cards = parse_deck(THREE_BASIC, "d.md", known_demos=set()).cards
+    # Enter reveals; s suspends the first card, b buries the second, then u on the third and u on the
+    # second (shown again) take both back in turn; q on the first (shown again) quits.
+    out = review(ws, cards, "\ns\n\nb\n\nu\n\nu\nq\n")
+    lines = [line.rsplit(": ", 1)[-1] for line in out.splitlines()]
+    assert [line for line in lines if line.startswith("undid")] == ["undid the bury", "undid the suspend"]
+    assert not ws.store.state("d:one").suspended and ws.store.state("d:two").buried_until is None
+    log = ws.store.reviews(include_undone=True)
+    assert [e.action for e in log] == ["suspend", "bury", "undo", "undo"]

@@ -128,3 +128,18 @@ def test_sibling_slots_only_match_their_own_slot():
     orphans = {"d:~a/rev": "term definition"}
     fresh = {"d:~b": "term definition", "d:~b/rev": "term definition"}
     assert [p[:2] for p in relink.match(orphans, fresh)] == [("d:~a/rev", "d:~b/rev")]
+
+
+def test_undo_after_an_edit_takes_back_the_answer_under_the_card_s_new_key(store):
+    old = load(BEFORE)
+    session = Session(old.cards, store, Scheduler(), clock=lambda: T0)
+    card = session.next()
+    session.answer(card, Rating.GOOD)
+    edited = load(BEFORE.replace("speed up training?", "make training faster?"))
+    (moved,) = relink.sync(edited, store, T0)
+    assert moved.old_key == card.key and store.state(card.key) is None
+    session.set_cards(edited.cards)  # as the review does after an edit: the undo history stays
+    undone = session.undo()
+    new_card = next(c for c in edited.cards if c.key == moved.new_key)
+    assert undone.card == new_card and session.current == new_card
+    assert store.state(new_card.key).reps == 0 and store.state(card.key) is None  # no ghost under the old key

@@ -117,9 +117,49 @@ def test_undo_shows_the_card_again_with_its_old_state(store):
     s = session(cards, store, clock)
     card = s.next()
     s.answer(card, Rating.GOOD)
-    assert s.undo() == card
+    undone = s.undo()
+    assert undone.card == card and undone.message == "Undid the answer (Good)."
     assert s.next() == card and store.state(card.key).state == State.NEW
     assert s.undo() is None
+
+
+def test_undo_takes_back_the_newest_action_of_this_session_whatever_it_was(store):
+    cards, clock = deck(5), Clock(T0)
+    s = session(cards, store, clock)
+    answered = []
+    for _ in range(3):
+        answered.append(s.next())
+        s.answer(answered[-1], Rating.GOOD)
+    suspended = s.next()
+    s.suspend(suspended)
+    buried = s.next()
+    s.bury(buried)
+    other = session(cards, store, clock)  # another window's actions are not this session's to undo
+    other.suspend(cards[4])
+    assert store.state(suspended.key).suspended and store.state(buried.key).buried_until is not None
+    steps = [(u.message, u.card) for u in iter(s.undo, None)]
+    assert [m for m, _ in steps] == ["Undid the bury.", "Undid the suspend."] + ["Undid the answer (Good)."] * 3
+    assert [c for _, c in steps] == [buried, suspended, *reversed(answered)]
+    assert not store.state(suspended.key).suspended and store.state(buried.key).buried_until is None
+    assert store.reviews() == [] and store.state(cards[4].key).suspended
+    assert s.counts().new == 4 and s.next() == answered[0]  # all back in the queue but the other's
+
+
+def test_a_suspended_card_is_unsuspended_in_place_and_stays_out_of_every_due_queue(store):
+    cards, clock = deck(2), Clock(T0)
+    s = session(cards, store, clock)
+    card = s.next()
+    s.answer(card, Rating.EASY)  # a review card, due in days
+    s.suspend(card)
+    assert s.suspend(card) is None  # once only: already suspended
+    clock.advance(days=60)
+    s2 = session(cards, store, clock)
+    assert card.key not in s2.queue.review and s2.counts().total == 1
+    s2.bury(s2.next())
+    assert session(cards, store, clock).counts().total == 0  # suspended and buried: nothing due
+    s2.current = card  # opened from Browse
+    assert s2.unsuspend(card).action == "unsuspend" and s2.current == card
+    assert card.key in session(cards, store, clock).queue.review
 
 
 def test_rebuild_with_nothing_changed_reproduces_the_stored_state_exactly(store):
@@ -216,3 +256,24 @@ def test_one_answer_per_showing_two_tabs_on_one_card_record_it_once(store):
     again = next(c for c in cards if c.key == card1.key)
     tab3.answer(again, Rating.GOOD, shown=tab3.state(again))
     assert store.state(card1.key).reps == 2
+
+
+def test_rebuild_replays_flags_in_their_place_among_the_answers(store):
+    cards, clock = deck(3), Clock(T0)
+    s = session(cards, store, clock, leech_threshold=1)
+    leech, buried, other = cards
+    s.answer(leech, Rating.EASY)
+    s.bury(buried)
+    s.answer(buried, Rating.GOOD)  # an answer clears the bury before it (as when crammed)
+    s.suspend(other)
+    clock.advance(days=30)
+    s.answer(leech, Rating.AGAIN)  # a lapse: a leech at 1, and suspended
+    s.unsuspend(leech)
+    clock.advance(days=1)
+    s.answer(leech, Rating.GOOD)
+    clock.advance(days=30)
+    s.answer(leech, Rating.AGAIN)  # lapses again after the unsuspend: a leech again
+    state = store.state(leech.key)
+    assert state.leech and state.suspended and store.state(buried.key).buried_until is None
+    assert replay(store, Scheduler(Settings(leech_threshold=1))) == store.states()
+    assert rebuild(store, Scheduler(Settings(leech_threshold=1))).changed == []

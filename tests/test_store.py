@@ -56,33 +56,61 @@ def test_log_keeps_rating_time_duration_and_both_states(store):
 
 
 def test_undo_restores_the_state_and_appends_to_the_log(store):
-    answer(store, "d:a", Rating.GOOD, T0)
+    good = answer(store, "d:a", Rating.GOOD, T0)
     before = store.state("d:a")
-    answer(store, "d:a", Rating.AGAIN, T0 + timedelta(minutes=10))
-    undone = store.undo_last(T0 + timedelta(minutes=11))
+    again = answer(store, "d:a", Rating.AGAIN, T0 + timedelta(minutes=10))
+    undone = store.undo(again.id, T0 + timedelta(minutes=11))
     assert undone is not None and undone.rating == Rating.AGAIN
     assert store.state("d:a") == before
     assert [e.rating for e in store.reviews()] == [3]  # the undone answer no longer counts
     all_rows = store.reviews(include_undone=True)
     assert [e.rating for e in all_rows] == [3, 1, 0] and all_rows[2].undoes == all_rows[1].id
-    assert store.undo_last(T0 + timedelta(minutes=12)).rating == Rating.GOOD
+    assert store.undo(good.id, T0 + timedelta(minutes=12)).rating == Rating.GOOD
     assert store.state("d:a").state == State.NEW
-    assert store.undo_last(T0 + timedelta(minutes=13)) is None
+    assert store.undo(good.id, T0 + timedelta(minutes=13)) is None  # once only
+    assert store.undo(all_rows[2].id, T0 + timedelta(minutes=13)) is None  # an undo is not undone
 
 
 def test_undo_keeps_a_suspend_made_after_the_answer(store):
-    answer(store, "d:a", Rating.GOOD, T0)
-    store.set_flags("d:a", "d", suspended=True)
-    store.undo_last(T0 + timedelta(minutes=1))
-    assert store.state("d:a").suspended
+    entry = answer(store, "d:a", Rating.GOOD, T0)
+    store.flag("d:a", "d", "suspend", T0)
+    store.undo(entry.id, T0 + timedelta(minutes=1))
+    assert store.state("d:a").suspended and store.state("d:a").state == State.NEW
 
 
-def test_suspend_and_bury_flags(store):
-    s = store.set_flags("d:b", "d", suspended=True)
-    assert s.state == State.NEW and s.suspended
-    s = store.set_flags("d:b", "d", suspended=False, buried_until=T0)
-    assert not s.suspended and s.buried_until == T0
-    assert store.set_flags("d:b", "d", buried_until=None).buried_until is None
+def test_each_flag_action_is_a_row_of_the_log_and_undoing_it_restores_only_that_flag(store):
+    answer(store, "d:b", Rating.GOOD, T0)
+    scheduled = store.state("d:b")
+    suspend = store.flag("d:b", "d", "suspend", T0)
+    assert suspend.action == "suspend" and suspend.before == scheduled and store.state("d:b").suspended
+    assert store.flag("d:b", "d", "suspend", T0) is None  # already suspended: nothing written
+    bury = store.flag("d:b", "d", "bury", T0, until=T0 + timedelta(days=1))
+    assert store.state("d:b").buried_until == T0 + timedelta(days=1)
+    unsuspend = store.flag("d:b", "d", "unsuspend", T0)
+    assert not store.state("d:b").suspended
+    log = store.reviews(include_undone=True)
+    assert [(e.action, e.rating) for e in log] == [("answer", 3), ("suspend", 0), ("bury", 0), ("unsuspend", 0)]
+    assert [e.action for e in store.reviews()] == ["answer"]  # flags are not answers: stats never count them
+    assert [e.action for e in store.reviews(with_flags=True)] == ["answer", "suspend", "bury", "unsuspend"]
+    assert store.undo(bury.id, T0).action == "bury"  # out of order: only the bury goes
+    assert store.state("d:b") == scheduled  # unsuspended (kept), unburied, the schedule untouched
+    assert store.undo(bury.id, T0) is None  # once only
+    assert store.undo(unsuspend.id, T0).action == "unsuspend" and store.state("d:b").suspended
+    assert store.undo(suspend.id, T0) is not None and store.state("d:b") == scheduled
+    assert [e.action for e in store.reviews(with_flags=True)] == ["answer"]
+    undo_row = store.reviews(include_undone=True)[-1]
+    assert undo_row.action == "undo" and undo_row.undoes == suspend.id and undo_row.rating == 0
+
+
+def test_unsuspending_a_leech_clears_the_mark_and_undoing_it_puts_both_back(store):
+    sched = Scheduler(replace(SCHED.settings, leech_threshold=1))
+    answer(store, "d:l", Rating.EASY, T0, sched)  # straight to review
+    answer(store, "d:l", Rating.AGAIN, T0 + timedelta(days=9), sched)  # a lapse: one is a leech here
+    assert store.state("d:l").leech and store.state("d:l").suspended
+    entry = store.flag("d:l", "d", "unsuspend", T0 + timedelta(days=9))
+    assert not store.state("d:l").leech and not store.state("d:l").suspended
+    store.undo(entry.id, T0 + timedelta(days=9))
+    assert store.state("d:l").leech and store.state("d:l").suspended
 
 
 def test_newer_schema_is_refused_with_a_clear_error(tmp_path):
@@ -155,8 +183,8 @@ def test_today_totals_count_the_answers_that_stand(store):
     answer(store, "d:a", Rating.GOOD, T0 + timedelta(minutes=1))  # a learning card: neither count
     store.answer("d:r", "d", Rating.GOOD, T0 + timedelta(minutes=2), _make_review_card, duration_ms=1200)  # review
     store.answer("d:q", "d", Rating.AGAIN, T0, lambda s: s, duration_ms=500, source="quiz")  # quiz: totals only
-    answer(store, "d:b", Rating.AGAIN, T0 + timedelta(minutes=3))
-    store.undo_last(T0 + timedelta(minutes=4))  # takes back d:b: it counts nowhere, nor does the undo row
+    undone = answer(store, "d:b", Rating.AGAIN, T0 + timedelta(minutes=3))
+    store.undo(undone.id, T0 + timedelta(minutes=4))  # takes back d:b: it counts nowhere, nor does the undo row
     assert store.answer_totals(T0) == (4, 3 * 1200 + 500)
     assert store.answer_totals(T0 + timedelta(hours=1)) == (0, 0)
     assert store.today_counts(T0) == (1, 1)
@@ -259,3 +287,66 @@ def test_states_round_trip_exactly(store):
     stored = store.state("d:x")
     assert stored == e.after
     assert CardState.from_dict(json.loads(json.dumps(stored.to_dict()))) == stored
+
+
+def test_the_log_migration_logs_the_flags_set_before_it_so_rebuild_keeps_them(tmp_path):
+    from gistquiz.rebuild import rebuild
+
+    path = tmp_path / "db.sqlite3"
+    with Store(path) as old:
+        answer(old, "d:s", Rating.GOOD, T0)
+        answer(old, "d:b", Rating.GOOD, T0)
+        old.undo(answer(old, "d:u", Rating.AGAIN, T0).id, T0)
+    db = sqlite3.connect(path)  # back to the schema before the log's action column: flags on the cards only
+    db.execute("UPDATE cards SET suspended=1 WHERE key='d:s'")
+    db.execute("UPDATE cards SET buried_until=? WHERE key='d:b'", ((T0 + timedelta(days=1)).isoformat(),))
+    db.execute("ALTER TABLE reviews DROP COLUMN action")
+    db.execute("UPDATE meta SET value=? WHERE key='schema_version'", (str(SCHEMA_VERSION - 1),))
+    db.commit()
+    db.close()
+    with Store(path) as store:
+        states = store.states()
+        log = store.reviews(include_undone=True)
+        assert [(e.card_key, e.action) for e in log] == [
+            ("d:s", "answer"),
+            ("d:b", "answer"),
+            ("d:u", "answer"),
+            ("d:u", "undo"),
+            ("d:s", "suspend"),
+            ("d:b", "bury"),
+        ]
+        assert log[4].source == "migration" and log[4].after == states["d:s"] and not log[4].before.suspended
+        assert log[5].after == states["d:b"] and log[5].before.buried_until is None
+        assert rebuild(store, SCHED).changed == []  # the flags come back from the log
+        assert store.state("d:s").suspended and store.state("d:b").buried_until == T0 + timedelta(days=1)
+
+
+def test_rebuild_replays_suspends_and_unsuspends_in_log_order(store):
+    from gistquiz.rebuild import replay
+
+    answer(store, "d:a", Rating.GOOD, T0)
+    store.flag("d:a", "d", "suspend", T0)
+    store.flag("d:b", "d", "suspend", T0)  # never answered: its state is only flags
+    store.flag("d:b", "d", "unsuspend", T0)
+    store.flag("d:c", "d", "bury", T0, until=T0 + timedelta(days=1))
+    undone = store.flag("d:c", "d", "unbury", T0)
+    store.undo(undone.id, T0)
+    assert replay(store, SCHED) == store.states()
+    assert replay(store, SCHED)["d:a"].suspended and not replay(store, SCHED)["d:b"].suspended
+
+
+def test_imported_suspends_and_burys_are_logged_so_a_rebuild_keeps_them(store):
+    from gistquiz.rebuild import replay
+
+    answered = SCHED.review(CardState("d:a", "d"), Rating.GOOD, T0)
+    log = [(3, T0, None, CardState("d:a", "d"), answered)]
+    never = CardState("d:n", "d", suspended=True)  # suspended in Anki, never answered
+    buried = CardState("d:b", "d", buried_until=T0 + timedelta(days=1))
+    store.import_reviews([(replace(answered, suspended=True), "", log), (never, "", []), (buried, "", [])])
+    assert [(e.card_key, e.action) for e in store.reviews(with_flags=True)] == [
+        ("d:a", "answer"),
+        ("d:a", "suspend"),
+        ("d:n", "suspend"),
+        ("d:b", "bury"),
+    ]
+    assert replay(store, SCHED) == store.states()

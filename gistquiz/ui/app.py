@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from textual.app import App, SuspendNotSupported
 from textual.binding import Binding
 
-from gistquiz.editor import EditorError, describe_run, find_editor
+from gistquiz.editor import HOW_TO_SET, EditorError, describe_run, find_editor
 from gistquiz.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -127,6 +127,8 @@ class GistQuizApp(App[None]):
         except EditorError as err:
             self.notify(str(err), severity="error", timeout=12)
             return False
+        if editor.origin == "the default":
+            self.notify(f"Editing with {editor.text}: $VISUAL and $EDITOR are not set ({HOW_TO_SET}).", timeout=8)
         command = editor.command(str(Path(path)), line)
         before = _signature(path)
         started = time.monotonic()

@@ -39,6 +39,7 @@ from gistquiz.deck import Card, Kind
 from gistquiz.errors import AnsweredElsewhere
 from gistquiz.scheduler import CardState, Rating, format_interval
 from gistquiz.session import Session, leech_notice
+from gistquiz.status import status
 from gistquiz.ui.screens.home import reports_store_errors
 from gistquiz.ui.widgets.answer_box import AnswerBox
 from gistquiz.ui.widgets.demo_panel import DemoPanel
@@ -306,10 +307,23 @@ class ReviewScreen(Screen[None]):
     def on_descendant_focus(self) -> None:
         self.set_bar()  # the focus moved into or out of the answer box (Tab, a click, a new card)
 
+    def card_state(self) -> str:
+        """The shown card's state for the header: always for a card opened by itself (from Browse, a leech),
+        else only when it is suspended, buried or a leech (after an undo)."""
+        if self.card is None:
+            return ""
+        now = self.app.clock()
+        st = status(self.session.state(self.card), now, self.app.workspace.scheduler.next_day_start(now))
+        if not (self.cram or st.suspended or st.buried or st.leech):
+            return ""
+        due = f", due {st.due.astimezone():%Y-%m-%d %H:%M}" if st.due else ""
+        return f"this card: {st.label}{due}"
+
     def update_progress(self) -> None:
         c = self.session.counts()
         minutes, seconds = divmod(int((self.app.clock() - self.started).total_seconds()), 60)
         mode = " · cram" if self.cram else ""
+        self.sub_title = self.card_state()
         self.query_one("#progress", Static).update(
             f"{c.total} left · {c.new} new · {c.learning} learning · {c.review} review · "
             f"{self.answered} answered · {minutes}:{seconds:02d}{mode}"
@@ -409,63 +423,100 @@ class ReviewScreen(Screen[None]):
 
     @reports_store_errors
     def action_undo(self) -> None:
-        card = self.session.undo()
-        if card is None:
+        """Take back the newest action of this review (an answer, suspend, bury, unsuspend or unbury)."""
+        undone = self.session.undo()
+        if undone is None:
             self.notify("Nothing to undo.")
             return
-        self.answered -= 1
+        self.answered -= undone.entry.action == "answer"
         self.query_one("#demo", DemoPanel).stop()
-        self.notify("Undid the last answer.")
+        self.notify(undone.message)
         self.show_next()
 
     @reports_store_errors
     def action_suspend(self) -> None:
-        if self.card is not None:
-            self.session.suspend(self.card)
-            self.notify("Suspended. Browse (/) finds it again.")
-            self.query_one("#demo", DemoPanel).stop()
-            self.show_next()
-
-    @reports_store_errors
-    def action_bury(self) -> None:
-        if self.card is not None:
-            self.session.bury(self.card)
-            self.notify("Buried until tomorrow.")
-            self.query_one("#demo", DemoPanel).stop()
-            self.show_next()
-
-    def action_edit(self) -> None:
-        """``e``: the card's section in the in-app editor, then reload; the card keeps its history."""
-        if self.card is not None:
-            self.query_one("#demo", DemoPanel).stop()
-            self.app.edit_card(self.card, self.after_edit)
-
-    def action_edit_external(self) -> None:
-        """``E``: the deck file at the card's line in $VISUAL/$EDITOR (a terminal only), then reload."""
+        """``s`` suspends the card shown, or unsuspends it if it is suspended (opened from Browse)."""
         card = self.card
         if card is None:
             return
-        ws = self.app.workspace
-        deck = ws.library.deck(card.deck)
-        if deck is None or not os.access(deck.path, os.W_OK):
-            self.notify("This deck file is read-only; copy it to your decks folder to edit it.", severity="warning")
+        if self.session.state(card).suspended:
+            self.session.unsuspend(card)
+            self.notify("Unsuspended.")
+            self.update_progress()
             return
+        self.session.suspend(card)
+        self.notify("Suspended. Browse (/) finds it again (is:suspended), and s there unsuspends it.")
         self.query_one("#demo", DemoPanel).stop()
-        if self.app.edit_file(deck.path, card.line):  # else the editor did not start (the app said why)
-            self.after_edit(True)
+        self.show_next()
+
+    @reports_store_errors
+    def action_bury(self) -> None:
+        """``b`` buries the card shown until tomorrow, or unburies it if it is buried."""
+        card = self.card
+        if card is None:
+            return
+        now = self.app.clock()
+        if status(self.session.state(card), now, self.app.workspace.scheduler.next_day_start(now)).buried:
+            self.session.unbury(card)
+            self.notify("Unburied.")
+            self.update_progress()
+            return
+        self.session.bury(card)
+        self.notify("Buried until tomorrow.")
+        self.query_one("#demo", DemoPanel).stop()
+        self.show_next()
+
+    def action_edit(self) -> None:
+        """``e``: the card's section in the in-app editor, then reload and show the same card again."""
+        card = self.editable_card()
+        if card is not None:
+            self.app.edit_card(card, self.after_edit)
+
+    def action_edit_external(self) -> None:
+        """``E``: the deck file at the card's line in $VISUAL/$EDITOR (a terminal only), then reload."""
+        card = self.editable_card()
+        if card is not None and self.app.edit_file(self.app.workspace.library.deck(card.deck).path, card.line):
+            self.after_edit(True)  # else the editor did not start (the app said why): stay on this card
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # A browser tab has no terminal to hand to $EDITOR: the key is hidden and does nothing there.
         return not (action == "edit_external" and self.app.is_web)
 
+    def editable_card(self) -> Card | None:
+        """The card shown, as it stands in a deck file the user may write, its demo stopped.
+
+        A bundled deck is never written: its first edit copies it into the user's decks folder, where it
+        takes the bundled deck's place with the same card keys (the copy's first line records where it came
+        from, so the card's line is looked up again by key).
+        """
+        card = self.card
+        if card is None:
+            return None
+        ws = self.app.workspace
+        deck = ws.library.deck(card.deck)
+        if deck is not None and deck.source == "bundled":
+            from gistquiz.library import copy_bundled
+
+            copy = copy_bundled(deck, ws.home)
+            ws.reload()
+            deck = ws.library.deck(card.deck)
+            self.notify(f"Your edits go to a copy of the bundled deck, used in its place: {copy}", timeout=8)
+        if deck is None or not os.access(deck.path, os.W_OK):
+            self.notify("This deck file is read-only; copy it to your decks folder to edit it.", severity="warning")
+            return None
+        self.query_one("#demo", DemoPanel).stop()
+        return next((c for c in deck.cards if c.key == card.key), card)
+
     def after_edit(self, written: bool) -> None:
-        """Read the decks again after an edit and stay on the same card (by its line)."""
+        """Read the decks again after an edit and show the same card (by key, or the key its history was
+        re-linked to), or the next due one if it is gone."""
         card = self.card
         if not written or card is None:
             return
         ws = self.app.workspace
         ws.reload()
-        for r in ws.sync(self.app.clock()):
+        relinks = ws.sync(self.app.clock())
+        for r in relinks:
             self.notify(str(r).split(": ", 1)[-1])
         fresh = ws.library.deck(card.deck)
         if fresh is None:
@@ -473,13 +524,14 @@ class ReviewScreen(Screen[None]):
             return
         if fresh.errors:
             self.notify(str(fresh.errors[0]), severity="warning", timeout=8)
-        same = next((c for c in fresh.cards if c.line == card.line), None)
+        key = next((r.new_key for r in relinks if r.old_key == card.key), card.key)
+        same = next((c for c in fresh.cards if c.key == key), None)
         if self.cram:
             self.cards = [same] if same else []
         else:
             decks = {c.deck for c in self.cards}
             self.cards = [c for d in ws.library.decks if d.key in decks for c in d.cards]
-        self.session = Session(self.cards, ws.store, ws.scheduler, clock=self.app.clock)
+        self.session.set_cards(self.cards)  # the undo history stays
         if self.cram:
             self.session.cram()
         if same is not None:
