@@ -653,7 +653,7 @@ async def test_edit_on_the_back_of_a_reversed_card_returns_to_that_card(app, dec
         screen.show_next()
         await pilot.pause()
         assert screen.card.key == "words:lr/rev"
-        await pilot.press("space", "e")
+        await pilot.press("space", "E")
         await pilot.pause()
         assert screen.card.key == "words:lr/rev" and "per update" in screen.card.front
         await pilot.press("space", "3")
@@ -673,7 +673,7 @@ async def test_edit_that_deletes_the_card_goes_on_to_the_next_due_one_and_u_stil
         screen, store = app.screen, app.workspace.store
         await pilot.press("space", "3")
         assert screen.card.key == "basic:q2"
-        await pilot.press("e")
+        await pilot.press("E")
         await pilot.pause()
         assert screen.card.key == "basic:q3"
         await pilot.press("u")  # the answer before the edit: the edit is not an action of the log
@@ -697,7 +697,7 @@ async def test_editing_a_bundled_card_copies_the_deck_and_keeps_its_history(app,
         before = store.state("basic:q1")
         screen.session.current = screen.session.cards["basic:q1"]
         screen.show_next()
-        await pilot.press("e")
+        await pilot.press("E")
         await pilot.pause()
         assert (bundled / "basic.md").read_text() == BASIC_DECK  # never written
         copy = gistquiz_home / "decks" / "basic.md"
@@ -706,6 +706,25 @@ async def test_editing_a_bundled_card_copies_the_deck_and_keeps_its_history(app,
         assert deck.source == "user" and deck.path == str(copy)
         assert [d.key for d in app.workspace.library.decks].count("basic") == 1
         assert screen.card.key == "basic:q1" and store.state("basic:q1") == before
+
+
+async def test_e_on_a_bundled_card_opens_the_in_app_editor_on_a_copy(app, gistquiz_home, tmp_path, monkeypatch):
+    from gistquiz.ui.screens.editor import EditorScreen
+
+    bundled = tmp_path / "bundled"
+    bundled.mkdir()
+    (bundled / "basic.md").write_text(BASIC_DECK)
+    monkeypatch.setattr("gistquiz.library.bundled_decks_dir", lambda: bundled)
+    (gistquiz_home / "settings.toml").write_text("bundled_decks = true\n")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await press_on_deck(pilot, app, "basic", "enter")
+        await pilot.pause()
+        await pilot.press("space", "e")
+        await pilot.pause()
+        assert isinstance(app.screen, EditorScreen)
+        copy = gistquiz_home / "decks" / "basic.md"
+        assert copy.exists() and app.workspace.library.deck("basic").path == str(copy)
+        assert (bundled / "basic.md").read_text() == BASIC_DECK  # never written
 
 
 async def test_with_no_editor_set_the_app_says_which_it_uses_and_how_to_change_it(app, monkeypatch, tmp_path):

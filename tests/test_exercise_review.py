@@ -18,7 +18,7 @@ from gistquiz.plain_review import run_plain
 from gistquiz.scheduler import Rating, Scheduler
 from gistquiz.session import Session
 from gistquiz.settings import Settings
-from gistquiz.store import SCHEMA_VERSION, Store
+from gistquiz.store import SCHEMA_VERSION, TABLES_SINCE, Store
 
 
 def exercise_note(n: int) -> str:
@@ -164,9 +164,12 @@ def test_the_migration_adds_the_exercise_code_table_to_an_old_database(tmp_path)
     path = tmp_path / "db.sqlite3"
     with Store(path):
         pass
-    db = sqlite3.connect(path)
+    db = sqlite3.connect(path)  # back to the schema just before exercise_code: undo it and every later step
     db.execute("DROP TABLE exercise_code")
-    db.execute("UPDATE meta SET value=? WHERE key='schema_version'", (str(SCHEMA_VERSION - 1),))
+    db.execute("ALTER TABLE reviews DROP COLUMN action")  # the step after it (suspend/bury in the log)
+    old = TABLES_SINCE["exercise_code"] - 1
+    assert SCHEMA_VERSION == old + 2, "a new migration step: undo it here too"
+    db.execute("UPDATE meta SET value=? WHERE key='schema_version'", (str(old),))
     db.commit()
     db.close()
     with Store(path) as store:
