@@ -62,107 +62,129 @@ def ask_letters(ask, letters: str, say) -> set[int] | None:
         say(f"no option {wrong} here: type letters from {letters[0]} to {letters[-1]}, e.g. 'a c'")
 
 
-def run_plain(ws, cards: list[Card], title: str, inp: TextIO, out: TextIO) -> int:
-    session = Session(cards, ws.store, ws.scheduler)
+class _Quit(Exception):
+    """The learner typed ``q``, or the input ended."""
 
-    def say(text: str = "") -> None:
-        out.write(text + "\n")
-        out.flush()
 
-    def ask(prompt: str) -> str | None:
-        out.write(prompt)
-        out.flush()
-        line = inp.readline()
+class _Lines:
+    """One line out, one line in."""
+
+    def __init__(self, inp: TextIO, out: TextIO):
+        self.inp, self.out = inp, out
+
+    def say(self, text: str = "") -> None:
+        self.out.write(text + "\n")
+        self.out.flush()
+
+    def ask(self, prompt: str) -> str | None:
+        self.out.write(prompt)
+        self.out.flush()
+        line = self.inp.readline()
         if not line:
-            say()
+            self.say()
             return None
         return line.rstrip("\n")
 
+    def show(self, markdown: str) -> None:
+        self.say(plain(markdown, getattr(self.out, "encoding", None)))
+
+
+def run_plain(ws, cards: list[Card], title: str, inp: TextIO, out: TextIO) -> int:
+    session = Session(cards, ws.store, ws.scheduler)
+    lines = _Lines(inp, out)
     answered = 0
+    try:
+        while (card := session.current or session.next()) is not None:
+            c = session.counts()
+            lines.say(f"\n{title} · {c.new} new · {c.learning} learning · {c.review} review")
+            lines.say("-" * 60)
+            order = quiz.option_order(card, session.state(card).reps)
+            lines.show(front_text(card, order))
+            shown = time.monotonic()
+            suggestion = _front(ws, session, card, order, lines)
+            lines.say("")
+            lines.show(back_text(card, order))
+            if card.demo:
+                lines.say(f"\n(demo: gistquiz demo {card.demo})")
+            answered += _rate(session, card, suggestion, shown, lines)
+    except _Quit:
+        return 0
+    nxt = session.next_due()
+    later = f"; the next learning card is due at {nxt.astimezone():%H:%M}" if nxt else ""
+    lines.say(f"Nothing more to review in {title} now{later}. Answered {answered} card(s).")
+    return 0
+
+
+def _front(ws, session: Session, card: Card, order: list[int], lines: _Lines) -> Rating | None:
+    """Ask what the card's kind asks for before the answer shows; the rating it suggests, if any."""
+    type_it = card.kind is Kind.TYPED or (card.kind is Kind.CLOZE and ws.scheduler.settings.type_cloze_answers)
+    if type_it:
+        typed = lines.ask("\nyour answer (Enter to skip, q to quit): ")
+        if typed is None or typed.strip().lower() == "q":
+            raise _Quit
+        if not typed.strip():
+            return None
+        grade = grading.grade(card, typed)
+        lines.say(f"{'right' if grade.correct else 'not quite'}: expected '{grade.expected}'")
+        if not grade.exact:
+            lines.say(f"diff: {render_diff(grade.diff) if grade.diff else typed}")
+        return grade.rating
+    if card.kind is Kind.CHOICE:
+        picked = ask_letters(lines.ask, LETTERS[: len(card.options)], lines.say)
+        if picked is None:
+            raise _Quit
+        if not picked:
+            return None
+        grade = grading.grade(card, {order[n] for n in picked})  # shown letters -> the card's options
+        lines.say("right" if grade.correct else "not quite")
+        return grade.rating
+    if card.kind is Kind.EXERCISE:
+        attempted = _exercise(card, lines.ask, lines.say, session)
+        if attempted is None:
+            raise _Quit
+        return attempted
+    line = lines.ask("\n[Enter] show answer  [q] quit: ")
+    if line is None or line.strip().lower() == "q":
+        raise _Quit
+    return None
+
+
+def _rate(session: Session, card: Card, suggestion: Rating | None, shown: float, lines: _Lines) -> int:
+    """Ask for a rating (or undo, suspend, bury) until one is done; the change in cards answered."""
+    preview = session.preview(card)
+    lines.say("")
+    lines.say("   ".join(f"{r.key} {r.label} {format_interval(preview[r])}" for r in Rating))
+    hint = f" (suggested {suggestion.key})" if suggestion else ""
     while True:
-        card = session.current or session.next()
-        if card is None:
-            nxt = session.next_due()
-            later = f"; the next learning card is due at {nxt.astimezone():%H:%M}" if nxt else ""
-            say(f"Nothing more to review in {title} now{later}. Answered {answered} card(s).")
+        line = lines.ask(f"[1-4] rate{hint}  [u] undo  [s] suspend  [b] bury  [q] quit: ")
+        if line is None:
+            raise _Quit
+        choice = line.strip().lower()
+        if choice == "" and suggestion:
+            choice = suggestion.key
+        if choice in RATING_KEYS:
+            duration = int((time.monotonic() - shown) * 1000)
+            entry = session.answer(card, RATING_KEYS[choice], duration_ms=duration)
+            if notice := leech_notice(entry):
+                lines.say(notice)
+            return 1
+        if choice == "u":
+            undone = session.undo()
+            lines.say(undone.message[0].lower() + undone.message[1:].rstrip(".") if undone else "nothing to undo")
+            if undone:
+                return -(undone.entry.action == "answer")
+            continue
+        if choice == "s":
+            session.suspend(card)
+            lines.say("suspended")
             return 0
-        c = session.counts()
-        say(f"\n{title} · {c.new} new · {c.learning} learning · {c.review} review")
-        say("-" * 60)
-        order = quiz.option_order(card, session.state(card).reps)
-        say(plain(front_text(card, order), getattr(out, "encoding", None)))
-        shown = time.monotonic()
-        suggestion = None
-        type_it = card.kind is Kind.TYPED or (card.kind is Kind.CLOZE and ws.scheduler.settings.type_cloze_answers)
-        if type_it:
-            typed = ask("\nyour answer (Enter to skip, q to quit): ")
-            if typed is None or typed.strip().lower() == "q":
-                return 0
-            if typed.strip():
-                grade = grading.grade(card, typed)
-                verdict = "right" if grade.correct else "not quite"
-                say(f"{verdict}: expected '{grade.expected}'")
-                if not grade.exact:
-                    say(f"diff: {render_diff(grade.diff) if grade.diff else typed}")
-                suggestion = grade.rating
-        elif card.kind is Kind.CHOICE:
-            letters = LETTERS[: len(card.options)]
-            picked = ask_letters(ask, letters, say)
-            if picked is None:
-                return 0
-            if picked:
-                grade = grading.grade(card, {order[n] for n in picked})  # shown letters -> the card's options
-                say("right" if grade.correct else "not quite")
-                suggestion = grade.rating
-        elif card.kind is Kind.EXERCISE:
-            attempted = _exercise(card, ask, say, session)
-            if attempted is None:
-                return 0
-            suggestion = attempted
-        else:
-            line = ask("\n[Enter] show answer  [q] quit: ")
-            if line is None or line.strip().lower() == "q":
-                return 0
-        say("")
-        say(plain(back_text(card, order), getattr(out, "encoding", None)))
-        if card.demo:
-            say(f"\n(demo: gistquiz demo {card.demo})")
-        preview = session.preview(card)
-        say("")
-        say("   ".join(f"{r.key} {r.label} {format_interval(preview[r])}" for r in Rating))
-        hint = f" (suggested {suggestion.key})" if suggestion else ""
-        while True:
-            line = ask(f"[1-4] rate{hint}  [u] undo  [s] suspend  [b] bury  [q] quit: ")
-            if line is None:
-                return 0
-            choice = line.strip().lower()
-            if choice == "" and suggestion:
-                choice = suggestion.key
-            if choice in RATING_KEYS:
-                duration = int((time.monotonic() - shown) * 1000)
-                entry = session.answer(card, RATING_KEYS[choice], duration_ms=duration)
-                answered += 1
-                if notice := leech_notice(entry):
-                    say(notice)
-                break
-            if choice == "u":
-                undone = session.undo()
-                say(undone.message[0].lower() + undone.message[1:].rstrip(".") if undone else "nothing to undo")
-                if undone:
-                    answered -= undone.entry.action == "answer"
-                    break
-                continue
-            if choice == "s":
-                session.suspend(card)
-                say("suspended")
-                break
-            if choice == "b":
-                session.bury(card)
-                say("buried until tomorrow")
-                break
-            if choice == "q":
-                return 0
-            say("type 1, 2, 3 or 4 (or u, s, b, q)")
+        if choice == "b":
+            session.bury(card)
+            lines.say("buried until tomorrow")
+            return 0
+        if choice == "q":
+            raise _Quit
+        lines.say("type 1, 2, 3 or 4 (or u, s, b, q)")
 
 
 def _exercise(card: Card, ask: Callable[[str], str | None], say: Callable[[str], None], session: Session):
