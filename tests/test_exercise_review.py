@@ -168,7 +168,7 @@ def test_the_migration_adds_the_exercise_code_table_to_an_old_database(tmp_path)
     db.execute("DROP TABLE exercise_code")
     db.execute("ALTER TABLE reviews DROP COLUMN action")  # the step after it (suspend/bury in the log)
     old = TABLES_SINCE["exercise_code"] - 1
-    assert SCHEMA_VERSION == old + 2, "a new migration step: undo it here too"
+    assert old + 2 == SCHEMA_VERSION, "a new migration step: undo it here too"
     db.execute("UPDATE meta SET value=? WHERE key='schema_version'", (str(old),))
     db.commit()
     db.close()
