@@ -319,3 +319,22 @@ async def test_tab_and_enter_open_the_details_from_the_keyboard_and_the_table_co
         table = screen.query_one(".result-table")
         view = screen.query_one("#card").region
         assert view.contains(table.region.x, table.region.y)  # the table starts on screen, no PgDn needed
+
+
+async def test_a_demo_that_ends_after_its_panel_is_gone_changes_nothing_and_fails_no_worker():
+    from textual.app import App
+
+    from gistquiz.runner import Outcome, Progress
+
+    class Host(App[None]):
+        def compose(self):
+            yield DemoPanel(id="demo")
+
+    app = Host()
+    async with app.run_test() as pilot:
+        panel = app.query_one(DemoPanel)
+        await panel.remove()  # the screen was left (Esc, Esc) before the demo's last messages arrived
+        await pilot.pause()
+        panel._progress(Progress(1, 2, {}))
+        panel._finished(Outcome("tiny_cnn", {}, 0, cancelled=True))
+        assert panel._run is None and not panel.running

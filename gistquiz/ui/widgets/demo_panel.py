@@ -163,6 +163,11 @@ class DemoPanel(Vertical):
         self.status("Starting… (Esc cancels)")
         self._drive(self._run)
 
+    def showing(self) -> bool:
+        """Whether the panel and its parts are still on screen: a demo's last message can arrive after its
+        screen was left (Esc, Esc), and must then change nothing rather than fail the worker."""
+        return self.is_attached and bool(self.query("#demo-status"))
+
     @work(thread=True, group="demo")
     def _drive(self, run: DemoRun) -> None:
         for event in run.events():
@@ -172,6 +177,8 @@ class DemoPanel(Vertical):
                 self.app.call_from_thread(self._finished, event)
 
     def _progress(self, p: Progress) -> None:
+        if not self.showing():
+            return
         bar = self.query_one("#demo-progress", ProgressBar)
         bar.update(total=max(p.total, 1), progress=p.step)
         info = p.info
@@ -183,6 +190,8 @@ class DemoPanel(Vertical):
 
     def _finished(self, outcome: Outcome) -> None:
         self._run = None
+        if not self.showing():
+            return
         self.query_one("#demo-progress", ProgressBar).display = False
         if outcome.ok and outcome.result is not None:
             assert self.cache is not None
