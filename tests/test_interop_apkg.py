@@ -6,7 +6,6 @@ Every package here is built by the test itself: with genanki (legacy ``collectio
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import json
 import os
@@ -16,7 +15,6 @@ import sqlite3
 import struct
 import subprocess
 import sys
-import time
 import zipfile
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,6 +22,7 @@ from pathlib import Path
 import genanki
 import pytest
 import zstandard
+from timing import best_of_interleaved
 
 from gistquiz.deck import Kind, parse_deck, read_deck
 from gistquiz.errors import UserError
@@ -690,22 +689,6 @@ def test_control_characters_in_fields_tags_and_deck_names_are_stripped(tmp_path)
     assert read_deck(result.plan.decks[0].path).title == "Evil"
 
 
-def _best_of_interleaved(n_runs: int, fn, small, large) -> tuple[float, float]:
-    """Best times of ``fn(small)`` and ``fn(large)``, measured A B A B so that a busy machine slows both alike."""
-    best = [float("inf"), float("inf")]
-    gc.collect()
-    gc.disable()  # as timeit does: a collection landing in one run would time the heap, not the code
-    try:
-        for _ in range(n_runs):
-            for i, arg in enumerate((small, large)):
-                t = time.process_time()  # CPU time: other processes on a shared machine do not count
-                fn(arg)
-                best[i] = min(best[i], time.process_time() - t)
-    finally:
-        gc.enable()
-    return best[0], best[1]
-
-
 def test_importing_notes_with_code_blocks_grows_linearly(tmp_path):
     from gistquiz.interop.anki_model import NoteType
     from gistquiz.interop.convert import plan
@@ -722,5 +705,5 @@ def test_importing_notes_with_code_blocks_grows_linearly(tmp_path):
     # grew quadratically with the number of code blocks) is timed alone, so its growth is not hidden.
     path = {"Code": tmp_path / "code.md"}
     small, large = (plan(notes(n), path, {}, "x.apkg").decks[0].text for n in (1000, 4000))
-    t_small, t_large = _best_of_interleaved(5, lambda text: parse_deck(text, "code.md"), small, large)
+    t_small, t_large = best_of_interleaved(5, lambda text: parse_deck(text, "code.md"), small, large)
     assert t_large / t_small < 8, (t_small, t_large)

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import gc
 import re
-import time
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from timing import best_of_interleaved
 
 from gistquiz.interop.html_md import CONTROL, html_to_markdown, markdown_to_html, plain_to_markdown, strip_controls
 
@@ -161,22 +160,6 @@ def test_edge_cases_found_by_the_fixed_point_property(html, md):
     assert html_to_markdown(markdown_to_html(md)) == md
 
 
-def _best_of_interleaved(n_runs: int, fn, small, large) -> tuple[float, float]:
-    """Best times of ``fn(small)`` and ``fn(large)``, measured A B A B so that a busy machine slows both alike."""
-    best = [float("inf"), float("inf")]
-    gc.collect()
-    gc.disable()  # as timeit does: a collection landing in one run would time the heap, not the code
-    try:
-        for _ in range(n_runs):
-            for i, arg in enumerate((small, large)):
-                t = time.process_time()  # CPU time: other processes on a shared machine do not count
-                fn(arg)
-                best[i] = min(best[i], time.process_time() - t)
-    finally:
-        gc.enable()
-    return best[0], best[1]
-
-
 @pytest.mark.parametrize(
     "hostile",
     [lambda n: "<a " * n, lambda n: "<a" + " " * (4 * n), lambda n: "<!--" * n, lambda n: '<a "' * n + "x" * n],
@@ -185,7 +168,7 @@ def _best_of_interleaved(n_runs: int, fn, small, large) -> tuple[float, float]:
 def test_conversion_of_hostile_html_grows_linearly(hostile):
     n = 50_000  # and 4n = 200,000: large enough that the small run takes milliseconds
     small, large = hostile(n), hostile(4 * n)
-    t_small, t_large = _best_of_interleaved(5, html_to_markdown, small, large)
+    t_small, t_large = best_of_interleaved(5, html_to_markdown, small, large)
     assert t_large / t_small < 8, (t_small, t_large)
 
 
