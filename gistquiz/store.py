@@ -200,10 +200,24 @@ ACTION_SINCE = 1 + len(_MIGRATIONS)
 ACTION_BEFORE = "CASE WHEN rating = 0 THEN 'undo' ELSE 'answer' END"
 """What ``action`` was, in a log older than :data:`ACTION_SINCE` (``gistquiz repair`` reads such files)."""
 
+# 6: code the learner allowed to run (gistquiz/trust.py): a file and the hash of what it held when they said
+# yes, or when gistquiz itself wrote it (``how``: 'asked' or 'written'). Another hash asks again.
+_MIGRATIONS.append(
+    [
+        """CREATE TABLE IF NOT EXISTS trusted_code (
+            path TEXT NOT NULL,
+            digest TEXT NOT NULL,
+            how TEXT NOT NULL,
+            trusted_at TEXT NOT NULL,
+            PRIMARY KEY (path, digest)
+        )"""
+    ]
+)
+
 SCHEMA_VERSION = 1 + len(_MIGRATIONS)
 TABLE_NAMES = ("meta", "cards", "reviews", "links", "demo_runs")  # version 1's
 # Tables a migration adds, by the version that has them first (a database not yet migrated lacks them).
-TABLES_SINCE = {"fsrs_params": 2, "anki_notes": 3, "exercise_code": 4}
+TABLES_SINCE = {"fsrs_params": 2, "anki_notes": 3, "exercise_code": 4, "trusted_code": 6}
 PARAM_COLUMNS = "id, applied_at, deck, mode, body"
 
 # Files beside the database (``gistquiz.sqlite3`` + suffix). A run leaves ``.open-PID-N`` while it has the
@@ -787,6 +801,21 @@ class Store:
                 "INSERT INTO exercise_code (key, code, saved_at) VALUES (?,?,?) "
                 "ON CONFLICT(key) DO UPDATE SET code=excluded.code, saved_at=excluded.saved_at",
                 (key, code, now.isoformat()),
+            )
+
+    # ----------------------------------------------------------------- code the learner allowed to run
+
+    def is_trusted(self, path: str, digest: str) -> bool:
+        """Whether the file ``path`` holding content ``digest`` was allowed to run (see gistquiz/trust.py)."""
+        row = self.db.execute("SELECT 1 FROM trusted_code WHERE path=? AND digest=?", (path, digest)).fetchone()
+        return row is not None
+
+    def trust(self, path: str, digest: str, how: str, now: datetime) -> None:
+        """Record that ``path`` with content ``digest`` may run: the learner said yes, or gistquiz wrote it."""
+        with self.transaction() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO trusted_code (path, digest, how, trusted_at) VALUES (?,?,?,?)",
+                (path, digest, how, now.isoformat()),
             )
 
     # ----------------------------------------------------------------- imported history (gistquiz import)

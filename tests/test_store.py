@@ -16,7 +16,7 @@ import pytest
 
 from gistquiz import store as store_module
 from gistquiz.scheduler import CardState, Rating, Scheduler, State
-from gistquiz.store import SCHEMA_VERSION, Store, StoreError
+from gistquiz.store import ACTION_SINCE, SCHEMA_VERSION, Store, StoreError
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
@@ -301,7 +301,8 @@ def test_the_log_migration_logs_the_flags_set_before_it_so_rebuild_keeps_them(tm
     db.execute("UPDATE cards SET suspended=1 WHERE key='d:s'")
     db.execute("UPDATE cards SET buried_until=? WHERE key='d:b'", ((T0 + timedelta(days=1)).isoformat(),))
     db.execute("ALTER TABLE reviews DROP COLUMN action")
-    db.execute("UPDATE meta SET value=? WHERE key='schema_version'", (str(SCHEMA_VERSION - 1),))
+    db.execute("DROP TABLE trusted_code")  # and every step after it
+    db.execute("UPDATE meta SET value=? WHERE key='schema_version'", (str(ACTION_SINCE - 1),))
     db.commit()
     db.close()
     with Store(path) as store:
