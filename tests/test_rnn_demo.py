@@ -1,5 +1,5 @@
-"""The simple-RNN demo: its forward pass against PyTorch and a plain loop, BPTT against finite differences,
-the vanishing-gradient bound, the recall task at default settings, and its command line."""
+"""The RNN demo: its forward pass against PyTorch and a plain loop, BPTT (RNN and LSTM) against finite
+differences, the vanishing-gradient bound, the RNN-against-LSTM recall effect over seeds, and its command line."""
 
 from __future__ import annotations
 
@@ -14,8 +14,11 @@ import rnn
 from layers import eval_numerical_gradient, rel_error, rnn_forward
 from threadpoolctl import threadpool_limits
 
+from gistquiz.deck import read_deck
+from gistquiz.locations import bundled_decks_dir
+
 SCRIPT = Path(__file__).resolve().parents[1] / "demos" / "rnn.py"
-FAST = {"max_gap": 5, "train_steps": 40, "hidden": 8}
+FAST = {"max_gap": 5, "max_steps": 40, "hidden": 8}
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -91,15 +94,19 @@ def test_bptt_gradient_of_h0_equals_finite_differences(weights_and_inputs):
     assert rel_error(rnn.grad_h0(p, x), numeric) < 1e-5
 
 
+@pytest.mark.parametrize("cell", ["rnn", "lstm"])
 @pytest.mark.parametrize("last_only", [True, False])
-def test_loss_gradients_equal_finite_differences(weights_and_inputs, last_only):
+def test_loss_gradients_equal_finite_differences(weights_and_inputs, last_only, cell):
     p, x = weights_and_inputs
     rng = np.random.default_rng(1)
+    if cell == "lstm":
+        p = rnn.init_lstm(rng, D=5, H=6, V=4, forget_bias=1.0)
+        p["b_h"] += rng.normal(size=24)
     x = rnn.one_hot(rng.integers(0, 5, size=(3, 7)), 5)
     y = rng.integers(0, 4, size=3 if last_only else (3, 7))
-    _, grads = rnn.loss_and_grads(p, x, y, last_only)
+    grads = rnn.loss_and_grads(p, x, y, last_only, cell).grads
     for name, w in p.items():
-        numeric = eval_numerical_gradient(lambda _: rnn.loss_and_grads(p, x, y, last_only)[0], w)
+        numeric = eval_numerical_gradient(lambda _: rnn.loss_and_grads(p, x, y, last_only, cell).loss, w)
         assert rel_error(grads[name], numeric) < 1e-6, name
 
 
@@ -125,14 +132,60 @@ def test_large_recurrent_weights_make_the_gradient_explode(seed):
 # --------------------------------------------------------------------------- 3. recall across a gap
 
 
-@pytest.mark.slow
+# The demo's recall at its defaults but for a budget of 300 Adam steps, at the longest gap (40): both nets on the
+# same batches. Measured on seeds 0-4: the LSTM learns in 57-257 steps (96.6-99.4% on fresh sequences); the RNN
+# has learned by step 300 on none of them (it does on seed 1 at step 491).
+RECALL = {"symbols": 4, "hidden": 32, "max_steps": 300, "lr": 0.01, "forget_bias": 3.0}
+RECALL_GAP, RECALL_MARGIN = 40, 0.2
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_lstm_learns_a_long_recall_the_rnn_does_not_learn_in_the_same_steps(seed):
+    lstm = rnn.train_recall(seed, "lstm", RECALL_GAP, RECALL)
+    assert lstm.learned_at is not None
+    assert lstm.accuracy >= 0.95
+    rnn_run = rnn.train_recall(seed, "rnn", RECALL_GAP, RECALL)
+    assert rnn_run.learned_at is None
+    assert lstm.accuracy - rnn_run.accuracy >= RECALL_MARGIN
+
+
 @pytest.mark.parametrize("seed", range(3))
-def test_default_recall_is_perfect_at_the_shortest_gap_and_chance_at_the_longest(seed):
-    rep = rnn.report(rnn.run(seed=seed))
-    chance = rep.metrics["recall_chance"]
-    assert rep.metrics["recall_accuracy_gap_2"] >= 0.95
-    assert abs(rep.metrics["recall_accuracy_gap_40"] - chance) < 0.1
-    assert rep.metrics["grad_norm_ratio_T50_small"] < 1e-10 < 1e3 < rep.metrics["grad_norm_ratio_T50_large"]
+def test_rnn_learns_a_short_recall_as_fast_as_the_lstm(seed):
+    # So the long gap, not the task or the optimiser, is what the RNN cannot learn in the budget.
+    runs = {cell: rnn.train_recall(seed, cell, 5, RECALL) for cell in rnn.CELLS}
+    assert all(r.learned_at is not None and r.learned_at <= 60 for r in runs.values())
+    assert all(r.accuracy >= 0.99 for r in runs.values())
+
+
+def test_recall_trains_in_float32_and_both_nets_see_the_same_batches():
+    first = rnn.train_recall(0, "lstm", 5, RECALL | {"max_steps": 3})
+    again = rnn.train_recall(0, "lstm", 5, RECALL | {"max_steps": 3})
+    assert first.losses == again.losses
+    data = np.random.default_rng([0, 5])
+    x, _ = rnn.recall_batch(data, rnn.BATCH, 5, 4, np.float32)
+    assert x.dtype == np.float32
+    p = rnn.init_lstm(np.random.default_rng(0), 4, 8, 4, forget_bias=3.0, dtype=np.float32)
+    step = rnn.loss_and_grads(p, x, x[:, 0].argmax(axis=1), last_only=True, cell="lstm")
+    assert all(g.dtype == np.float32 for g in step.grads.values())
+    assert np.allclose(p["b_h"][8:16], 3.0) and not p["b_h"][:8].any()  # only the forget gate's bias is set
+
+
+@pytest.mark.slow
+def test_defaults_show_the_recall_effect_and_the_cards_quote_their_numbers():
+    rep = rnn.report(rnn.run(seed=0))
+    m, gap = rep.metrics, rnn.PARAMS[0].default
+    assert m["recall_longest_gap"] == gap == 40
+    assert m["recall_steps_rnn_gap_40"] is None and m["recall_steps_lstm_gap_40"] is not None
+    assert m["recall_accuracy_lstm_longest_gap"] - m["recall_accuracy_rnn_longest_gap"] >= RECALL_MARGIN
+    assert m["grad_norm_ratio_T50_small"] < 1e-10 < 1e3 < m["grad_norm_ratio_T50_large"]
+    assert rep.headline.startswith(f"Recalling the first of {gap} tokens, the LSTM learns it in ")
+
+    deck = read_deck(bundled_decks_dir() / "gist-dl.md", known_demos=None)
+    back = {c.note_id: " ".join(c.back.split()) for c in deck.cards}  # one line, as the card reads
+    cap = next(p.default for p in rnn.PARAMS if p.name == "max_steps")
+    assert f"first of {gap} random tokens, the RNN has not learned it after {cap} Adam steps" in back["rnn-long-term"]
+    assert f"a gap of 5 in {m['recall_steps_rnn_gap_5']}." in back["rnn-long-term"]
+    assert f"first of {gap} tokens in {m['recall_steps_lstm_gap_40']} Adam steps" in back["rnn-lstm"]
 
 
 def test_recall_batch_labels_are_the_first_tokens():
@@ -154,7 +207,7 @@ def test_script_prints_json_report():
     rep = json.loads(out.stdout)
     assert rep["demo"] == "rnn"
     assert rep["params"]["max_gap"] == 5
-    assert set(rep["metrics"]) >= {"recall_accuracy_gap_2", "recall_accuracy_gap_5", "grad_norm_ratio_T50_small"}
+    assert set(rep["metrics"]) >= {"recall_accuracy_rnn_gap_5", "recall_steps_lstm_gap_5", "grad_norm_ratio_T50_small"}
 
 
 def test_script_refuses_a_bad_param_with_exit_code_2():
