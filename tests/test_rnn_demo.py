@@ -110,6 +110,36 @@ def test_loss_gradients_equal_finite_differences(weights_and_inputs, last_only, 
         assert rel_error(grads[name], numeric) < 1e-6, name
 
 
+def test_lstm_loss_and_gradients_equal_torch_lstm_linear_and_cross_entropy():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(3)
+    N, T, K, H = 4, 6, 5, 3
+    p = rnn.init_lstm(rng, D=K, H=H, V=K, forget_bias=3.0)
+    p["b_h"] += rng.normal(size=4 * H)
+    x, y = rnn.recall_batch(rng, N, T, K)
+    step = rnn.loss_and_grads(p, x, y, last_only=True, cell="lstm")
+    # PyTorch stacks the gates i, f, g, o; the demo (CS231n) i, f, o, g.
+    order = np.concatenate([np.arange(k * H, (k + 1) * H) for k in (0, 1, 3, 2)])
+    lstm = torch.nn.LSTM(K, H, batch_first=True, dtype=torch.float64)
+    head = torch.nn.Linear(H, K, dtype=torch.float64)
+    with torch.no_grad():
+        lstm.weight_ih_l0.copy_(torch.from_numpy(p["W_xh"][:, order].T.copy()))
+        lstm.weight_hh_l0.copy_(torch.from_numpy(p["W_hh"][:, order].T.copy()))
+        lstm.bias_ih_l0.copy_(torch.from_numpy(p["b_h"][order]))
+        lstm.bias_hh_l0.zero_()
+        head.weight.copy_(torch.from_numpy(p["W_hy"].T.copy()))
+        head.bias.copy_(torch.from_numpy(p["b_y"]))
+    h, _ = lstm(torch.from_numpy(x))
+    loss = torch.nn.functional.cross_entropy(head(h[:, -1]), torch.from_numpy(y))
+    loss.backward()
+    assert rel_error(step.loss, loss.item()) < 1e-10
+    assert rel_error(step.grads["W_xh"][:, order], lstm.weight_ih_l0.grad.numpy().T) < 1e-8
+    assert rel_error(step.grads["W_hh"][:, order], lstm.weight_hh_l0.grad.numpy().T) < 1e-8
+    assert rel_error(step.grads["b_h"][order], lstm.bias_ih_l0.grad.numpy()) < 1e-8
+    assert rel_error(step.grads["W_hy"], head.weight.grad.numpy().T) < 1e-8
+    assert rel_error(step.grads["b_y"], head.bias.grad.numpy()) < 1e-8
+
+
 @pytest.mark.parametrize("seed", range(5))
 def test_small_recurrent_weights_make_the_gradient_vanish_at_least_as_fast_as_sigma_max_to_the_T(seed):
     # dL/dh_0 = dL/dh_T times T factors diag(1 - h_t^2) W_hh^T, each of norm <= sigma_max(W_hh) since
