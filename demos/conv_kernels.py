@@ -42,6 +42,14 @@ and more on how it is arranged. The clean oriented edge detectors of
 Krizhevsky et al. 2012 and Zeiler & Fergus 2014 come from larger kernels
 trained on large sets of natural photos.
 
+Edge detectors are not beyond this net: the same CNN, trained the same way on
+a **synthetic set of straight step edges** (8x8 images, the label the edge's
+orientation out of 4, at a random offset and polarity, with pixel noise), does
+learn them. Its filters' first-order share then lies above every random set,
+or nearly: the task rewards exactly what an edge detector measures. (Seeds
+0-4: 0.37-0.47, above 99.6-100% of the random sets, whose 97.5th percentile
+is 0.32-0.33; 100% test accuracy. ``python demos/conv_kernels.py --seed N``.)
+
 References: Sobel & Feldman 1968 (the Sobel operator); CS231n
 "Convolutional Neural Networks" notes; Zeiler & Fergus 2014, "Visualizing and
 Understanding Convolutional Networks"; Krizhevsky, Sutskever & Hinton 2012
@@ -55,7 +63,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import tiny_cnn
-from digits import load
+from digits import Digits, load
 from harness import Image, Param, Progress, Report, Result, Table, main, takes
 from layers import conv_forward
 
@@ -179,6 +187,37 @@ def top_patches(images: np.ndarray, kernels: np.ndarray, k: int = 20) -> np.ndar
     return np.stack([patches[top[:, j]].mean(axis=0).reshape(3, 3) for j in range(len(kernels))])
 
 
+EDGE_ORIENTATIONS, EDGE_NOISE = 4, 0.3
+
+
+def synthetic_edges(rng: np.random.Generator, n: int, dtype: type = np.float32) -> tuple[np.ndarray, np.ndarray]:
+    """``n`` 8x8 images of one straight step edge (N, 1, 8, 8) and its orientation (N,) out of 4.
+
+    The edge's normal points at ``label * 45`` degrees (jittered by up to 9
+    degrees), the edge sits up to 2 pixels off centre, dark-to-light or
+    light-to-dark at random (a soft ``tanh`` step), plus N(0, 0.3^2) noise.
+    """
+    yy, xx = np.mgrid[0:8, 0:8] - 3.5  # (8, 8) pixel centres around the image centre
+    labels = rng.integers(0, EDGE_ORIENTATIONS, size=n)
+    angles = labels * np.pi / EDGE_ORIENTATIONS + rng.uniform(-0.15, 0.15, size=n)  # (N,)
+    offsets = rng.uniform(-2.0, 2.0, size=n)
+    distance = xx * np.cos(angles)[:, None, None] + yy * np.sin(angles)[:, None, None] - offsets[:, None, None]
+    polarity = rng.choice([-1.0, 1.0], size=n)
+    images = polarity[:, None, None] * np.tanh(2.0 * distance) + EDGE_NOISE * rng.normal(size=(n, 8, 8))
+    return images[:, None].astype(dtype), labels  # (N, 1, 8, 8), (N,)
+
+
+def train_on_edges(seed: int, p: dict) -> tuple[KernelStats, float]:
+    """The digits' CNN, initialised and trained the same way on synthetic edges (as many images as digits)."""
+    data_rng, rng = np.random.default_rng([seed, 2]), np.random.default_rng([seed, 3])
+    x_train, y_train = synthetic_edges(data_rng, 1437, tiny_cnn.DTYPE)
+    x_test, y_test = synthetic_edges(data_rng, 360, tiny_cnn.DTYPE)
+    data = Digits(x_train, y_train, x_test, y_test)
+    initial = tiny_cnn.init_weights(rng, p["filters"], 64, tiny_cnn.DTYPE)
+    weights, history = tiny_cnn.train(initial, data, rng, p["epochs"], **tiny_cnn.default_sgd())
+    return kernel_stats("learned on synthetic edges", weights["W1"][:, 0], x_test), history.test_accuracy[-1]
+
+
 @dataclass
 class ConvKernelsResult(Result):
     cnn_test_accuracy: float
@@ -192,11 +231,19 @@ class ConvKernelsResult(Result):
     """(draws,) first-order shares of random filter sets of the learned set's size."""
     top_patches: np.ndarray
     """(F, 3, 3) mean of the 20 test patches each learned filter responds to most."""
+    edges: KernelStats
+    """The same net's filters trained on :func:`synthetic_edges`."""
+    edges_test_accuracy: float
 
     @property
     def first_order_percentile(self) -> float:
         """Share of random filter sets less edge-like than the learned one (0.5: typical of random)."""
         return float(np.mean(self.null_first_order < self.learned.overall_shares[1]))
+
+    @property
+    def edges_first_order_percentile(self) -> float:
+        """Share of random filter sets less edge-like than the filters learned on synthetic edges."""
+        return float(np.mean(self.null_first_order < self.edges.overall_shares[1]))
 
 
 @takes(PARAMS)
@@ -206,6 +253,7 @@ def run(p: dict, seed: int, progress: Progress | None) -> ConvKernelsResult:
     initial = tiny_cnn.init_weights(rng, p["filters"], 64, tiny_cnn.DTYPE)
     weights, history = tiny_cnn.train(initial, data, rng, p["epochs"], progress=progress, **tiny_cnn.default_sgd())
     images = data.x_test  # (N, 1, 8, 8)
+    edges, edges_accuracy = train_on_edges(seed, p)
     return ConvKernelsResult(
         cnn_test_accuracy=history.test_accuracy[-1],
         hand_made=kernel_stats("hand-made", np.stack([SOBEL_X, SOBEL_Y, LAPLACIAN]), images),
@@ -215,6 +263,8 @@ def run(p: dict, seed: int, progress: Progress | None) -> ConvKernelsResult:
         digit_label=int(data.y_test[p["digit"]]),
         null_first_order=first_order_null(np.random.default_rng([seed, 1]), p["filters"]),
         top_patches=top_patches(images, weights["W1"][:, 0]),
+        edges=edges,
+        edges_test_accuracy=edges_accuracy,
     )
 
 
@@ -269,11 +319,22 @@ def report(result: ConvKernelsResult) -> Report:
     summary.append(["random kernel (expected)", 1 / 9, 2 / 9, 6 / 9, None])
     summary.append([f"{initial.name}, all", *initial.overall_shares, initial.mean_edge_correlation])
     summary.append([f"{learned.name}, all", *learned.overall_shares, learned.mean_edge_correlation])
+    summary.append([f"{result.edges.name}, all", *result.edges.overall_shares, None])
     per_filter = [
         [names[i], *learned.shares[i], learned.edge_correlation[i], initial.shares[i][1]] for i in range(len(names))
     ]
     shares_cols = ["constant", "1st order (edge)", "higher"]
     learned_edge = learned.overall_shares[1]
+    edges_edge = result.edges.overall_shares[1]
+    edges_clause = (
+        f"Trained on synthetic straight edges instead, the same net's filters score {edges_edge:.2f}, above "
+        f"{result.edges_first_order_percentile:.1%} of the random sets: there it learns edge detectors."
+    )
+    images += kernel_images(
+        "filters learned on synthetic edges (dark -, light +)",
+        [f"e{i + 1}" for i in range(min(8, len(result.edges.kernels)))],
+        result.edges.kernels[:8],
+    )
     return Report(
         headline=(
             f"The share of a 3x3 kernel's energy in the two edge (first-order) patterns is "
@@ -281,11 +342,11 @@ def report(result: ConvKernelsResult) -> Report:
             f"filters it is {learned_edge:.2f}, inside the 95% range of random filter sets "
             f"({low:.2f}-{high:.2f}; {result.first_order_percentile:.0%} of them score lower): no more "
             f"edge-like than random. Training cut their constant share from {initial.overall_shares[0]:.0%} to "
-            f"{learned.overall_shares[0]:.0%}."
+            f"{learned.overall_shares[0]:.0%}. {edges_clause}"
             if low <= learned_edge <= high
             else f"The learned filters' edge (first-order) share is {learned_edge:.2f}, outside the 95% range of "
             f"random filter sets ({low:.2f}-{high:.2f}); Sobel x scores {hand.shares[0][1]:.2f}, the Laplacian "
-            f"{hand.shares[2][1]:.2f}."
+            f"{hand.shares[2][1]:.2f}. {edges_clause}"
         ),
         metrics={
             "learned_first_order_share": learned_edge,
@@ -303,6 +364,10 @@ def report(result: ConvKernelsResult) -> Report:
             "learned_edge_correlation": learned.mean_edge_correlation,
             "initial_edge_correlation": initial.mean_edge_correlation,
             "cnn_test_accuracy": result.cnn_test_accuracy,
+            "edges_first_order_share": edges_edge,
+            "edges_first_order_percentile": result.edges_first_order_percentile,
+            "edges_constant_share": result.edges.overall_shares[0],
+            "edges_test_accuracy": result.edges_test_accuracy,
         },
         tables=[
             Table("kernels: energy shares and edge correlation", ["kernel", *shares_cols, "edge corr"], summary),
@@ -326,6 +391,10 @@ def report(result: ConvKernelsResult) -> Report:
             f"The CNN reads {result.cnn_test_accuracy:.1%} of the test digits: the filters are good enough for the "
             "task without being edge detectors. Edge detectors appear in the first layers of nets trained on large "
             "photo datasets (Krizhevsky et al. 2012; Zeiler & Fergus 2014).",
+            f"Synthetic edges: {EDGE_ORIENTATIONS} orientations of a straight step edge, random offset and polarity, "
+            f"pixel noise {EDGE_NOISE:g}; the same net, initialisation and SGD reach {result.edges_test_accuracy:.1%} "
+            f"and their filters' first-order share is {edges_edge:.2f} (random sets {low:.2f}-{high:.2f}): the "
+            "first layer learns what the data reward.",
         ],
     )
 

@@ -203,6 +203,7 @@ def test_early_layers_card_agrees_with_what_conv_kernels_measures(cards: list[Ca
     card = _by_id(cards)["early-layers-detect"][0]
     assert card.demo == "conv_kernels"
     assert "photo" in card.back and "not guaranteed" in card.back
+    assert "synthetic" in card.back  # where this net does learn them (conv_kernels' edges run)
 
 
 @pytest.mark.parametrize(

@@ -111,6 +111,25 @@ def test_learned_filters_are_no_more_edge_like_than_random_sets_and_shed_constan
     assert all(abs(m["laplacian_edge_correlation"] - m["initial_edge_correlation"]) < 0.1 for m in reports)
     # the constant pattern's share of the filters' energy goes down in every run
     assert all(m["learned_constant_share"] < m["initial_constant_share"] for m in reports), reports
+    # the same net trained on synthetic straight edges learns edge detectors: above the random sets' range
+    edges = np.array([m["edges_first_order_share"] for m in reports])
+    assert np.all(edges > high), (edges, high)
+    assert all(m["edges_first_order_percentile"] >= 0.99 and m["edges_test_accuracy"] >= 0.95 for m in reports)
+
+
+@pytest.mark.parametrize("label", range(conv_kernels.EDGE_ORIENTATIONS))
+def test_synthetic_edges_have_the_orientation_of_their_label(label):
+    # Sobel x answers a vertical edge (normal at 0 degrees), Sobel y a horizontal one (90): the generator's label
+    # is the direction in which brightness changes.
+    images, labels = conv_kernels.synthetic_edges(np.random.default_rng(label), 400, np.float64)
+    images = images[labels == label]
+    G = conv_kernels.convolve(images, np.stack([SOBEL_X, SOBEL_Y]))[:, :, 1:-1, 1:-1]  # inside: no padding effects
+    gx, gy = G[:, 0].sum(axis=(1, 2)), G[:, 1].sum(axis=(1, 2))  # (N,) mean gradient direction per image
+    angle = np.degrees(np.arctan2(gy, gx)) % 180  # polarity removed
+    expected = label * 180 / conv_kernels.EDGE_ORIENTATIONS
+    off = np.abs((angle - expected + 90) % 180 - 90)
+    assert np.median(off) < 15, (label, np.median(off))
+    assert images.shape[1:] == (1, 8, 8) and len(images) > 50
 
 
 def test_null_distribution_is_the_closed_form_beta():
