@@ -58,7 +58,7 @@ Measured, seed 0 unless said (``python demos/rnn.py`` with the options shown):
   500 (28%).
 
 Time budget: at most 30x ``python -c "import numpy"`` at the defaults
-(measured 20.7x, median of 5, IQR 20.2-20.7:
+(measured 22.1x, median of 5, IQR 20.7-26.3:
 ``python benchmarks/bench_demo_times.py --only rnn``). The longest gap runs
 first, and the headline streams as a progress message as
 soon as both nets have run on it; then each shorter gap's result.
