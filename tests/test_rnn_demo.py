@@ -179,6 +179,13 @@ def test_lstm_learns_a_long_recall_the_rnn_does_not_learn_in_the_same_steps(seed
     assert lstm.accuracy - rnn_run.accuracy >= RECALL_MARGIN
 
 
+def test_an_lstm_whose_forget_gate_starts_at_bias_1_stalls_at_the_long_gap_like_the_rnn():
+    # The rnn-lstm card's claim: sigmoid(1) = 0.73 per step leaves 0.73^40 = 3e-6 of the first token.
+    run = rnn.train_recall(0, "lstm", RECALL_GAP, RECALL | {"forget_bias": 1.0})
+    assert run.learned_at is None
+    assert run.accuracy < 0.5
+
+
 @pytest.mark.parametrize("seed", range(3))
 def test_rnn_learns_a_short_recall_as_fast_as_the_lstm(seed):
     # So the long gap, not the task or the optimiser, is what the RNN cannot learn in the budget.
