@@ -158,10 +158,11 @@ def in_use(tl: Timeline, deck: str | None = None) -> dict[str, Any]:
     }
 
 
-def describe(info: dict[str, Any]) -> str:
-    """One line for :func:`in_use`'s answer: 'FSRS defaults' or 'fitted on N reviews on DATE (log loss a -> b)'."""
+def describe(info: dict[str, Any], how: str = "run 'gistquiz optimize'") -> str:
+    """One line for :func:`in_use`'s answer: 'FSRS defaults' or 'fitted on N reviews on DATE (log loss a -> b)';
+    ``how`` says how to fit (the app names its key)."""
     if info["source"] == "defaults":
-        return "FSRS-6 defaults (run 'gistquiz optimize' to fit your own)"
+        return f"FSRS-6 defaults ({how} to fit your own)"
     line = f"fitted on {info['reviews']} reviews on {info['applied_at'][:10]}"
     if "log_loss_before" in info and "log_loss_after" in info:
         line += f" (held-out log loss {info['log_loss_before']:.3f} -> {info['log_loss_after']:.3f})"

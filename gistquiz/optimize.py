@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from importlib import metadata
@@ -41,6 +41,9 @@ if TYPE_CHECKING:
 
 MIN_ITEMS = 400
 HELD_OUT = 0.25
+PHASES = ("fitting on the earlier 75%", "judging both on the latest 25%", "refitting on all of the history")
+"""What :func:`fit` reports through its ``progress`` callback, in order (the refit only when the fit wins)."""
+Progress = Callable[[str], None]
 
 
 class NotEnoughHistory(Exception):
@@ -146,16 +149,21 @@ def fit(
     baseline_name: str,
     num_relearning_steps: int,
     deck: str | None = None,
+    progress: Progress | None = None,
 ) -> Fit:
-    """Fit on the earlier items, judge both on the later ones, and refit on all when the fit wins."""
+    """Fit on the earlier items, judge both on the later ones, and refit on all when the fit wins.
+    ``progress`` is called with each of :data:`PHASES` as it starts (the app shows them)."""
     scope = f"deck '{deck}'" if deck else "all decks"
+    say = progress or (lambda phase: None)
     min_items = MIN_ITEMS
     if len(items) < min_items:
         raise NotEnoughHistory(len(items), min_items, scope)
     items = sorted(items, key=lambda it: (it.at, it.key))
     cut = time_split(items)
     early, late = _rs_items(items[:cut]), _rs_items(items[cut:])
+    say(PHASES[0])
     split = compute_parameters(early, num_relearning_steps)
+    say(PHASES[1])
     before = evaluate(baseline, late)
     problem = bounds_problem(split)
     after = evaluate(split, late) if problem is None else Evaluation(math.inf, math.inf)
@@ -163,6 +171,7 @@ def fit(
     if problem is not None:
         note = f"the fit is outside py-fsrs's bounds ({problem}): {baseline_name} kept"
     elif significantly_better(split, baseline, items[cut:]):
+        say(PHASES[2])
         parameters = compute_parameters(early + late, num_relearning_steps)
         if problem := bounds_problem(parameters):
             parameters, note = None, f"the refit is outside py-fsrs's bounds ({problem}): {baseline_name} kept"
@@ -184,7 +193,11 @@ def fit(
 
 
 def fit_scopes(
-    items: Sequence[TrainingItem], scheduler: Scheduler, decks: Sequence[str], num_relearning_steps: int
+    items: Sequence[TrainingItem],
+    scheduler: Scheduler,
+    decks: Sequence[str],
+    num_relearning_steps: int,
+    progress: Callable[[str | None, str], None] | None = None,
 ) -> tuple[list[Fit], list[str]]:
     """The fits ``gistquiz optimize`` makes, and one line per scope refused for too little history.
 
@@ -193,12 +206,19 @@ def fit_scopes(
     too, as Anki's presets are, and kept only if it beats what would otherwise schedule it: its own
     current parameters, else the new fit for all decks (the one fitted on the earlier part, so that the
     deck's held-out answers were not trained on), else the current ones for all decks or the defaults.
+    ``progress(deck, phase)`` is called as each fit starts each of :data:`PHASES`.
     """
+
+    def said(deck: str | None) -> Progress | None:
+        return None if progress is None else lambda phase: progress(deck, phase)
+
     fits: list[Fit] = []
     refused: list[str] = []
     if not decks:
         try:
-            fits.append(fit(items, scheduler.parameters_for(""), _name(scheduler, None), num_relearning_steps))
+            fits.append(
+                fit(items, scheduler.parameters_for(""), _name(scheduler, None), num_relearning_steps, None, said(None))
+            )
         except NotEnoughHistory as err:
             return [], [str(err)]
         per_deck = Counter(it.deck for it in items)
@@ -211,7 +231,7 @@ def fit_scopes(
         else:
             baseline, name = scheduler.parameters_for(deck), _name(scheduler, deck)
         try:
-            fits.append(fit(own, baseline, name, num_relearning_steps, deck))
+            fits.append(fit(own, baseline, name, num_relearning_steps, deck, said(deck)))
         except NotEnoughHistory as err:
             refused.append(f"{err}; it uses the parameters for all decks")
     return fits, refused
@@ -236,12 +256,21 @@ class Plan:
     """Mode -> the card states that change."""
     due_today: dict[str, int] = field(default_factory=dict)
     """'before' and each mode -> cards due by the end of today."""
+    recall_today: dict[str, float | None] = field(default_factory=dict)
+    """'before' and 'after' -> the mean predicted recall now of the cards answered and not suspended (both
+    modes recompute the same memory states, so they predict the same recall)."""
 
 
 def due_today(states: dict[str, CardState], scheduler: Scheduler, now: datetime) -> int:
     """Cards (not new, not suspended) due before the next study day starts."""
     end = scheduler.next_day_start(now)
     return sum(1 for s in states.values() if s.due is not None and s.reps and not s.suspended and s.due < end)
+
+
+def mean_recall(states: dict[str, CardState], scheduler: Scheduler, now: datetime) -> float | None:
+    """The mean of FSRS's predicted recall at ``now`` over the cards answered and not suspended."""
+    r = [x for s in states.values() if not s.suspended and (x := scheduler.retrievability(s, now)) is not None]
+    return sum(r) / len(r) if r else None
 
 
 def plan(store: Store, scheduler: Scheduler, fits: Sequence[Fit], now: datetime) -> Plan:
@@ -288,6 +317,8 @@ def plan(store: Store, scheduler: Scheduler, fits: Sequence[Fit], now: datetime)
                 changed.append(s)
         out.states[mode] = changed
         out.due_today[mode] = due_today(new, scheduler, now)
+        if mode == "future":
+            out.recall_today = {"before": mean_recall(current, scheduler, now), "after": mean_recall(new, after, now)}
     return out
 
 

@@ -162,20 +162,13 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     for r in retentions:
         if not 0.7 <= r <= 0.99:
             raise UserError(f"--retention {r}: desired retention must be between 0.7 and 0.99")
+    scheduler = ws.scheduler  # reads the stored parameter events, and their problems
     for line in ws.parameter_problems:
         print(f"gistquiz: {line}", file=sys.stderr)
-    import fsrs_rs_python as rs
-
-    from gistquiz.fsrs_items import log_answers
-
     cards = sum(len(d.cards) for d in ws.library.decks)
     if cards == 0:
         raise UserError("no cards to simulate: add a deck first")
-    work = simulate.workload(log_answers(ws.store), rs.default_simulator_config())
-    fitted = None in ws.scheduler.parameters
-    table = simulate.simulate(
-        ws.scheduler.parameters_for(""), ws.settings, cards, work, retentions, args.days, fitted=fitted
-    )
+    table = simulate.for_store(ws.store, scheduler, cards, retentions, args.days)
     if args.json:
         print(json.dumps(table.to_dict(), indent=2))
         return EXIT_OK

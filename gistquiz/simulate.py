@@ -31,7 +31,9 @@ from gistquiz.scheduler import State
 
 if TYPE_CHECKING:
     from gistquiz.fsrs_items import LogAnswer
+    from gistquiz.scheduler import Scheduler
     from gistquiz.settings import Settings
+    from gistquiz.store import Store
 
 DEFAULT_RETENTIONS = (0.70, 0.75, 0.80, 0.85, 0.88, 0.90, 0.92, 0.94, 0.95, 0.97)
 SEED = 42
@@ -175,3 +177,15 @@ def simulate(
         if best <= LOWEST:
             edge_note += f" ({LOWEST} is the lowest desired retention gistquiz accepts)"
     return Table(rows, days, cards, current, best, edge_note, work, "fitted" if fitted else "defaults", spent)
+
+
+def for_store(store: Store | None, scheduler: Scheduler, cards: int, retentions: Sequence[float], days: int) -> Table:
+    """The table for a learner: their answer times and ratings from ``store``'s log (fsrs-rs's defaults without
+    one), the parameters for all decks in force, their settings (``gistquiz simulate`` and the stats screen)."""
+    import fsrs_rs_python as rs
+
+    from gistquiz.fsrs_items import log_answers
+
+    work = workload(log_answers(store) if store is not None else [], rs.default_simulator_config())
+    fitted = None in scheduler.parameters
+    return simulate(scheduler.parameters_for(""), scheduler.settings, cards, work, retentions, days, fitted=fitted)

@@ -1,5 +1,6 @@
 """Browse every card: search by words, tags (``tag:bleu``) and state (``is:suspended``, ``is:due``, as in
-Anki), each card's state and due date shown, the results updating as you type.
+Anki), each card's state, due date and predicted recall now (FSRS's retrievability, from the scheduler)
+shown, the results updating as you type.
 
 On a result, ``s`` suspends or unsuspends the card, ``b`` buries or unburies it, ``u`` undoes the last of
 these, and Enter opens the card to review it now or run its demo. Every action goes through a
@@ -16,6 +17,7 @@ from textual.widgets import DataTable, Footer, Header, Input, Static
 
 from gistquiz import search
 from gistquiz.deck import Card
+from gistquiz.scheduler import CardState
 from gistquiz.selection import Selection
 from gistquiz.session import Session
 from gistquiz.status import Status, status
@@ -44,7 +46,7 @@ class BrowseScreen(Screen[None]):
         yield Input(placeholder="search words, tag:NAME, is:due is:new is:suspended is:buried is:leech …", id="search")
         yield Static("", id="search-count")
         table: DataTable[str] = DataTable(id="results", cursor_type="row")
-        for label in ("Deck", "Card", "State", "Due", "Kind", "Tags", "Demo"):
+        for label in ("Deck", "Card", "State", "Due", "Recall", "Kind", "Tags", "Demo"):
             table.add_column(label, key=label.lower())
         yield table
         yield Footer()
@@ -76,10 +78,18 @@ class BrowseScreen(Screen[None]):
         self.day_end = self.app.workspace.scheduler.next_day_start(self.now)
         states = self.app.workspace.store.states()
         self.statuses = {c.key: status(states.get(c.key), self.now, self.day_end) for c in self.cards}
+        self.recall = {c.key: self.recall_of(states.get(c.key)) for c in self.cards}
+
+    def recall_of(self, state: CardState | None) -> str:
+        """FSRS's predicted probability of recalling the card now, as "87%" ("" for a card never answered)."""
+        r = None if state is None else self.app.workspace.scheduler.retrievability(state, self.now)
+        return "" if r is None else f"{r:.0%}"
 
     def reread(self, card: Card) -> None:
         """Judge one card's status again, after an action on it."""
-        self.statuses[card.key] = status(self.app.workspace.store.state(card.key), self.now, self.day_end)
+        state = self.app.workspace.store.state(card.key)
+        self.statuses[card.key] = status(state, self.now, self.day_end)
+        self.recall[card.key] = self.recall_of(state)
 
     def status_of(self, card: Card) -> Status:
         return self.statuses[card.key]
@@ -112,8 +122,17 @@ class BrowseScreen(Screen[None]):
         st = self.status_of(c)
         due = st.due.astimezone().strftime("%Y-%m-%d") if st.due else ""
         first = c.front.splitlines()[0]
-        # The card's words are cut so that its state and due date stay in view at 80 columns.
-        return (c.deck[:12], first[:32], st.label, due, c.kind.value, ",".join(c.tags)[:20], c.demo or "")
+        # The card's words are cut so that its state, due date and recall stay in view at 80 columns.
+        return (
+            c.deck[:12],
+            first[:28],
+            st.label,
+            due,
+            self.recall[c.key],
+            c.kind.value,
+            ",".join(c.tags)[:20],
+            c.demo or "",
+        )
 
     # ----------------------------------------------------------------- actions on the card under the cursor
 
@@ -162,7 +181,7 @@ class BrowseScreen(Screen[None]):
         """Read the card's state again and redraw its row (the row stays, even if it no longer matches)."""
         self.reread(card)
         table = self.query_one("#results", DataTable)
-        for column, value in zip(("state", "due"), self.row(card)[2:4], strict=True):
+        for column, value in zip(("state", "due", "recall"), self.row(card)[2:5], strict=True):
             table.update_cell(str(row), column, value)
 
     @on(DataTable.RowSelected, "#results")

@@ -1,5 +1,9 @@
-"""Stats: reviews per day as a calendar heat map, the 30-day due forecast, true retention per month
-against the desired retention, counts by state, and leeches (Enter opens one)."""
+"""Stats: what each desired retention costs (a simulated year), reviews per day as a calendar heat map, the
+30-day due forecast, true retention per month against the desired retention, counts by state, and leeches
+(Enter opens one). ``f`` fits FSRS to the learner's reviews (:mod:`gistquiz.ui.screens.fit`).
+
+The simulation runs in a child process (:class:`gistquiz.fit_job.Job`): fsrs-rs holds Python's lock while
+it simulates, which in a thread would freeze the app for a third of a second per thousand cards."""
 
 from __future__ import annotations
 
@@ -15,6 +19,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
 from gistquiz import fsrs_params
+from gistquiz.fit_job import Done, Job
 from gistquiz.selection import Selection
 from gistquiz.stats import Stats, compute
 
@@ -47,6 +52,43 @@ def calendar(per_day: dict[str, int], today: date, weeks: int = 17) -> Text:
         f"{SHADES[4] * 2} >{levels[3]} reviews a day · busiest day {top}",
         style="dim",
     )
+    return text
+
+
+EIGHTHS = " ▏▎▍▌▋▊▉"
+
+
+def bar(fraction: float, width: int) -> str:
+    """A horizontal bar ``fraction`` of ``width`` cells long, in eighths of a cell, padded to ``width``."""
+    eighths = round(max(0.0, min(1.0, fraction)) * width * 8)
+    full, part = divmod(eighths, 8)
+    return ("█" * full + (EIGHTHS[part] if part else "")).ljust(width)
+
+
+def retention_costs(table: dict, width: int) -> Text:
+    """Minutes per day and cards remembered at the end of a simulated year against desired retention: a row
+    per retention, two bars each with their numbers, the current setting and the most per minute marked.
+    Every row is at most ``width`` cells (the bars shrink to fit)."""
+    rows = table["rows"]
+    n = max(4, (width - 38) // 2)
+    top_minutes = max((r["minutes_per_day"] for r in rows), default=0) or 1
+    top_remembered = max((r["remembered"] for r in rows), default=0) or 1
+    text = Text()
+    text.append(f"  {'desired':>7}  {'minutes per day':<{n + 6}}  {'cards remembered':<{n + 6}}\n", style="dim")
+    for r in rows:
+        text.append(f"  {r['retention']:7.2f}  ")
+        text.append(bar(r["minutes_per_day"] / top_minutes, n), style="cyan")
+        text.append(f"{r['minutes_per_day']:6.1f}  ")
+        text.append(bar(r["remembered"] / top_remembered, n), style="green")
+        text.append(f"{r['remembered']:6.0f}")
+        if r["retention"] == table["current"]:
+            text.append(" ◀ now", style="bold")
+        if r["retention"] == table["best"]:
+            text.append(" ★", style="bold yellow")
+        text.append("\n")
+    source = "fitted" if table["parameters"] == "fitted" else "default"
+    note = f"  ★ most remembered per minute · {table['cards']} new cards, {table['days']} days, {source} parameters"
+    text.append(note if len(note) <= width else note.replace(" · ", "\n  "), style="dim")
     return text
 
 
@@ -106,11 +148,16 @@ class StatsScreen(Screen[None]):
     }
     """
 
-    BINDINGS = [Binding("escape", "back", "Back"), Binding("a", "toggle_all", "This deck / all decks")]
+    BINDINGS = [
+        Binding("escape", "back", "Back"),
+        Binding("a", "toggle_all", "This deck / all decks"),
+        Binding("f", "fit", "Fit FSRS to my reviews"),
+    ]
 
     def __init__(self, selection: Selection):
         super().__init__()
         self.selection = selection
+        self.simulation: Job | None = None
         self.all_decks = selection.all_decks
         """Shown now: every deck (``a`` toggles it when the selection is one deck)."""
 
@@ -118,6 +165,7 @@ class StatsScreen(Screen[None]):
         yield Header()
         with VerticalScroll(id="stats"):
             yield Static("Computing…", id="stats-summary")
+            yield Static("", id="stats-costs")
             yield Static("", id="stats-calendar")
             yield Static("", id="stats-forecast")
             yield Static("", id="stats-retention")
@@ -136,6 +184,55 @@ class StatsScreen(Screen[None]):
         cards = list(ws.library.cards()) if self.all_decks else list(self.selection.cards)
         st = compute(cards, ws.store, ws.scheduler, self.app.clock(), forecast_days=30)
         self.app.call_from_thread(self.show, st)
+        self.app.call_from_thread(self.simulate, len(cards))
+
+    def simulate(self, cards: int) -> None:
+        """Start the simulation behind the costs plot (a child process), ending one still running."""
+        costs = self.query_one("#stats-costs", Static)
+        if self.simulation is not None:
+            self.simulation.cancel()
+        if not cards:
+            costs.update(Text("No cards to simulate.", style="dim"))
+            return
+        costs.update(
+            Text.assemble(("What each desired retention costs\n", "bold"), ("  simulating a year of reviews…", "dim"))
+        )
+        self.simulation = Job.simulate(self.app.workspace.home, cards)
+        self.run_simulation(self.simulation)
+
+    @work(thread=True, group="stats-simulate")
+    def run_simulation(self, job: Job) -> None:
+        done = next(e for e in job.events() if isinstance(e, Done))
+        if not done.cancelled:
+            self.app.call_from_thread(self.show_costs, done)
+
+    def show_costs(self, done: Done) -> None:
+        costs = self.query_one("#stats-costs", Static)
+        if done.result is None:
+            costs.update(Text(f"! cannot simulate: {done.error}", style="red"))
+            return
+        width = self.query_one("#stats").content_region.width - 1
+        costs.update(
+            Text.assemble(("What each desired retention costs\n", "bold"), retention_costs(done.result, width))
+        )
+
+    def on_unmount(self) -> None:
+        if self.simulation is not None:
+            self.simulation.cancel()
+
+    def action_fit(self) -> None:
+        from gistquiz.ui.screens.fit import FitScreen
+
+        cards = sum(1 for _ in self.app.workspace.library.cards())
+        screen = FitScreen(Job.fit(self.app.workspace.home, self.app.clock(), cards))
+        self.app.push_screen(screen, self.fitted)
+
+    def fitted(self, mode: str | None) -> None:
+        if mode is None:
+            return
+        kept = "due dates kept" if mode == "future" else "due dates recomputed"
+        self.notify(f"Your fitted FSRS parameters are in use ({kept}).")
+        self.load()
 
     def show(self, st: Stats) -> None:
         self.title = f"Stats: {'all decks' if self.all_decks else self.selection.title}"
@@ -150,7 +247,7 @@ class StatsScreen(Screen[None]):
         pr = st.predicted_retention
         summary.append(" · predicted recall today ")
         summary.append("–" if pr is None else f"{pr:.1%}", style="bold")
-        summary.append(f"\nFSRS parameters: {fsrs_params.describe(st.parameters)}", style="dim")
+        summary.append(f"\nFSRS parameters: {fsrs_params.describe(st.parameters, 'press f')}", style="dim")
         self.query_one("#stats-summary", Static).update(summary)
         today = self.app.clock().astimezone().date()
         self.query_one("#stats-calendar", Static).update(
