@@ -241,3 +241,27 @@ def fsrs_defaults():
     import fsrs
 
     return fsrs.scheduler.DEFAULT_PARAMETERS
+
+
+# ----------------------------------------------------------------- the child's result, applied
+
+
+def test_a_fit_is_not_applied_when_the_log_changed_since(home):
+    from gistquiz.scheduler import Rating
+    from gistquiz.session import Session
+
+    result = fit_job.run_fit(home, END, 200)
+    assert result["events"]  # a better fit, ready to apply
+    ws = Workspace.open(home)
+    try:
+        cards = list(ws.library.cards())
+        session = Session(cards, ws.store, ws.scheduler, clock=lambda: END)
+        session.answer(session.next(), Rating.GOOD)  # answered while the fit ran (in another window, say)
+        before = ws.store.parameter_events(), ws.store.states()
+        with pytest.raises(fit_job.StaleFit, match="fit again"):
+            fit_job.apply(ws.store, result, "future")
+        assert (ws.store.parameter_events(), ws.store.states()) == before
+        # Fitted again on the log as it is now, it applies.
+        assert fit_job.apply(ws.store, fit_job.run_fit(home, END, 200), "future")
+    finally:
+        ws.close()
