@@ -8,36 +8,26 @@ Each test starts a real server on a free loopback port. Refusals are checked to 
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import signal
 import socket
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 pytest.importorskip("textual_serve")
 websockets = pytest.importorskip("websockets")
-pyte = pytest.importorskip("pyte")
+pytest.importorskip("pyte")
+
+from served import Served, open_tab, start_server, stop, study  # noqa: E402
 
 from gistquiz.serve import reaping  # noqa: E402
 from gistquiz.serve.auth import Gate, allowed_hosts, clamp_size, cookie_name, is_loopback  # noqa: E402
 
 linux_only = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads processes from /proc")
-
-DECK = """# Served deck
-
-## How does test accuracy grow with data?
-demo: data_and_compute
-
-A large network keeps improving.
-"""
 
 
 # ----------------------------------------------------------------- the gate (pure)
@@ -77,142 +67,11 @@ def test_sizes_are_clamped_and_cookie_names_are_per_port():
 # ----------------------------------------------------------------- a real server
 
 
-def free_port(host: str = "127.0.0.1") -> int:
-    with socket.socket() as s:
-        s.bind((host, 0))
-        return s.getsockname()[1]
-
-
-@dataclass
-class Served:
-    proc: subprocess.Popen
-    host: str
-    port: int
-    url: str
-
-    @property
-    def origin(self) -> str:
-        return f"http://{self.host}:{self.port}"
-
-    def get(self, path: str, headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], str]:
-        """(status, headers, body) of a GET, redirects not followed."""
-
-        class NoRedirect(urllib.request.HTTPRedirectHandler):
-            def redirect_request(self, *args):
-                return None
-
-        req = urllib.request.Request(f"{self.origin}{path}", headers=headers or {})
-        try:
-            with urllib.request.build_opener(NoRedirect).open(req, timeout=10) as r:
-                return r.status, dict(r.headers), r.read().decode()
-        except urllib.error.HTTPError as err:
-            return err.code, dict(err.headers), err.read().decode()
-
-    def login(self) -> str:
-        """The session cookie (``name=value``) the printed URL gives."""
-        status, headers, _ = self.get(self.url.removeprefix(self.origin))
-        assert status == 303 and headers["Location"] == "/"
-        cookie = headers["Set-Cookie"]
-        assert "HttpOnly" in cookie and "SameSite=Strict" in cookie and "token" not in cookie
-        return cookie.split(";")[0]
-
-    def descendants(self) -> list[int]:
-        found, todo = [], [self.proc.pid]
-        while todo:
-            kids = reaping.children(todo.pop())
-            found += kids
-            todo += kids
-        return found
-
-
-def start_server(tmp_path: Path, *args: str, host: str = "127.0.0.1") -> Served:
-    decks = tmp_path / "decks"
-    decks.mkdir(exist_ok=True)
-    (decks / "served.md").write_text(DECK)
-    (Path(os.environ["GISTQUIZ_HOME"]) / "settings.toml").write_text("bundled_decks = false\n")
-    port = free_port(host)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "gistquiz", "serve", "--host", host, "--port", str(port), "--decks", str(decks), *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    first = proc.stdout.readline()
-    assert first.startswith("gistquiz: serving on"), first + proc.stderr.read()
-    url = proc.stdout.readline().strip()
-    served = Served(proc, host, port, url)
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection((host, port), timeout=1):
-                return served
-        except OSError:
-            time.sleep(0.05)
-    raise AssertionError("the server did not start listening")
-
-
 @pytest.fixture
 def server(tmp_path: Path):
     served = start_server(tmp_path)
     yield served
-    if served.proc.poll() is None:
-        served.proc.kill()
-        served.proc.wait(10)
-
-
-class Tab:
-    """The page's side of the websocket: keys in, the screen as a terminal emulator shows it."""
-
-    def __init__(self, ws, width: int = 100, height: int = 30):
-        self.ws = ws
-        self.screen = pyte.Screen(width, height)
-        self.stream = pyte.ByteStream(self.screen)
-
-    @property
-    def text(self) -> str:
-        return "\n".join(self.screen.display)
-
-    async def wait_for(self, words: str, timeout: float = 30) -> str:
-        deadline = time.monotonic() + timeout
-        while words not in self.text:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise AssertionError(f"{words!r} not on screen:\n{self.text}")
-            try:
-                message = await asyncio.wait_for(self.ws.recv(), left)
-            except TimeoutError:
-                continue
-            if isinstance(message, bytes):
-                self.stream.feed(message)
-        return self.text
-
-    async def press(self, keys: str) -> None:
-        await self.ws.send(json.dumps(["stdin", keys]))
-
-
-def open_tab(served: Served, cookie: str | None, origin: str | None = None, host: str | None = None):
-    headers = {}
-    if cookie:
-        headers["Cookie"] = cookie
-    if origin:
-        headers["Origin"] = origin
-    # A foreign Host: the URL names it, the connection still goes to the server (as after DNS rebinding).
-    return websockets.connect(
-        f"ws://{host or f'{served.host}:{served.port}'}/ws?width=100&height=30",
-        additional_headers=headers,
-        open_timeout=10,
-        host=served.host,
-        port=served.port,
-    )
-
-
-async def study(served: Served) -> Tab:
-    """Log in, open the tab, and wait for the deck table; returns the open tab (the caller closes it)."""
-    cookie = served.login()
-    ws = await open_tab(served, cookie, origin=served.origin)
-    tab = Tab(ws)
-    await tab.wait_for("Served deck")
-    return tab
+    stop(served)
 
 
 async def test_the_printed_url_logs_in_and_the_tab_shows_the_decks_and_reviews(server: Served):
@@ -288,8 +147,7 @@ def test_127_0_0_2_with_insecure_serves_too(tmp_path: Path):
         asyncio.run(run())
         assert refused_ws(served, cookie=served.login(), origin="http://127.0.0.1:1") == 403
     finally:
-        served.proc.kill()
-        served.proc.wait(10)
+        stop(served)
 
 
 def test_a_host_other_than_loopback_needs_https_or_insecure():
@@ -341,27 +199,3 @@ async def test_a_closed_tab_ends_its_app(server: Served):
     while time.monotonic() < deadline and any(reaping._alive(p) for p in apps):
         await asyncio.sleep(0.1)
     assert [p for p in apps if reaping._alive(p)] == []
-
-
-CHROMIUM = Path("/usr/bin/chromium")
-
-
-@pytest.mark.skipif(not CHROMIUM.exists(), reason="no /usr/bin/chromium (Debian's chromium package)")
-def test_chromium_opens_the_page_and_draws_the_home_screen(server: Served, tmp_path: Path):
-    shot = tmp_path / "home.png"
-    subprocess.run(
-        [
-            str(CHROMIUM),
-            "--headless",
-            "--no-sandbox",
-            f"--user-data-dir={tmp_path / 'profile'}",
-            "--window-size=1000,700",
-            "--virtual-time-budget=8000",
-            f"--screenshot={shot}",
-            server.url,
-        ],
-        capture_output=True,
-        timeout=60,
-    )
-    assert shot.exists() and shot.read_bytes().startswith(b"\x89PNG")
-    assert shot.stat().st_size > 20_000  # a drawn terminal, not a blank page (a guess: never run here)
