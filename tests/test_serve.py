@@ -91,6 +91,17 @@ async def test_the_printed_url_logs_in_and_the_tab_shows_the_decks_and_reviews(s
         await tab.ws.close()
 
 
+async def test_the_tab_names_a_broken_deck_by_its_folder_not_the_servers_path(server: Served, tmp_path: Path):
+    (tmp_path / "decks" / "broken.md").write_text("# Broken\n\n## Q\nfoo: bar\n\nA\n")
+    tab = await study(server)
+    try:
+        text = await tab.wait_for("broken.md:4:")
+    finally:
+        await tab.ws.close()
+    assert "! decks/broken.md:4: unknown metadata key 'foo'" in text  # the --decks folder, by its name
+    assert str(tmp_path) not in text
+
+
 def refused_ws(served: Served, **kw) -> int:
     async def attempt() -> int:
         try:

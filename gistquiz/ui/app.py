@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -26,6 +27,7 @@ from gistquiz.workspace import Workspace
 if TYPE_CHECKING:
     from gistquiz.deck import Card
     from gistquiz.selection import Selection
+    from gistquiz.shown_paths import ShownPaths
 
 
 def utcnow() -> datetime:
@@ -74,17 +76,22 @@ class GistQuizApp(App[None]):
     def shown_path(self, path: str | Path) -> str:
         """A path as the learner should see it: in a browser tab, relative to the decks or data folder
         (the server's own paths mean nothing there, and are not the tab's business)."""
-        if not self.is_web:
-            return str(path)
-        from gistquiz.locations import user_decks_dir
+        return self.shown_paths.path(path) if self.is_web else str(path)
 
-        home = self.workspace.home
-        for folder, name in ((user_decks_dir(home), "decks folder"), (home, "data folder")):
-            try:
-                return f"{name}/{Path(path).relative_to(folder)}"
-            except ValueError:
-                continue
-        return Path(path).name
+    def shown_text(self, text: str) -> str:
+        """A message as the learner should see it: in a browser tab, its paths as :meth:`shown_path` shows them."""
+        return self.shown_paths.text(text) if self.is_web else text
+
+    @cached_property
+    def shown_paths(self) -> ShownPaths:
+        from gistquiz.shown_paths import ShownPaths
+
+        ws = self.workspace
+        return ShownPaths.of(ws.home, ws.extra_decks, ws.demos_folder)
+
+    def notify(self, message: str, **kwargs) -> None:
+        """Every notification, from any screen, with its paths shown as in :meth:`shown_text`."""
+        super().notify(self.shown_text(message), **kwargs)
 
     def edit_card(self, card: Card, done: Callable[[bool], None]) -> None:
         """``e``: the card's section in the in-app editor; ``done(written)`` runs when it closes.

@@ -134,7 +134,8 @@ class HomeScreen(Screen[None]):
         self.counts = []
         self.reloading = False
         self.say_reloaded("")
-        self.query_one("#hint", Static).update(f"! {message}\nFix it, then press r to reload (Ctrl+Q quits).")
+        shown = self.app.shown_text(message)
+        self.query_one("#hint", Static).update(f"! {shown}\nFix it, then press r to reload (Ctrl+Q quits).")
 
     def show(self, counts: list[DeckCounts], totals: Today, first_run: bool, relinks: list) -> None:
         self.counts = counts
@@ -185,11 +186,11 @@ class HomeScreen(Screen[None]):
         self.query_one("#today", Static).update(
             f"Today: {totals.reviews} review(s) in {minutes}m {seconds:02d}s · {due} card(s) left to study"
         )
-        problems = [str(e) for c in counts for e in c.deck.errors]
+        problems = [self.app.shown_text(str(e)) for c in counts for e in c.deck.errors]
         lines = [f"! {p}" for p in problems[:8]]
         if len(problems) > 8:
             lines.append(f"… and {len(problems) - 8} more: run 'gistquiz check'")
-        lines += [f"↺ {r}" for r in relinks]
+        lines += [f"↺ {self.app.shown_text(str(r))}" for r in relinks]
         self.query_one("#problems", Static).update("\n".join(lines))
         self.query_one("#problems").display = bool(lines)
 

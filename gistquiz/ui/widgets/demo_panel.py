@@ -201,11 +201,16 @@ class DemoPanel(Vertical):
         elif outcome.cancelled:
             self.status("Cancelled. r runs it again.")
         else:
-            text = Text(f"! The demo failed: {outcome.error}\n", style="bold red")
+            text = Text(f"! The demo failed: {self.shown(outcome.error)}\n", style="bold red")
             for line in outcome.tail[-8:]:
-                text.append(f"  {line}\n", style="dim")
+                text.append(f"  {self.shown(line)}\n", style="dim")
             self.status(text)
         self.post_message(self.Finished(outcome))
+
+    def shown(self, text: str) -> str:
+        """Text with its paths as the app shows them (in a browser tab, not the server's); as is in another host."""
+        shown_text = getattr(self.app, "shown_text", None)
+        return shown_text(text) if shown_text else text
 
     def cancel(self) -> None:
         if self._run is not None:
