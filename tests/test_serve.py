@@ -82,6 +82,7 @@ async def test_the_printed_url_logs_in_and_the_tab_shows_the_decks_and_reviews(s
         and "frame-ancestors 'none'" in headers["Content-Security-Policy"]
     )
     assert f"ws://{server.host}:{server.port}/ws" in page and "googleapis" not in page and "<style" not in page
+    assert "unsafe-inline" not in headers["Content-Security-Policy"]
     tab = await study(server)
     try:
         await tab.press("\r")  # Enter on home starts the review
@@ -100,6 +101,15 @@ async def test_the_tab_names_a_broken_deck_by_its_folder_not_the_servers_path(se
         await tab.ws.close()
     assert "! decks/broken.md:4: unknown metadata key 'foo'" in text  # the --decks folder, by its name
     assert str(tmp_path) not in text
+
+
+def test_the_one_style_the_policy_allows_is_the_one_textual_js_inserts():
+    from gistquiz.serve.server import CSP, STOCK, TEXTUAL_JS_STYLE, _style_hash
+
+    bundle = (STOCK / "js" / "textual.js").read_text(encoding="utf-8")
+    assert bundle.count(f'"{TEXTUAL_JS_STYLE}"') == 1  # fails when a new textual-serve changes it
+    assert bundle.count('createElement("style")') == 3  # style-loader's, and xterm.js's DOM renderer's two
+    assert _style_hash(TEXTUAL_JS_STYLE) in CSP
 
 
 def refused_ws(served: Served, **kw) -> int:

@@ -163,7 +163,7 @@ async def chromium(profile: Path):
         async with websockets.connect(target["webSocketDebuggerUrl"], max_size=None) as ws:
             page = Page(ws)
             reader = asyncio.create_task(page.read())
-            for domain in ("Page", "Runtime", "Network"):
+            for domain in ("Page", "Runtime", "Network", "Log"):
                 await page.call(f"{domain}.enable")
             await page.call("Emulation.setTouchEmulationEnabled", enabled=True, maxTouchPoints=1)
             try:
@@ -213,7 +213,9 @@ async def test_chromium_shows_the_home_screen_and_a_key_and_taps_answer_a_card(s
         deadline = time.monotonic() + 10
         while not answers(home) and time.monotonic() < deadline:
             await asyncio.sleep(0.1)
+        blocked = [e["params"]["entry"]["text"] for e in page.events if e["method"] == "Log.entryAdded"]
     assert [rating for _, rating in answers(home)] == [3]
+    assert [text for text in blocked if "Content Security Policy" in text] == []  # nothing the page uses
 
 
 class OtherOrigin(http.server.BaseHTTPRequestHandler):

@@ -7,7 +7,8 @@ What is overridden from textual-serve 1.1 and why:
 - the websocket route: every check runs before the websocket is prepared, so a refusal is a 403 and
   starts no app process (textual-serve starts one as soon as it prepares);
 - the page: no inline script or style, no Google Fonts, and URLs built from the request's host (the
-  stock page builds them from the configured host, so ``localhost`` would connect to ``127.0.0.1``);
+  stock page builds them from the configured host, so ``localhost`` would connect to ``127.0.0.1``),
+  under a Content-Security-Policy that allows no inline script and, by hash, only textual.js's one style;
 - the app process: started without a shell, in a process group of its own, and ended with its
   children when the tab closes or the server stops;
 - logging: no access log (it would hold the token in a query string).
@@ -16,7 +17,9 @@ What is overridden from textual-serve 1.1 and why:
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
+import hashlib
 import logging
 import signal
 import ssl
@@ -43,8 +46,21 @@ STATIC_FILES = {
     "page.js": HERE / "static" / "page.js",
 }
 CONTENT_TYPES = {".js": "text/javascript", ".css": "text/css", ".ttf": "font/ttf"}
-# textual.js (xterm.js and its bundled CSS) inserts <style> elements: styles may be inline, scripts may not.
-CSP = "default-src 'self'; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'"
+TEXTUAL_JS_STYLE = (
+    "h1{color:#fff;background-color:#000}body{margin:0;padding:0}.textual-terminal{width:100vw;height:100vh}"
+)
+"""The one inline style textual.js inserts (webpack's style-loader: an empty ``<style>``, then this text).
+xterm.js draws on a canvas and styles its elements through the CSSOM, which CSP does not restrict; only its
+DOM renderer writes ``style`` attributes and ``<style>`` elements, and it is a fallback never used while the
+canvas addon textual.js loads works. So styles need no 'unsafe-inline': these two hashes allow that element
+(tests/test_serve.py checks the text is still in textual.js; page.css repeats its rules should it change)."""
+
+
+def _style_hash(text: str) -> str:
+    return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode()).digest()).decode() + "'"
+
+
+CSP = f"default-src 'self'; style-src 'self' {_style_hash('')} {_style_hash(TEXTUAL_JS_STYLE)}; frame-ancestors 'none'"
 DEFAULT_MAX_APPS = 4
 
 
