@@ -7,6 +7,10 @@ Needs the web extra and the test extra (``websockets``, ``pyte``). No browser: a
 does it, from the request for ``/`` through ``/static/js/textual.js`` and the websocket until the marker
 text is on a terminal emulator's screen (100x30). Interleaved (anchor, app, anchor, app, ...); prints the
 median and IQR of each and the ratio of medians. The goal from issue 19 is <= 1.5x.
+
+gistquiz's modules are first compiled to bytecode, as ``pip install`` does for the wheel (Textual's come so
+from pip). A source checkout run with ``PYTHONDONTWRITEBYTECODE=1`` has none, and then every tab's app
+compiles the thirty-odd gistquiz modules it imports from source before it can draw; ``--no-compile`` measures that case.
 """
 
 from __future__ import annotations
@@ -93,7 +97,14 @@ async def load(port: int, cookie: str, marker: str) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--no-compile", action="store_true", help="leave gistquiz's bytecode as it is")
     args = parser.parse_args()
+    if not args.no_compile:
+        import compileall
+
+        import gistquiz
+
+        compileall.compile_dir(Path(gistquiz.__file__).parent, quiet=1)
     home = tempfile.mkdtemp(prefix="gistquiz-bench-serve-")
     os.environ["GISTQUIZ_HOME"] = home
     hello = [sys.executable, str(HERE / "hello_textual.py")]
