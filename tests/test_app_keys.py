@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from quick_demo import QUICK
 from textual.geometry import Region
 from textual.widgets import Static
 
@@ -76,29 +77,6 @@ id: warm
 
 A card rated before each state, so that Undo has something to undo.
 """
-
-QUICK = '''"""Quick: counting to n gives n."""
-import sys, time
-from dataclasses import dataclass
-from harness import Param, Report, claim_of, main, resolve_params
-
-PARAMS = [Param("n", 3, "how far to count", low=1, high=10)]
-
-@dataclass
-class Result:
-    n: int
-
-def run(seed=0, progress=None, **params):
-    p = resolve_params(PARAMS, params)
-    time.sleep(0.5)  # long enough to be seen running
-    return Result(p["n"])
-
-def report(r):
-    return Report("quick", claim_of(sys.modules[__name__]), f"counted to {r.n}", {"n": r.n}, 0, {"count": r.n})
-
-if __name__ == "__main__":
-    raise SystemExit(main(sys.modules[__name__]))
-'''
 
 EDITOR = """import sys, pathlib
 pathlib.Path(sys.argv[0]).with_suffix('.log').write_text(sys.argv[1])

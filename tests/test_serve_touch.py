@@ -9,6 +9,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+from quick_demo import QUICK
 from textual.geometry import Region
 from textual.widget import Widget
 from textual.widgets import Static
@@ -20,33 +21,8 @@ from gistquiz.ui.widgets.demo_panel import DemoPanel
 from gistquiz.workspace import Workspace
 
 ROOT = Path(__file__).resolve().parents[1]
-DEMO = '''"""Count: counting to n gives n."""
-import sys
-from dataclasses import dataclass
-from harness import Param, Report, claim_of, main, resolve_params
-
-PARAMS = [Param("n", 3, "how far to count", low=1, high=10)]
-
-
-@dataclass
-class Result:
-    n: int
-
-
-def run(seed=0, progress=None, **params):
-    p = resolve_params(PARAMS, params)
-    return Result(p["n"])
-
-
-def report(r):
-    return Report("count", claim_of(sys.modules[__name__]), f"counted to {r.n}", {"n": r.n}, 0, {"count": r.n})
-
-
-if __name__ == "__main__":
-    raise SystemExit(main(sys.modules[__name__]))
-'''
 DECK = "# Tapped\n\n" + "\n".join(
-    f"## Card {name}?\nid: {name}\n{'demo: count' if name == 'one' else ''}\n\nAnswer {name}.\n"
+    f"## Card {name}?\nid: {name}\n{'demo: quick' if name == 'one' else ''}\n\nAnswer {name}.\n"
     for name in ("one", "two", "three", "four")
 )
 
@@ -81,7 +57,7 @@ async def test_a_review_done_with_clicks_alone_reveals_runs_the_demo_rates_four_
     (decks / "tapped.md").write_text(DECK)
     for helper in ("harness.py", "textreport.py"):
         shutil.copy(ROOT / "demos" / helper, demos / helper)
-    (demos / "count.py").write_text(DEMO)
+    (demos / "quick.py").write_text(QUICK)
     (gistquiz_home / "settings.toml").write_text("bundled_decks = false\nfuzz = false\n")
     app = GistQuizApp(Workspace(gistquiz_home, [decks], demos_folder=demos))
     async with app.run_test(size=(100, 40)) as pilot:
