@@ -188,7 +188,7 @@ def server(tmp_path: Path):
 
 def answers(home: Path) -> list[tuple[str, int]]:
     """(card key, rating) of every answer recorded, read from the database itself."""
-    with sqlite3.connect(f"file:{home / 'gistquiz.sqlite3'}?mode=ro", uri=True) as db:
+    with contextlib.closing(sqlite3.connect(f"file:{home / 'gistquiz.sqlite3'}?mode=ro", uri=True)) as db:
         return db.execute("SELECT card_key, rating FROM reviews WHERE rating > 0 ORDER BY id").fetchall()
 
 
