@@ -18,10 +18,15 @@ import os
 import stat
 import tempfile
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from gistquiz.deck import Deck, _Parser, deck_key, decode, parse_deck
+from gistquiz.deck import Deck, Kind, _Parser, deck_key, decode, parse_deck
 from gistquiz.errors import DeckError, DeckFileError
+
+if TYPE_CHECKING:
+    from gistquiz.trust import TrustRecord
 
 BOM = "\ufeff"
 
@@ -133,8 +138,16 @@ class Saved:
     """Whether anything was written (an unchanged section writes nothing)."""
 
 
-def save_section(opened: OpenSection, new_text: str, known_demos: set[str] | None = None) -> Saved:
+def save_section(
+    opened: OpenSection,
+    new_text: str,
+    known_demos: set[str] | None = None,
+    record: TrustRecord | None = None,
+    now: datetime | None = None,
+) -> Saved:
     """Write the edited section back, or raise :class:`EditError` and leave the file as it was.
+
+    With a trust ``record``, what was written is recorded as gistquiz's own (:func:`trust_written`).
 
     Raises
     ------
@@ -156,7 +169,29 @@ def save_section(opened: OpenSection, new_text: str, known_demos: set[str] | Non
     body = (BOM if opened.bom else "") + (full.replace("\n", opened.newline) if opened.newline != "\n" else full)
     payload = body.encode("utf-8")
     _atomic_write(target, payload, opened.shown)
-    return Saved(parse_deck(payload, opened.path, known_demos=known_demos), changed=True)
+    deck = parse_deck(payload, opened.path, known_demos=known_demos)
+    if record is not None:
+        trust_written(record, opened, data, deck, new_text, now or datetime.now(UTC))
+    return Saved(deck, changed=True)
+
+
+def trust_written(record: TrustRecord, opened: OpenSection, before: bytes, deck: Deck, new_text: str, now) -> bool:
+    """Record the file gistquiz just wrote as trusted, unless that would vouch for code nobody looked at.
+
+    The learner wrote the edited section in gistquiz's editor, so its tests may run without asking. The
+    rest of the file they did not see: if it holds an exercise (code that runs) and the file as it was
+    before the edit was not trusted, a one-word fix in another card must not trust it, and the file is
+    asked about as before. Returns whether it was recorded.
+    """
+    from gistquiz import trust
+
+    first = opened.line
+    last = first + new_text.count("\n")
+    elsewhere = any(c.kind is Kind.EXERCISE and not first <= c.line <= last for c in deck.cards)
+    if elsewhere and not trust.is_trusted(record, trust.deck_code_of(opened.path, before)):
+        return False
+    trust.mark_written(record, opened.path, "deck", now)
+    return True
 
 
 def _atomic_write(target: str, payload: bytes, shown: str) -> None:

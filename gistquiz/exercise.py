@@ -114,6 +114,20 @@ class Attempts:
         return 3 if first_pass == 0 else 2
 
 
+def verdict_lines(verdict: Verdict) -> list[str]:
+    """The verdict as plain lines: one per test (``  pass  name`` or ``  FAIL  name: message``), the end of
+    what the code printed, then the summary. The plain review prints them; the app colours them."""
+    lines = [
+        f"  {'pass' if r.passed else 'FAIL'}  {r.name}" + (f": {r.message}" if r.message else "")
+        for r in verdict.results
+    ]
+    if verdict.printed.strip():
+        tail = verdict.printed.strip().splitlines()[-5:]
+        lines += ["  your code printed (the end):", *(f"    {t[:200]}" for t in tail)]
+    lines.append(verdict.summary + ("" if verdict.network_isolated else " (your code could reach the network)"))
+    return lines
+
+
 def test_names(tests: str) -> list[str]:
     """The ``test_*`` functions defined at the top level of the tests, in order."""
     try:

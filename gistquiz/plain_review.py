@@ -8,8 +8,10 @@ last action (an answer, a suspend or a bury), ``s`` suspends, ``b`` buries, ``q`
 multiple-choice card asks for letters, and a letter no option has is flagged
 and asked again. An exercise card writes its starter to a file (opened in
 ``$VISUAL``/``$EDITOR`` if set), Enter runs the tests on that file and prints
-each test's verdict, and the suggested rating is one Enter away. End of input
-quits; every answer is already on disk by then.
+each test's verdict, and the suggested rating is one Enter away. Before a
+deck's tests first run, a deck gistquiz did not write (or ship) is asked about
+(y/N, see :mod:`gistquiz.trust`); input that is not a terminal cannot say yes.
+End of input quits; every answer is already on disk by then.
 """
 
 from __future__ import annotations
@@ -88,6 +90,49 @@ class _Lines:
     def show(self, markdown: str) -> None:
         self.say(plain(markdown, getattr(self.out, "encoding", None)))
 
+    @property
+    def interactive(self) -> bool:
+        """Whether a person answers (a terminal), not a pipe or a file."""
+        try:
+            return self.inp.isatty()
+        except (AttributeError, ValueError, OSError):
+            return False
+
+
+class _TrustAsker:
+    """Before a deck's tests first run: trusted already, or the learner says yes on a terminal.
+
+    A pipe or a file cannot answer the question, so there the tests of an untrusted deck do not run.
+    """
+
+    def __init__(self, session: Session, deck_path: str | None, lines: _Lines):
+        self.session, self.deck_path, self.lines = session, deck_path, lines
+
+    def allowed(self) -> bool:
+        from gistquiz import trust
+
+        say = self.lines.say
+        if self.deck_path is None:
+            say("the card's deck is gone: its tests do not run")
+            return False
+        try:
+            code = trust.deck_code(self.deck_path)
+        except OSError as err:
+            say(f"{self.deck_path}: cannot read: {err.strerror or err}; the tests do not run")
+            return False
+        if trust.is_trusted(self.session.store, code):
+            return True
+        say(trust.question(code))
+        if not self.lines.interactive:
+            say("not run: the input is not a terminal, so nobody can say yes (r reveals the solution)")
+            return False
+        line = self.lines.ask("run them? [y/N]: ")
+        if line is not None and line.strip().lower() in ("y", "yes"):
+            trust.allow(self.session.store, code, self.session.clock())
+            return True
+        say("not run (r reveals the solution)")
+        return False
+
 
 def run_plain(ws, cards: list[Card], title: str, inp: TextIO, out: TextIO) -> int:
     session = Session(cards, ws.store, ws.scheduler)
@@ -139,7 +184,9 @@ def _front(ws, session: Session, card: Card, order: list[int], lines: _Lines) ->
         lines.say("right" if grade.correct else "not quite")
         return grade.rating
     if card.kind is Kind.EXERCISE:
-        attempted = _exercise(card, lines.ask, lines.say, session)
+        deck = ws.library.deck(card.deck)
+        asker = _TrustAsker(session, deck.path if deck else None, lines)
+        attempted = _exercise(card, lines.ask, lines.say, session, asker)
         if attempted is None:
             raise _Quit
         return attempted
@@ -187,12 +234,19 @@ def _rate(session: Session, card: Card, suggestion: Rating | None, shown: float,
         lines.say("type 1, 2, 3 or 4 (or u, s, b, q)")
 
 
-def _exercise(card: Card, ask: Callable[[str], str | None], say: Callable[[str], None], session: Session):
+def _exercise(
+    card: Card,
+    ask: Callable[[str], str | None],
+    say: Callable[[str], None],
+    session: Session,
+    asker: _TrustAsker,
+):
     """Edit the code in a file, run the tests until they pass or the learner reveals; the suggested rating.
 
-    ``None`` when the learner quits (or the input ends).
+    The tests run only once ``asker`` allows it (asked at the first run). ``None`` when the learner quits
+    (or the input ends).
     """
-    from gistquiz.exercise import Attempts, grade
+    from gistquiz.exercise import Attempts, grade, verdict_lines
 
     exercise = card.exercise
     code = session.store.exercise_code(card.key)
@@ -203,6 +257,7 @@ def _exercise(card: Card, ask: Callable[[str], str | None], say: Callable[[str],
     if code is not None and code != exercise.starter:
         say("(your last code for this card is kept: type o at the prompt to start from it)")
     attempts = Attempts()
+    trusted = False
     _edit(path, say)
     while True:
         kept = "  [o] your last code" if code is not None and code != exercise.starter else ""
@@ -224,6 +279,9 @@ def _exercise(card: Card, ask: Callable[[str], str | None], say: Callable[[str],
         if choice:
             say("press Enter to run the tests, or type e, o, r or q")
             continue
+        trusted = trusted or asker.allowed()
+        if not trusted:
+            continue
         say("running the tests...")
         verdict = grade(exercise, path.read_text(encoding="utf-8", errors="replace"))
         attempts.verdicts.append(verdict)
@@ -233,19 +291,6 @@ def _exercise(card: Card, ask: Callable[[str], str | None], say: Callable[[str],
             break
     _remember(session, card, path)
     return Rating(attempts.suggested_rating())
-
-
-def verdict_lines(verdict) -> list[str]:
-    """The verdict as plain lines: one per test, then the summary (and the end of what the code printed)."""
-    lines = [
-        f"  {'pass' if r.passed else 'FAIL'}  {r.name}" + (f": {r.message}" if r.message else "")
-        for r in verdict.results
-    ]
-    if verdict.printed.strip():
-        tail = verdict.printed.strip().splitlines()[-5:]
-        lines += ["  your code printed (the end):", *(f"    {t[:200]}" for t in tail)]
-    lines.append(verdict.summary + ("" if verdict.network_isolated else " (your code could reach the network)"))
-    return lines
 
 
 def _edit(path: Path, say: Callable[[str], None], force: bool = False) -> None:

@@ -62,10 +62,10 @@ def _inside(path: Path, folder: Path) -> bool:
     return True
 
 
-def _digest(paths: list[Path]) -> str:
+def _digest(paths: list[Path], known: dict[Path, bytes] | None = None) -> str:
     h = hashlib.sha256()
     for p in paths:
-        data = p.read_bytes()
+        data = known[p] if known and p in known else p.read_bytes()
         h.update(p.name.encode("utf-8", "surrogateescape") + b"\0" + str(len(data)).encode() + b"\0" + data)
     return h.hexdigest()
 
@@ -77,6 +77,12 @@ def deck_code(path: str | Path) -> Code:
     """
     p = Path(path)
     return Code(p, _digest([p]), "deck", _inside(p, bundled_decks_dir()))
+
+
+def deck_code_of(path: str | Path, data: bytes) -> Code:
+    """:func:`deck_code` for content already read (what the file held before gistquiz rewrote it)."""
+    p = Path(path)
+    return Code(p, _digest([p], {p: data}), "deck", _inside(p, bundled_decks_dir()))
 
 
 def local_imports(path: Path) -> tuple[Path, ...]:

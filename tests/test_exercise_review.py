@@ -12,8 +12,10 @@ from types import SimpleNamespace
 
 import pytest
 
+from gistquiz import trust
 from gistquiz.deck import Kind, parse_deck
 from gistquiz.fsrs_items import ANSWER_SOURCES
+from gistquiz.library import load_paths
 from gistquiz.plain_review import run_plain
 from gistquiz.scheduler import Rating, Scheduler
 from gistquiz.session import Session
@@ -52,10 +54,14 @@ RIGHT = "def double(x):\n    return x * 2\n"
 
 @pytest.fixture
 def ws(tmp_path, monkeypatch):
+    """A deck file ``d.md`` the learner already said yes to (the trust questions have tests of their own)."""
     monkeypatch.delenv("VISUAL", raising=False)
     monkeypatch.delenv("EDITOR", raising=False)
+    path = tmp_path / "d.md"
+    path.write_text(DECK)
     with Store(tmp_path / "db.sqlite3") as store:
-        yield SimpleNamespace(store=store, scheduler=Scheduler(Settings()))
+        trust.allow(store, trust.deck_code(path), datetime.now(UTC))
+        yield SimpleNamespace(store=store, scheduler=Scheduler(Settings()), library=load_paths([path]))
 
 
 class Learner(io.StringIO):

@@ -82,8 +82,25 @@ def cmd_import(args: argparse.Namespace) -> int:
     )
     for line in summary(result):
         print(line)
+    for line in _exercise_notes(d.path for d in result.plan.decks):
+        print(line)
     ws.close()
     return EXIT_OK
+
+
+def _exercise_notes(paths) -> list[str]:
+    """A line per imported deck that holds exercise cards: their tests are code that runs as the learner."""
+    from gistquiz.deck import Kind, read_deck
+
+    lines = []
+    for path in paths:
+        n = sum(c.kind is Kind.EXERCISE for c in read_deck(Path(path)).cards)
+        if n:
+            lines.append(
+                f"note: {path} has {n} exercise card{'s' * (n != 1)}: their tests are Python that runs as you; "
+                "gistquiz asks before it first runs them"
+            )
+    return lines
 
 
 def cmd_export(args: argparse.Namespace) -> int:

@@ -97,7 +97,8 @@ def cmd_new_deck(args: argparse.Namespace) -> int:
         raise UserError(f"'{args.name}' has no letters or digits to name the deck file after")
     if (bundled_decks_dir() / f"{stem}.md").exists():
         raise UserError(f"'{stem}' is the name of a bundled deck; choose another name")
-    folder = user_decks_dir(Workspace.from_args(args).home)
+    ws = Workspace.from_args(args)
+    folder = user_decks_dir(ws.home)
     path = folder / f"{stem}.md"
     if path.exists() and not args.force:
         raise UserError(f"{path} already exists; use --force to replace it")
@@ -109,6 +110,13 @@ def cmd_new_deck(args: argparse.Namespace) -> int:
         path.write_bytes(template.render(title).encode("utf-8"))
     except OSError as err:
         raise UserError(f"{path}: cannot write: {err.strerror or err}") from None
+    from gistquiz import trust
+    from gistquiz.scheduler import utcnow
+
+    try:  # gistquiz wrote it: exercises added to it in gistquiz's editor run without asking
+        trust.mark_written(ws.store, path, "deck", utcnow())
+    finally:
+        ws.close()
     print(f"wrote {path}")
     print(f"Edit it in any text editor (its comments explain the format), then run 'gistquiz check {path}'.")
     return EXIT_OK

@@ -17,46 +17,84 @@ from gistquiz.deck_edit import EditError, OpenSection, save_section
 from gistquiz.ui.widgets.key_bar import KeyBar, binding_keys
 
 
-class DiscardScreen(ModalScreen[bool]):
-    """Asks before unsaved changes are thrown away: y or the button discards, n or Esc goes back."""
+class ConfirmScreen(ModalScreen[bool]):
+    """A yes/no question: y or the first button says yes; n, Esc or the second button says no."""
 
     DEFAULT_CSS = """
-    DiscardScreen {
+    ConfirmScreen {
         align: center middle;
     }
-    DiscardScreen > Vertical {
+    ConfirmScreen > Vertical {
         width: 50;
+        max-width: 100%;
         height: auto;
+        max-height: 100%;
         border: thick $warning;
         background: $surface;
         padding: 1 2;
     }
-    DiscardScreen Horizontal {
+    ConfirmScreen.wide > Vertical {
+        width: 76;
+    }
+    ConfirmScreen Horizontal {
         height: auto;
         margin-top: 1;
     }
-    DiscardScreen Button {
+    ConfirmScreen Button {
         margin-right: 2;
     }
     """
     BINDINGS = [
-        Binding("y", "answer(True)", "Discard"),
-        Binding("n", "answer(False)", "Keep editing"),
-        Binding("escape", "answer(False)", "Keep editing"),
+        Binding("y", "answer(True)", "Yes"),
+        Binding("n", "answer(False)", "No"),
+        Binding("escape", "answer(False)", "No"),
     ]
+
+    def __init__(self, question: str, yes: str, no: str, wide: bool = False):
+        super().__init__(classes="wide" if wide else "")
+        self.question, self.yes, self.no = question, yes, no
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static("Discard your unsaved changes?")
+            yield Static(self.question, id="question")
             with Horizontal():
-                yield Button("Discard (y)", id="discard", variant="warning")
-                yield Button("Keep editing (n)", id="keep", variant="primary")
+                yield Button(f"{self.yes} (y)", id="yes", variant="warning")
+                yield Button(f"{self.no} (n)", id="no", variant="primary")
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
-        self.dismiss(event.button.id == "discard")
+        event.stop()
+        self.dismiss(event.button.id == "yes")
 
-    def action_answer(self, discard: bool) -> None:
-        self.dismiss(discard)
+    def action_answer(self, yes: bool) -> None:
+        self.dismiss(yes)
+
+
+class DiscardScreen(ConfirmScreen):
+    """Asks before unsaved changes are thrown away: y or the button discards, n or Esc goes back."""
+
+    def __init__(self) -> None:
+        super().__init__("Discard your unsaved changes?", "Discard", "Keep editing")
+
+
+def code_area(text: str, **kwargs) -> TextArea:
+    """A TextArea for Python code: highlighted where Textual's ``syntax`` extra (tree-sitter) is installed,
+    plain text otherwise (never an error: highlighting is a nicety)."""
+    area = TextArea(text, show_line_numbers=True, tab_behavior="indent", **kwargs)
+    if python_highlighting():
+        try:
+            area.language = "python"
+        except Exception:  # LanguageDoesNotExist and friends: a broken grammar install stays plain
+            area.language = None
+    return area
+
+
+def python_highlighting() -> bool:
+    """Whether tree-sitter and its Python grammar are importable (``pip install 'textual[syntax]'``)."""
+    try:
+        from textual._tree_sitter import TREE_SITTER, get_language
+    except ImportError:  # a private module of Textual's: if it moves, the code stays plain
+        return False
+    return bool(TREE_SITTER) and get_language("python") is not None
 
 
 class EditorScreen(Screen[bool]):
@@ -132,7 +170,9 @@ class EditorScreen(Screen[bool]):
     def action_save(self) -> None:
         problem = self.query_one("#problem", Static)
         try:
-            saved = save_section(self.opened, self.text, self.known_demos)
+            # gistquiz wrote it, so its exercises' tests run without asking (see trust_written for when not)
+            ws = self.app.workspace
+            saved = save_section(self.opened, self.text, self.known_demos, ws.store, self.app.clock())
         except EditError as err:
             problem.update(f"Not saved: {err}")
             return

@@ -47,6 +47,7 @@ from gistquiz.ui.widgets.diff import diff_text
 from gistquiz.ui.widgets.key_bar import Key, KeyBar
 
 SHOW_ANSWER = Key("Space", "Show answer", "screen.reveal")
+WRITE_CODE = Key("Space", "Write code", "screen.reveal")
 ACTIONS = [("u", "Undo", "undo"), ("s", "Suspend", "suspend"), ("b", "Bury", "bury"), ("e", "Edit", "edit")]
 """The actions on a card, in the bar's order; on a choice front, those whose key is an option's letter wait."""
 
@@ -270,13 +271,17 @@ class ReviewScreen(Screen[None]):
             # a typed card with the focus on the card: back to the box (Space still reveals, as the
             # answer bar says; one row at 80 columns has no room for both)
             typed = self.query_one("#typed", AnswerBox).display
-            keys.append(Key("Tab", "Type answer", "screen.switch_focus") if typed else SHOW_ANSWER)
+            keys.append(Key("Tab", "Type answer", "screen.switch_focus") if typed else self.show_key())
         keys += actions
         if self.query_one("#demo", DemoPanel).running:
             return [*keys, Key("Esc", "Cancel demo", "screen.back")]
         if self.revealed and self.card.demo:
             keys += [Key("r", "Run", "screen.run_demo"), Key("p", "Params", "screen.demo_params")]
         return [*keys, back]
+
+    def show_key(self) -> Key:
+        """Space on the front: show the answer, or on an exercise card, write the code (its own screen)."""
+        return WRITE_CODE if self.card is not None and self.card.kind is Kind.EXERCISE else SHOW_ANSWER
 
     def set_bar(self) -> None:
         """The answer bar ("Show answer" before the reveal, the four ratings with their intervals after)
@@ -294,7 +299,8 @@ class ReviewScreen(Screen[None]):
                 if letters := self.options_to_pick():
                     many = "toggle, Enter checks" if self.several_right() else "answers"
                     bar.append(f"a letter {letters[0]}-{letters[-1]} {many} · ", style="dim")
-                bar.append_text(Text.from_markup("[@click=screen.reveal][reverse] Show answer [/reverse][/]  Space"))
+                label = self.show_key().label
+                bar.append_text(Text.from_markup(f"[@click=screen.reveal][reverse] {label} [/reverse][/]  Space"))
         else:
             preview = self.session.preview(self.card)
             for r in Rating:
@@ -335,6 +341,9 @@ class ReviewScreen(Screen[None]):
         """Space or Enter: show the back; on a multiple-choice front, grade the options picked first."""
         if self.card is None or self.revealed:
             return
+        if self.card.kind is Kind.EXERCISE and self.card.exercise is not None:
+            self.open_exercise()
+            return
         self.revealed = True
         card = self.card
         if card.kind is Kind.CHOICE and self.picked:
@@ -353,6 +362,21 @@ class ReviewScreen(Screen[None]):
             panel.show_card(card, ws.demos_folder, ws.demo_cache)
             panel.display = True
         self.set_bar()
+
+    def open_exercise(self) -> None:
+        """An exercise card is answered on a screen of its own; its rating comes back to :meth:`action_rate`."""
+        from gistquiz.ui.screens.exercise import ExerciseScreen
+
+        card = self.card
+        deck = self.app.workspace.library.deck(card.deck)
+        screen = ExerciseScreen(card, deck.path if deck else None, self.session.preview(card))
+
+        def done(rating: Rating | None) -> None:
+            if rating is not None and self.card is card:
+                self.revealed = True
+                self.action_rate(int(rating))
+
+        self.app.push_screen(screen, done)
 
     def action_check(self) -> None:
         self.action_reveal()  # Enter on the card (not in the answer box, which takes its own Enter)
@@ -495,9 +519,14 @@ class ReviewScreen(Screen[None]):
         ws = self.app.workspace
         deck = ws.library.deck(card.deck)
         if deck is not None and deck.source == "bundled":
+            from gistquiz import trust
             from gistquiz.library import copy_bundled
+            from gistquiz.locations import user_decks_dir
 
+            fresh = not (user_decks_dir(ws.home) / os.path.basename(deck.path)).exists()
             copy = copy_bundled(deck, ws.home)
+            if fresh:  # gistquiz wrote it from the bundled deck: its tests run without asking, as they did
+                trust.mark_written(ws.store, copy, "deck", self.app.clock())
             ws.reload()
             deck = ws.library.deck(card.deck)
             self.notify(f"Your edits go to a copy of the bundled deck, used in its place: {copy}", timeout=8)
