@@ -105,7 +105,11 @@ async def test_a_wrong_then_a_right_solution_is_typed_run_and_rated_hard(app, de
         shown = await run_tests(pilot, app, screen)
         assert "pass  test_double" in shown and "1 of 1 tests passed" in shown
         bar = str(screen.query_one("#keys", KeyBar).render())
-        assert f"Enter Accept {Rating.HARD.label}" in bar
+        assert f"Enter Accept {Rating.HARD.label}" in bar and not area.has_focus
+        await pilot.press("tab")  # back to the code: Enter is a new line there, Esc goes to the rating
+        assert area.has_focus and "Esc To rating" in str(screen.query_one("#keys", KeyBar).render())
+        await pilot.press("escape")
+        assert app.screen is screen and not area.has_focus
         await pilot.press("enter")
         await settle(pilot, app)
         assert app.screen is review
