@@ -86,9 +86,11 @@ class ExerciseScreen(Screen["Rating | None"]):
     """
 
     BINDINGS = [
-        Binding("ctrl+j", "run", "Run the tests", key_display="^j", priority=True),
-        Binding("ctrl+o", "reveal", "Show the solution beside your code", key_display="^o", priority=True),
-        Binding("ctrl+l", "last_code", "Load your last code for this card", key_display="^l", priority=True),
+        # Not priority bindings: the code area lets these keys pass, and they reach the screen after the
+        # keys typed before them are in the code (a priority ^j ran ahead of them and graded stale code).
+        Binding("ctrl+j", "run", "Run the tests", key_display="^j"),
+        Binding("ctrl+o", "reveal", "Show the solution beside your code", key_display="^o"),
+        Binding("ctrl+l", "last_code", "Load your last code for this card", key_display="^l"),
         Binding("escape", "back", "Leave (your code is kept), or from the code to the rating", priority=True),
         Binding("enter", "accept", "Accept the suggested rating", show=False),
         *[Binding(r.key, f"rate({int(r)})", f"Rate {r.label}", show=False) for r in Rating],
