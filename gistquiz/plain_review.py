@@ -105,8 +105,8 @@ class _TrustAsker:
     A pipe or a file cannot answer the question, so there the tests of an untrusted deck do not run.
     """
 
-    def __init__(self, session: Session, deck_path: str | None, lines: _Lines):
-        self.session, self.deck_path, self.lines = session, deck_path, lines
+    def __init__(self, session: Session, deck_path: str | None, tests: str, lines: _Lines):
+        self.session, self.deck_path, self.tests, self.lines = session, deck_path, tests, lines
 
     def allowed(self) -> bool:
         from gistquiz import trust
@@ -119,6 +119,9 @@ class _TrustAsker:
             code = trust.deck_code(self.deck_path)
         except OSError as err:
             say(f"{self.deck_path}: cannot read: {err.strerror or err}; the tests do not run")
+            return False
+        if not trust.still_holds(code, self.tests):
+            say(f"{self.deck_path} changed since the review started: its tests do not run (start it again)")
             return False
         if trust.is_trusted(self.session.store, code):
             return True
@@ -185,7 +188,7 @@ def _front(ws, session: Session, card: Card, order: list[int], lines: _Lines) ->
         return grade.rating
     if card.kind is Kind.EXERCISE:
         deck = ws.library.deck(card.deck)
-        asker = _TrustAsker(session, deck.path if deck else None, lines)
+        asker = _TrustAsker(session, deck.path if deck else None, card.exercise.tests, lines)
         attempted = _exercise(card, lines.ask, lines.say, session, asker)
         if attempted is None:
             raise _Quit

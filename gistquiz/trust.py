@@ -118,6 +118,17 @@ def demo_code(path: str | Path) -> Code:
     return Code(p, _digest([p, *also]), "demo", _inside(p, demos_dir()), also)
 
 
+def still_holds(code: Code, snippet: str) -> bool:
+    """Whether the file (as it is now, the content the learner is asked about) still holds ``snippet``, the
+    tests about to run as they were read when the decks loaded; if not, the file changed since, and the
+    decks must be read again before anything runs."""
+    try:
+        text = code.path.read_bytes().decode("utf-8", "replace")
+    except OSError:
+        return False
+    return snippet.strip() in text.replace("\r\n", "\n").replace("\r", "\n")
+
+
 def is_trusted(record: TrustRecord, code: Code) -> bool:
     """Whether ``code`` may run without asking."""
     return code.bundled or record.is_trusted(str(code.path.resolve()), code.digest)

@@ -268,3 +268,16 @@ async def test_a_bundled_deck_never_asks(gistquiz_home, spy):
         await pilot.press("space", "ctrl+j")
         await settle(pilot, app)
         assert isinstance(app.screen, ExerciseScreen) and len(spy.calls) == 1
+
+
+async def test_tests_changed_on_disk_since_the_decks_loaded_do_not_run(app, deck_path, spy):
+    """The question is about the file as it is now: the tests that would run must still be in it."""
+    trusted(app, deck_path)
+    async with app.run_test(size=SIZE) as pilot:
+        _, screen = await open_exercise(pilot, app)
+        deck_path.write_text(DECK.replace("close(double(", "close(2 * double("))
+        trust.allow(app.workspace.store, trust.deck_code(deck_path), T0)  # even a yes to the new file
+        await pilot.press("ctrl+j")
+        await settle(pilot, app)
+        assert app.screen is screen and spy.calls == []
+        assert "changed since the decks were read" in verdict(screen)

@@ -150,3 +150,15 @@ def test_the_right_solution_in_the_shared_fixture_passes():
     """The spy stands in for ``grade`` above; the real grading of the same card passes the same code."""
     (card,) = parse_deck(DECK, "d.md").cards
     assert exercise.grade(card.exercise, RIGHT).passed
+
+
+def test_tests_changed_on_disk_since_the_review_started_do_not_run(tmp_path, store, spy):
+    path = tmp_path / "d.md"
+    path.write_text(DECK)
+    library = load_paths([path])
+    path.write_text(DECK.replace("close(double(", "close(2 * double("))
+    trust.allow(store, trust.deck_code(path), NOW)
+    ws = SimpleNamespace(store=store, scheduler=Scheduler(Settings()), library=library)
+    out = io.StringIO()
+    run_plain(ws, library.decks[0].cards, "D", Terminal(out, ["\n", "q\n"]), out)
+    assert "changed since the review started" in out.getvalue() and spy.calls == 0

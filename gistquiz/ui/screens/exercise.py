@@ -224,6 +224,9 @@ class ExerciseScreen(Screen["Rating | None"]):
             except OSError as err:
                 self.say(f"{self.deck_path}: cannot read: {err.strerror or err}; the tests do not run.", "red")
                 return
+            if not trust.still_holds(code, self.exercise.tests):
+                self.say(f"{self.deck_path} changed since the decks were read: go back and reload them (r).", "red")
+                return
             if not trust.is_trusted(self.app.workspace.store, code):
                 self.running = True  # no second question while this one is asked
                 self.set_bar()
