@@ -19,6 +19,7 @@ from gistquiz.scheduler import Rating
 from gistquiz.ui.app import GistQuizApp
 from gistquiz.ui.screens.editor import ConfirmScreen
 from gistquiz.ui.screens.exercise import ExerciseScreen
+from gistquiz.ui.screens.keys import KeysScreen, screen_keys
 from gistquiz.ui.screens.review import ReviewScreen
 from gistquiz.ui.widgets.key_bar import KeyBar
 from gistquiz.workspace import Workspace
@@ -145,6 +146,14 @@ async def test_the_verdict_the_code_the_solution_and_the_key_bar_fit_80x24(app, 
         assert inside(bar) and inside(screen.query_one("#code")) and inside(screen.query_one("#task"))
         for label in ("^j Run tests", "^o Solution", "Esc Back", "F1 Keys", "^q Quit"):
             assert label in str(bar.render())
+        await pilot.press("f1")  # the key list, from inside the code (where "?" is typed)
+        await pilot.pause()
+        assert isinstance(app.screen, KeysScreen) and ("^l", "Load your last code for this card") in [
+            row for _, rows in screen_keys(screen) for row in rows
+        ]
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is screen and "?" not in screen.query_one("#code", TextArea).text
         await run_tests(pilot, app, screen)
         await pilot.press("ctrl+o")
         await pilot.pause()

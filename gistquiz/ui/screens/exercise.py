@@ -222,10 +222,12 @@ class ExerciseScreen(Screen["Rating | None"]):
             try:
                 code = trust.deck_code(self.deck_path)
             except OSError as err:
-                self.say(f"{self.deck_path}: cannot read: {err.strerror or err}; the tests do not run.", "red")
+                shown = self.app.shown_path(self.deck_path)
+                self.say(f"{shown}: cannot read: {err.strerror or err}; the tests do not run.", "red")
                 return
             if not trust.still_holds(code, self.exercise.tests):
-                self.say(f"{self.deck_path} changed since the decks were read: go back and reload them (r).", "red")
+                shown = self.app.shown_path(self.deck_path)
+                self.say(f"{shown} changed since the decks were read: go back and reload them (r).", "red")
                 return
             if not trust.is_trusted(self.app.workspace.store, code):
                 self.running = True  # no second question while this one is asked
@@ -238,7 +240,7 @@ class ExerciseScreen(Screen["Rating | None"]):
     @work(thread=True, group="exercise-trust")
     def ask_trust(self, code: trust.Code) -> None:
         """The question names whether the network is cut off: a probe in a child process, so off the UI."""
-        question = trust.question(code)
+        question = trust.question(code).replace(str(code.path), self.app.shown_path(code.path))  # a browser tab
         _to_ui(self, self.push_trust_question, code, question)
 
     def push_trust_question(self, code: trust.Code, question: str) -> None:
