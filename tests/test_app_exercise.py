@@ -107,8 +107,11 @@ async def test_a_wrong_then_a_right_solution_is_typed_run_and_rated_hard(app, de
         assert "pass  test_double" in shown and "1 of 1 tests passed" in shown
         bar = str(screen.query_one("#keys", KeyBar).render())
         assert f"Enter Accept {Rating.HARD.label}" in bar and not area.has_focus
-        await pilot.press("tab")  # back to the code: Enter is a new line there, Esc goes to the rating
+        await pilot.press("tab")  # back to the code: 1-4 and Enter are typed there, Esc goes to the rating
         assert area.has_focus and "Esc To rating" in str(screen.query_one("#keys", KeyBar).render())
+        await pilot.press("1")
+        assert app.screen is screen and "return x * 21" in area.text
+        await pilot.press("backspace")
         await pilot.press("escape")
         assert app.screen is screen and not area.has_focus
         await pilot.press("enter")

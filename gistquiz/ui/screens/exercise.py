@@ -309,12 +309,12 @@ class ExerciseScreen(Screen["Rating | None"]):
         self.action_rate(int(self.suggestion()))
 
     def action_rate(self, rating: int) -> None:
-        if self.rateable and not self.editing():
+        if self.rateable:  # keys 1-4 and Enter never get here from the code, which types them; a click does
             self.leave(Rating(rating))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("accept", "rate"):
-            return self.rateable and not self.editing()
+            return self.rateable
         if action == "edit":
             return not self.editing()
         return True
