@@ -293,3 +293,22 @@ async def test_tests_changed_on_disk_since_the_decks_loaded_do_not_run(app, deck
         await settle(pilot, app)
         assert app.screen is screen and spy.calls == []
         assert "changed since the decks were read" in verdict(screen)
+
+
+@pytest.mark.parametrize("highlighting", [True, False])
+async def test_the_code_is_python_highlighted_when_tree_sitter_is_installed_else_plain(
+    app, deck_path, monkeypatch, highlighting
+):
+    import gistquiz.ui.screens.editor as editor
+
+    if highlighting and not editor.python_highlighting():
+        pytest.skip("tree-sitter and its Python grammar are not installed (pip install 'gistquiz[syntax]')")
+    if not highlighting:  # as without the extra: plain text, and everything else the same
+        monkeypatch.setattr(editor, "python_highlighting", lambda: False)
+    trusted(app, deck_path)
+    async with app.run_test(size=SIZE) as pilot:
+        _, screen = await open_exercise(pilot, app)
+        for name in ("#code", "#solution"):
+            assert screen.query_one(name, TextArea).language == ("python" if highlighting else None)
+        await type_text(pilot, "\n    return 2 * x")
+        assert "1 of 1 tests passed" in await run_tests(pilot, app, screen)
