@@ -312,3 +312,30 @@ async def test_the_code_is_python_highlighted_when_tree_sitter_is_installed_else
             assert screen.query_one(name, TextArea).language == ("python" if highlighting else None)
         await type_text(pilot, "\n    return 2 * x")
         assert "1 of 1 tests passed" in await run_tests(pilot, app, screen)
+
+
+async def test_leaving_while_the_tests_run_keeps_the_ui_live_and_drops_the_verdict(app, deck_path, monkeypatch):
+    import threading
+
+    release = threading.Event()
+
+    def slow(ex, code, *args, **kwargs):
+        release.wait(10)
+        return exercise.Verdict((exercise.TestResult("test_double", True),), network_isolated=True)
+
+    monkeypatch.setattr(exercise, "grade", slow)
+    trusted(app, deck_path)
+    async with app.run_test(size=SIZE) as pilot:
+        review, screen = await open_exercise(pilot, app)
+        await pilot.press("ctrl+j")
+        await pilot.pause()
+        assert "running the tests" in str(screen.query_one("#answer-bar", Static).render())
+        assert "^j Run tests" not in str(screen.query_one("#keys", KeyBar).render())  # one run at a time
+        await type_text(pilot, "\n    pass")  # the screen answers keys while the tests run
+        assert "    pass" in screen.query_one("#code", TextArea).text
+        await pilot.press("escape", "y")
+        await pilot.pause()
+        assert app.screen is review
+        release.set()
+        await settle(pilot, app)
+        assert app.screen is review and app.workspace.store.reviews() == []
