@@ -211,6 +211,10 @@ async def test_the_next_showing_starts_from_the_starter_and_ctrl_l_loads_the_las
         await pilot.pause()
         kept = app.workspace.store.exercise_code("drills:double")
         assert "    return x" in kept and area.text == kept
+        assert "^l" not in str(again.query_one("#keys", KeyBar).render())  # loaded: nothing more to load
+        await type_text(pilot, " ")
+        assert "^l Last code" in str(again.query_one("#keys", KeyBar).render())  # changed: ^l loads it again
+        await pilot.press("backspace")
         await pilot.press("escape")  # the kept code, unchanged: leaves without asking
         await settle(pilot, app)
         assert app.screen is review

@@ -26,7 +26,7 @@ from datetime import timedelta
 
 from rich.markdown import Markdown as RichMarkdown
 from rich.text import Text
-from textual import work
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -193,6 +193,11 @@ class ExerciseScreen(Screen["Rating | None"]):
 
     def on_descendant_focus(self) -> None:
         self.set_bar()
+
+    @on(TextArea.Changed, "#code")
+    def code_changed(self) -> None:
+        if self.last_code is not None:
+            self.set_bar()  # ^l shows while the code is not the kept code (the bar redraws only on a change)
 
     def show_verdict(self, verdict: ex.Verdict) -> None:
         """Each test's pass or fail with its message (and the array diff it carries), then the summary."""
