@@ -43,6 +43,7 @@ from itertools import count
 from pathlib import Path
 from typing import Any, NamedTuple, ParamSpec, TypeVar
 
+from gistquiz.deck import gc_paused
 from gistquiz.errors import AnsweredElsewhere, StoreError
 from gistquiz.scheduler import CardState, Rating, State
 
@@ -568,19 +569,20 @@ class Store:
         """
         fromiso, new = datetime.fromisoformat, tuple.__new__  # QueueState's own __new__ is a Python frame per row
         try:
-            return {
-                key: new(
-                    QueueState,
-                    (
-                        _STATE_OF[state],
-                        fromiso(due) if due else None,
-                        fromiso(last) if last else None,
-                        bool(suspended),
-                        fromiso(buried) if buried else None,
-                    ),
-                )
-                for key, state, due, last, suspended, buried in self.db.execute(_SELECT_QUEUE)
-            }
+            with gc_paused():
+                return {
+                    key: new(
+                        QueueState,
+                        (
+                            _STATE_OF[state],
+                            fromiso(due) if due else None,
+                            fromiso(last) if last else None,
+                            bool(suspended),
+                            fromiso(buried) if buried else None,
+                        ),
+                    )
+                    for key, state, due, last, suspended, buried in self.db.execute(_SELECT_QUEUE)
+                }
         except (KeyError, ValueError, TypeError) as err:
             raise _BadRow(f"a card holds a value gistquiz never writes ({err!r})") from None
 
