@@ -185,16 +185,34 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--smoothing", default="exp", choices=bleu.SMOOTHINGS)
     args = parser.parse_args(argv)
+    by_size: dict[int, dict[str, Timing]] = {}
     for n in args.sentences:
         corpus = make_corpus(n, args.refs, args.seed)
         repeats = max(3, round(args.repeats * (10_000 / n) ** 0.5))  # the 100,000 corpus takes a minute a round
-        results = run_benchmark(corpus, repeats, args.smoothing)
+        by_size[n] = run_benchmark(corpus, repeats, args.smoothing)
         print(
             f"\ncorpus: {n:,} sentences x {args.refs} references, {corpus.tokens:,} tokens, seed {args.seed}; "
             f"smoothing {args.smoothing}; {repeats} interleaved rounds, one thread"
         )
-        print(format_results(results))
+        print(format_results(by_size[n]), flush=True)
+    print("\n" + format_growth(by_size))
     return 0
+
+
+def format_growth(by_size: dict[int, dict[str, Timing]]) -> str:
+    """Each contender's median time at every corpus size, and how it grows from one size to the next."""
+    sizes = sorted(by_size)
+    names = list(by_size[sizes[0]])
+    width = max(map(len, names))
+    steps = list(zip(sizes, sizes[1:], strict=False))  # neighbours: one pair fewer than sizes
+    head = "".join(f"{n:>12,}" for n in sizes) + "".join(f"{f't({b:,})/t({a:,})':>20}" for a, b in steps)
+    lines = [f"{'median seconds':{width}}{head}"]
+    for name in names:
+        t = {n: statistics.median(by_size[n][name].times) for n in sizes}
+        cells = "".join(f"{t[n]:12.4f}" for n in sizes)
+        growth = "".join(f"{t[b] / t[a]:13.1f} ({b // a}x)" for a, b in steps)
+        lines.append(f"{name:{width}}{cells}{growth}")
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

@@ -74,6 +74,7 @@ FLAVORS = ("nltk", "sacrebleu")
 FLOOR_EPSILON = 0.1  # nltk SmoothingFunction(epsilon=0.1).method1 == sacrebleu smooth_method="floor"
 ADD_K = 1  # nltk method2 == sacrebleu smooth_method="add-k" with its default k = 1
 BLOCK = 500  # sentences counted together: arrays small enough to stay in the CPU cache
+SPLIT_CHUNK = 3000  # lines split into words together, for the same reason
 
 PARAMS = [
     Param("smoothing", "exp", "how an order with no matching n-gram is scored", choices=SMOOTHINGS),
@@ -218,15 +219,34 @@ def encode_text(hypotheses: Sequence[str], references: Sequence[Sequence[str | N
         if not refs:
             raise ValueError(f"hypothesis {i} has no reference")
     n_refs = np.fromiter(map(len, per_line), np.int64, len(hypotheses))  # (S,)
-    split = split_bytes(segments)
+    split = split_chunks(segments)
     if split is None:  # a line holds a NUL or a non-ASCII space: split it the slow way
         return encode_tokens([[ref.split() for ref in refs] for refs in per_line], [h.split() for h in hypotheses])
     word, seg_len = split
     return Segments(word, seg_len, n_refs, 0)
 
 
-def split_bytes(segments: list[str]) -> tuple[np.ndarray, np.ndarray] | None:
-    """Word keys (L,) and words per segment (M,) of ``segments``, as ``str.split`` would cut them."""
+def split_chunks(segments: list[str]) -> tuple[np.ndarray, np.ndarray] | None:
+    """:func:`split_bytes` of ``SPLIT_CHUNK`` segments at a time, end to end.
+
+    In one piece, 100,000 sentences are 25 MB of text and each pass over it leaves the CPU cache: the
+    split took 23x the time of 10,000 sentences. In pieces of a few hundred KB it grows linearly.
+    """
+    numbers: dict[bytes, int] = {}  # one numbering of the long words for the whole corpus
+    parts = []
+    for i in range(0, len(segments), SPLIT_CHUNK):
+        part = split_bytes(segments[i : i + SPLIT_CHUNK], numbers)
+        if part is None:
+            return None
+        parts.append(part)
+    return np.concatenate([word for word, _ in parts]), np.concatenate([seg_len for _, seg_len in parts])
+
+
+def split_bytes(segments: list[str], numbers: dict[bytes, int] | None = None) -> tuple[np.ndarray, np.ndarray] | None:
+    """Word keys (L,) and words per segment (M,) of ``segments``, as ``str.split`` would cut them.
+
+    ``numbers`` numbers the words longer than 8 bytes (pass the same dict to split a corpus in pieces).
+    """
     text = "\x00".join(segments)
     if text.count("\x00") != len(segments) - 1 or (not text.isascii() and UNICODE_SPACE.search(text)):
         return None
@@ -247,7 +267,7 @@ def split_bytes(segments: list[str]) -> tuple[np.ndarray, np.ndarray] | None:
     word = eight[starts] & WORD_MASK[np.minimum(length, 8)]  # (L,) NUL-free words: the zero padding is unambiguous
     long = np.flatnonzero(length > 8)
     if len(long):
-        numbers: dict[bytes, int] = {}
+        numbers = {} if numbers is None else numbers
         words = [raw[i:j] for i, j in zip(starts[long].tolist(), ends[long].tolist(), strict=True)]
         word[long] = LONG_WORD + np.fromiter((numbers.setdefault(w, len(numbers)) for w in words), np.int64, len(long))
     return word, seg_len
@@ -308,8 +328,7 @@ def count_block(
         V_b = int(rank[-1]) if len(rank) else 0
         seen[word] = False
     else:
-        keys, local = np.unique(word, return_inverse=True)  # (V_b,) (L,)
-        local, V_b = local + 1, len(keys)
+        local, V_b = number_keys(word)
     tok_seg = np.repeat(np.arange(len(seg_len)), seg_len)  # (L,)
     tok = BlockTokens(
         local=local,
@@ -324,6 +343,37 @@ def count_block(
 
     totals = np.maximum(0, hyp_len[:, None] - np.arange(max_n))  # (S, N) hypothesis n-grams
     return NgramCounts(hyp_len, closest_ref_len(hyp_len, ref_lens, has_ref), matches, totals)
+
+
+# Odd 64-bit multipliers (Fibonacci hashing and three more): one hash function per round of number_keys.
+HASH_MULTIPLIERS = np.array([0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0xD6E8FEB86659FD93], np.uint64)
+
+
+def number_keys(word: np.ndarray) -> tuple[np.ndarray, int]:
+    """Number the distinct keys of ``word`` (L,) 1..V: returns the numbers (L,) and V.
+
+    The same numbering ``np.unique(word, return_inverse=True)`` gives (up to order), without its
+    sort: each key is hashed to a slot of a table and written there; a key that reads its own
+    value back owns the slot, and the keys that lost theirs to another key (a collision) try again
+    with the next hash function in a fresh table. The slots in use are then ranked with a
+    running count. About a third of ``np.unique``'s time on a block of 30,000 words.
+    """
+    bits = max(16, min(24, (2 * len(word)).bit_length()))  # tables about twice the keys: few collisions
+    size = 1 << bits
+    table = np.empty(size, np.int64)
+    slot = np.empty(len(word), np.int64)  # (L,) the slot each key owns, over all rounds
+    todo, rest, rounds = np.arange(len(word)), word, 0
+    while len(todo):
+        multiplier = HASH_MULTIPLIERS[rounds % len(HASH_MULTIPLIERS)] + np.uint64(2 * (rounds // len(HASH_MULTIPLIERS)))
+        h = ((rest.view(np.uint64) * multiplier) >> np.uint64(64 - bits)).astype(np.int64)  # (T,) wraps mod 2^64
+        table[h] = rest  # one of the keys hashed to a slot is left there
+        won = table[h] == rest  # (T,)
+        slot[todo[won]] = h[won] + rounds * size
+        todo, rest, rounds = todo[~won], rest[~won], rounds + 1
+    used = np.zeros(rounds * size, bool)
+    used[slot] = True
+    rank = np.cumsum(used)  # (rounds * size,)
+    return rank[slot], int(rank[-1]) if len(rank) else 0
 
 
 @dataclass
