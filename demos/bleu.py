@@ -400,27 +400,46 @@ def matches_one_sort(tok: BlockTokens, S: int, V_b: int, n_roles: int, max_n: in
     key = tok.sentence.astype(np.int64)  # (L,)
     for k in range(max_n):
         key = (key << w) | np.where(tok.room > k, padded[k : k + L], 0)  # (L,) append the k-th next word
-    key = np.sort((key << rb) | tok.role)  # (L,)
+    key = sort_by_sentence((key << rb) | tok.role, tok.sentence, S)  # (L,)
     role = key & ((1 << rb) - 1)  # (L,)
     matches = np.zeros((S, max_n), np.int64)
+    if L == 0:
+        return matches
+    # Where neighbours differ: a run of order n starts where they differ above the bits of words n+1.. and role.
+    differs = np.empty(L, np.int64)  # (L,) key[i] ^ key[i - 1], all bits set at 0
+    differs[0] = np.iinfo(np.int64).max
+    np.bitwise_xor(key[1:], key[:-1], out=differs[1:])
     for n in range(1, max_n + 1):
-        ngram = key >> (w * (max_n - n) + rb)  # (L,) sentence and first n words
-        fits = (ngram & ((1 << w) - 1)) != 0  # the n-th word is inside the segment
-        ngram, r = ngram[fits], role[fits]  # (K,)
-        if ngram.size == 0:
-            continue
-        new = np.empty(len(ngram), bool)  # (K,) first occurrence of each n-gram
-        new[0] = True
-        np.not_equal(ngram[1:], ngram[:-1], out=new[1:])
-        run = np.cumsum(new) - 1  # (K,) n-gram number
-        per_role = np.bincount(run * n_roles + r, minlength=(run[-1] + 1) * n_roles).reshape(-1, n_roles)  # (U, R+1)
+        shift = w * (max_n - n) + rb
+        new = differs >= (1 << shift)  # (L,) first token of each n-gram (sentence and first n words)
+        run = np.cumsum(new) - 1  # (L,) n-gram number
+        per_role = np.bincount((run << rb) | role, minlength=(int(run[-1]) + 1) << rb).reshape(-1, 1 << rb)  # (U, 2^rb)
         in_refs = per_role[:, 1]  # (U,) most occurrences in one reference
         for k in range(2, n_roles):
             in_refs = np.maximum(in_refs, per_role[:, k])
-        clipped = np.minimum(per_role[:, 0], in_refs)  # (U,)
-        sentence = ngram[new] >> (w * n)  # (U,)
-        matches[:, n - 1] = np.bincount(sentence, weights=clipped, minlength=S)
+        ngram = key[new] >> shift  # (U,) sentence and first n words
+        fits = (ngram & ((1 << w) - 1)) != 0  # (U,) the n-th word is inside the segment: else no n-gram at all
+        clipped = np.minimum(per_role[:, 0], in_refs) * fits  # (U,)
+        matches[:, n - 1] = np.bincount(ngram >> (w * n), weights=clipped, minlength=S)
     return matches
+
+
+def sort_by_sentence(key: np.ndarray, sentence: np.ndarray, S: int) -> np.ndarray:
+    """``np.sort(key)`` for keys that start with their sentence's bits and come in sentence order.
+
+    Each sentence's keys are sorted on their own, as a row of a 2-D array padded with the largest
+    int64: 60 keys at a time instead of 30,000, a quarter of the time of one sort here. A block
+    with a few long sentences, whose rows would be mostly padding, takes the one sort.
+    """
+    counts = np.bincount(sentence, minlength=S)  # (S,)
+    width = int(counts.max()) if len(key) else 0
+    if S * width > 2 * len(key):
+        return np.sort(key)
+    first = np.cumsum(counts) - counts  # (S,)
+    grid = np.full((S, width), np.iinfo(np.int64).max)  # (S, W) the padding sorts after every key
+    grid[sentence, np.arange(len(key)) - first[sentence]] = key
+    grid.sort(axis=1)
+    return grid[np.arange(width) < counts[:, None]]  # (L,) the first counts[s] of row s, row after row
 
 
 def matches_chained(tok: BlockTokens, S: int, V_b: int, n_roles: int, max_n: int) -> np.ndarray:

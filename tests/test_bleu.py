@@ -173,6 +173,18 @@ def test_number_keys_numbers_the_distinct_keys_as_np_unique_does(keys):
     assert len(set(zip(local.tolist(), inverse.tolist(), strict=True))) == V  # the same partition
 
 
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.lists(st.integers(0, 2**40), max_size=12), min_size=1, max_size=20), st.integers(1, 17))
+def test_sort_by_sentence_is_np_sort(rows, shift):
+    """Keys whose top bits are their sentence, in sentence order; one long sentence takes the one sort."""
+    sentence = np.repeat(np.arange(len(rows)), [len(r) for r in rows])
+    low = np.array([v for r in rows for v in r], np.int64)
+    key = (sentence.astype(np.int64) << 41 + shift) | low
+    assert bleu.sort_by_sentence(key, sentence, len(rows)).tolist() == np.sort(key).tolist()
+    top = np.full(5, np.iinfo(np.int64).max)  # keys equal to the padding value sort as they should
+    assert bleu.sort_by_sentence(top, np.zeros(5, np.int64), 1).tolist() == top.tolist()
+
+
 def test_number_keys_resolves_many_collisions_in_rounds():
     # 200,000 distinct keys into tables of 2^19 slots: tens of thousands collide in the first round.
     word = np.random.default_rng(0).permutation(np.arange(200_000, dtype=np.int64) << 20)
