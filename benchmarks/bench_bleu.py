@@ -223,12 +223,12 @@ def format_growth(by_size: dict[int, dict[str, Timing]]) -> str:
     names = list(by_size[sizes[0]])
     width = max(map(len, names))
     steps = list(zip(sizes, sizes[1:], strict=False))  # neighbours: one pair fewer than sizes
-    head = "".join(f"{n:>12,}" for n in sizes) + "".join(f"{f't({b:,})/t({a:,})':>20}" for a, b in steps)
+    head = "".join(f"{n:>12,}" for n in sizes) + "".join(f"{f't({b:,})/t({a:,})':>22}" for a, b in steps)
     lines = [f"{'median seconds':{width}}{head}"]
     for name in names:
         t = {n: statistics.median(by_size[n][name].times) for n in sizes}
         cells = "".join(f"{t[n]:12.4f}" for n in sizes)
-        growth = "".join(f"{t[b] / t[a]:13.1f} ({b // a}x)" for a, b in steps)
+        growth = "".join(f"{t[b] / t[a]:15.1f} ({b // a}x)" for a, b in steps)
         lines.append(f"{name:{width}}{cells}{growth}")
     return "\n".join(lines)
 
