@@ -14,7 +14,9 @@ The contenders run in turn within each round (A B C D A B C D ...), and each is
 printed with the median, IQR and count of its times and of its per-round ratio
 to sacrebleu, so that a busy machine slows them all alike. The scores must agree to a relative
 1e-12 before any time is printed. BLAS and OpenMP are pinned to one thread
-(nothing here uses them, but the numbers should not depend on it).
+(nothing here uses them, but the numbers should not depend on it). A last table
+gives each contender's median at every corpus size and its growth from one size
+to the next (10x the sentences: 10 when linear).
 
 ``make_corpus``, ``run_benchmark`` and ``format_results`` can be imported to
 combine this with other benchmarks.
@@ -30,7 +32,7 @@ import sys
 import time
 import warnings
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
@@ -82,10 +84,12 @@ def make_corpus(
     return Corpus([list(refs) for refs in zip(*references, strict=True)], hypotheses)
 
 
-def timed(fn: Callable[[], float], times: list[float]) -> float:
-    """Call ``fn``, append its wall time to ``times``, return its result."""
-    start = time.perf_counter()
+def timed(fn: Callable[[], float], times: list[float], cpu_times: list[float] | None = None) -> float:
+    """Call ``fn``, append its wall time to ``times`` (and its CPU time to ``cpu_times``), return its result."""
+    start, cpu = time.perf_counter(), time.process_time()
     out = fn()
+    if cpu_times is not None:
+        cpu_times.append(time.process_time() - cpu)
     times.append(time.perf_counter() - start)
     return out
 
@@ -129,6 +133,7 @@ class Timing:
     times: list[float]
     ratios: list[float]  # sacrebleu's time / this one's, per interleaved round
     bleu: float
+    cpu_ratios: list[float] = field(default_factory=list)  # the same in CPU time (steadier on a busy machine)
 
     @staticmethod
     def spread(values: list[float]) -> tuple[float, float, int]:
@@ -143,16 +148,22 @@ def run_benchmark(corpus: Corpus, repeats: int = 5, smoothing: str = "exp") -> d
     """Every contender once per round, in turn (A B C D A B C D ...); raises if the scores disagree."""
     fns = contenders(corpus, smoothing)
     times: dict[str, list[float]] = {name: [] for name in fns}
+    cpu: dict[str, list[float]] = {name: [] for name in fns}
     scores: dict[str, float] = {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # nltk warns about zero-match orders
         for _ in range(repeats):
             for name, fn in fns.items():
-                scores[name] = timed(fn, times[name])
+                scores[name] = timed(fn, times[name], cpu[name])
     check_agreement(scores)
     anchor = times["sacrebleu corpus_score"]
     return {
-        name: Timing(times[name], [a / t for a, t in zip(anchor, times[name], strict=True)], scores[name])
+        name: Timing(
+            times[name],
+            [a / t for a, t in zip(anchor, times[name], strict=True)],
+            scores[name],
+            [a / t for a, t in zip(cpu["sacrebleu corpus_score"], cpu[name], strict=True)],
+        )
         for name in fns
     }
 
@@ -169,11 +180,18 @@ def check_agreement(scores: dict[str, float]) -> None:
 
 def format_results(results: dict[str, Timing]) -> str:
     width = max(map(len, results))
-    lines = [f"{'':{width}}  {'seconds: median  IQR  n':>26}  {'BLEU':>18}  {'sacrebleu / this: median  IQR':>31}"]
+    lines = [
+        f"{'':{width}}  {'seconds: median  IQR  n':>26}  {'BLEU':>18}  {'sacrebleu / this: median  IQR':>31}"
+        f"  {'in CPU time':>14}"
+    ]
     for name, r in results.items():
         t, t_iqr, n = Timing.spread(r.times)
         q, q_iqr, _ = Timing.spread(r.ratios)
-        lines.append(f"{name:{width}}  {t:12.4f} {t_iqr:7.4f} {n:3d}  {r.bleu:18.15f}  {q:23.1f}x {q_iqr:6.1f}")
+        c, c_iqr, _ = Timing.spread(r.cpu_ratios)
+        lines.append(
+            f"{name:{width}}  {t:12.4f} {t_iqr:7.4f} {n:3d}  {r.bleu:18.15f}  {q:23.1f}x {q_iqr:6.1f}"
+            f"  {c:7.1f}x {c_iqr:5.1f}"
+        )
     return "\n".join(lines)
 
 
@@ -185,16 +203,34 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--smoothing", default="exp", choices=bleu.SMOOTHINGS)
     args = parser.parse_args(argv)
+    by_size: dict[int, dict[str, Timing]] = {}
     for n in args.sentences:
         corpus = make_corpus(n, args.refs, args.seed)
         repeats = max(3, round(args.repeats * (10_000 / n) ** 0.5))  # the 100,000 corpus takes a minute a round
-        results = run_benchmark(corpus, repeats, args.smoothing)
+        by_size[n] = run_benchmark(corpus, repeats, args.smoothing)
         print(
             f"\ncorpus: {n:,} sentences x {args.refs} references, {corpus.tokens:,} tokens, seed {args.seed}; "
             f"smoothing {args.smoothing}; {repeats} interleaved rounds, one thread"
         )
-        print(format_results(results))
+        print(format_results(by_size[n]), flush=True)
+    print("\n" + format_growth(by_size))
     return 0
+
+
+def format_growth(by_size: dict[int, dict[str, Timing]]) -> str:
+    """Each contender's median time at every corpus size, and how it grows from one size to the next."""
+    sizes = sorted(by_size)
+    names = list(by_size[sizes[0]])
+    width = max(map(len, names))
+    steps = list(zip(sizes, sizes[1:], strict=False))  # neighbours: one pair fewer than sizes
+    head = "".join(f"{n:>12,}" for n in sizes) + "".join(f"{f't({b:,})/t({a:,})':>22}" for a, b in steps)
+    lines = [f"{'median seconds':{width}}{head}"]
+    for name in names:
+        t = {n: statistics.median(by_size[n][name].times) for n in sizes}
+        cells = "".join(f"{t[n]:12.4f}" for n in sizes)
+        growth = "".join(f"{t[b] / t[a]:15.1f} ({b // a}x)" for a, b in steps)
+        lines.append(f"{name:{width}}{cells}{growth}")
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

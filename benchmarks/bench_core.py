@@ -2,6 +2,7 @@
 
     python benchmarks/bench_core.py [--repeat 5]
     python benchmarks/bench_core.py --answer-path   # the answer's CPU work against a bare INSERT + COMMIT
+    python benchmarks/bench_core.py --open          # reopening a big collection against a bare SQLite read
 
 Bounds from the foundation issue (floors, not aims): 10,000 cards parsed, store
 opened and queue built in <= 0.3 s; 100,000 in <= 3 s; one answer scheduled and
@@ -196,6 +197,113 @@ def print_answer_path(times: dict[str, list[float]]) -> None:
     )
 
 
+def make_collection(home: Path, n: int) -> None:
+    """A data folder with one ``n``-card deck (no bundled decks) and a stored state for every card.
+
+    The states are what a collection in use holds: mostly review cards due over the next two months (a few
+    overdue), some learning and relearning, some suspended, some new again (an undone first answer),
+    and 100 of today's answers in the log.
+    """
+    from datetime import UTC, datetime, timedelta
+
+    from gistquiz.scheduler import CardState, State
+    from gistquiz.workspace import Workspace
+
+    (home / "decks").mkdir(parents=True)
+    (home / "settings.toml").write_text("bundled_decks = false\n")
+    make_deck(home / "decks" / "gen.md", n)
+    ws = Workspace.open(home)
+    cards = list(ws.library.cards())
+    assert len(cards) == n and not ws.library.errors
+    now = datetime.now(UTC)
+    kinds = [State.NEW, State.LEARNING, State.RELEARNING] + [State.REVIEW] * 17
+
+    def state(i: int, key: str) -> CardState:
+        kind = kinds[i % len(kinds)]
+        if kind == State.NEW:
+            return CardState(key, "gen")
+        due = now + timedelta(days=(i * 7919) % 66 - 5, minutes=i % 60)
+        last = now - timedelta(days=1 + i % 30)
+        return CardState(key, "gen", kind, 0, 3.5 + i % 50, 5.0, due, last, 1 + i % 9, i % 3, suspended=i % 20 == 7)
+
+    ws.store.replace_states((state(i, c.key), c.fingerprint) for i, c in enumerate(cards))
+    ws.close()
+    ws = Workspace.open(home)
+    session = Session(cards[:100], ws.store, ws.scheduler)
+    for i, card in enumerate(cards[:100]):
+        session.answer(card, Rating(1 + i % 4))
+    ws.close()
+
+
+def open_collection(home: Path) -> int:
+    """What ``gistquiz review`` does before its first card: open the workspace, load the decks, re-link
+    edited cards, build today's queue and pick the first card; returns the number of cards."""
+    from gistquiz.workspace import Workspace
+
+    ws = Workspace.open(home)
+    cards = list(ws.library.cards())
+    ws.sync()
+    session = Session(cards, ws.store, ws.scheduler)
+    assert session.next() is not None
+    ws.close()
+    return len(cards)
+
+
+def bare_read(db: Path) -> int:
+    """The anchor: every stored card row into tuples, with nothing else (sqlite3 as shipped with Python)."""
+    import sqlite3
+
+    con = sqlite3.connect(db)
+    rows = con.execute(f"SELECT {store_module.CARD_COLUMNS} FROM cards").fetchall()
+    con.close()
+    return len(rows)
+
+
+def open_ratios(folder: Path, sizes: tuple[int, ...], rounds: int) -> None:
+    """Reopening an unchanged collection (``open_collection``) against ``bare_read`` of its rows, A B A B.
+
+    Each run is timed twice: CPU time (``process_time``: what the code costs, steady on a shared machine)
+    and wall time (what a learner waits, disk reads included, but inflated by other processes' load).
+    """
+    from gistquiz import locations
+
+    medians = {}
+    for n in sizes:
+        home = folder / f"home{n}"
+        make_collection(home, n)
+        db = locations.database_path(home)
+        t0 = time.perf_counter()
+        assert open_collection(home) == n == bare_read(db)  # the first open parses and fills the cache
+        cold = time.perf_counter() - t0
+        times: dict[tuple[str, str], list[float]] = {}
+        for _ in range(max(3, rounds * 10_000 // n)):
+            for name, fn, arg in (("anchor", bare_read, db), ("ours", open_collection, home)):
+                w0, c0 = time.perf_counter(), time.process_time()
+                fn(arg)
+                c1, w1 = time.process_time(), time.perf_counter()
+                times.setdefault((name, "cpu"), []).append(c1 - c0)
+                times.setdefault((name, "wall"), []).append(w1 - w0)
+        print(f"{n:,} cards, unchanged deck files, {len(times['anchor', 'cpu'])} interleaved rounds")
+        print(f"  {'ms: median IQR':<58} {'CPU time':>15} {'wall time':>15}")
+        rows = (
+            ("anchor", f"anchor: SELECT of the {n:,} stored card rows into tuples"),
+            ("ours", "ours: Workspace.open .. first card of the built queue"),
+        )
+        for name, label in rows:
+            cells = [spread(times[name, clock]) for clock in ("cpu", "wall")]
+            print(f"  {label:<58}" + "".join(f" {m * 1e3:8.1f} {iqr * 1e3:6.1f}" for m, iqr, _ in cells))
+        ratios = [
+            spread([o / a for o, a in zip(times["ours", clock], times["anchor", clock], strict=True)])
+            for clock in ("cpu", "wall")
+        ]
+        print(f"  {'ratio ours / anchor, per round':<58}" + "".join(f" {m:7.2f}x {iqr:6.2f}" for m, iqr, _ in ratios))
+        print(f"  the first open (parses the deck, writes the cache): {cold * 1e3:.0f} ms wall")
+        medians[n] = statistics.median(times["ours", "cpu"])
+    if len(sizes) == 2:
+        a, b = sizes
+        print(f"ours, CPU time: t({b:,}) / t({a:,}) = {medians[b] / medians[a]:.1f} (linear: {b / a:.0f})")
+
+
 def help_time() -> tuple[float, list[str]]:
     code = (
         "import sys, time; t = time.perf_counter()\n"
@@ -214,7 +322,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--answer-path", action="store_true", help="only the answer path against a bare INSERT")
+    parser.add_argument("--open", action="store_true", help="only reopening a collection against a bare read")
+    parser.add_argument("--rounds", type=int, default=15, help="--open: interleaved rounds at 10,000 cards")
     args = parser.parse_args(argv)
+    if args.open:
+        with tempfile.TemporaryDirectory() as tmp:
+            open_ratios(Path(tmp), (10_000, 100_000), args.rounds)
+        return 0
     if args.answer_path:
         with tempfile.TemporaryDirectory() as tmp:
             print_answer_path(answer_path_ratios(Path(tmp)))

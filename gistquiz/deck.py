@@ -26,6 +26,7 @@ from __future__ import annotations
 import bisect
 import gc
 import hashlib
+import os
 import re
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -38,6 +39,7 @@ from gistquiz import cloze
 from gistquiz.errors import DeckError, DeckFileError
 
 if TYPE_CHECKING:
+    from gistquiz.deck_cache import DeckCache
     from gistquiz.exercise import Exercise
 
 METADATA_KEYS = ("id", "tags", "demo", "type")
@@ -149,17 +151,26 @@ def deck_key(path: str | Path) -> str:
     return Path(path).name.removesuffix(".md").lower()
 
 
-def read_deck(path: str | Path, known_demos: Iterable[str] | None = None, source: str = "") -> Deck:
-    """Read and parse one deck file. Never raises for a problem in the file: see ``Deck.errors``."""
+def read_deck(
+    path: str | Path, known_demos: Iterable[str] | None = None, source: str = "", cache: DeckCache | None = None
+) -> Deck:
+    """Read and parse one deck file. Never raises for a problem in the file: see ``Deck.errors``.
+
+    With a ``cache``, a file whose bytes (and everything else the parse depends on) did not change since
+    its last parse is not parsed again (see :mod:`gistquiz.deck_cache`).
+    """
     p = Path(path)
     shown = str(path)
     try:
-        size = p.stat().st_size
-        if size > MAX_DECK_BYTES:
-            return _failed(p, shown, 1, f"file too large ({size // 2**20} MiB; the limit is 64 MiB)", source)
-        data = p.read_bytes()
+        with p.open("rb") as f:
+            st = os.fstat(f.fileno())  # the size and mtime of the very file read, for the cache's key
+            if st.st_size > MAX_DECK_BYTES:
+                return _failed(p, shown, 1, f"file too large ({st.st_size // 2**20} MiB; the limit is 64 MiB)", source)
+            data = f.read()
     except OSError as err:
         return _failed(p, shown, 1, f"cannot read: {err.strerror or err}", source)
+    if cache is not None:
+        return cache.parse(data, st, shown, known_demos, source)
     return parse_deck(data, shown, known_demos=known_demos, source=source)
 
 

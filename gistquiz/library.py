@@ -25,8 +25,9 @@ from pathlib import Path
 
 from gistquiz import __version__
 from gistquiz.deck import Card, Deck, read_deck
+from gistquiz.deck_cache import DeckCache
 from gistquiz.errors import DeckError
-from gistquiz.locations import bundled_decks_dir, user_decks_dir
+from gistquiz.locations import bundled_decks_dir, deck_cache_dir, user_decks_dir
 from gistquiz.registry import demo_names
 
 
@@ -83,7 +84,8 @@ def load(
         found, odd = _readable(sorted(folder.glob("*.md"), key=lambda p: (p.stem, p.name)), source)
         paths += found
         errors += odd
-    library = _name_wide_encodings(load_files(paths, known_demos))
+    cache = DeckCache(deck_cache_dir(home))
+    library = _name_wide_encodings(load_files(paths, known_demos, cache))
     library.decks += errors
     return library
 
@@ -107,12 +109,14 @@ def load_paths(targets: Iterable[Path], known_demos: frozenset[str] | None = Non
     return library
 
 
-def load_files(paths: Iterable[tuple[str, Path]], known_demos: frozenset[str] | None = None) -> Library:
+def load_files(
+    paths: Iterable[tuple[str, Path]], known_demos: frozenset[str] | None = None, cache: DeckCache | None = None
+) -> Library:
     names = demo_names() if known_demos is None else known_demos
     library = Library()
     seen: dict[str, str] = {}
     for source, path in paths:
-        deck = _read_one(path, names, source)
+        deck = _read_one(path, names, source, cache)
         first = library.deck(deck.key) if deck.key in seen else None
         if first is not None and first.source == "bundled" and source == "user":
             # The user's copy (or own deck of that name) is used in place of the bundled deck.
@@ -131,11 +135,11 @@ def load_files(paths: Iterable[tuple[str, Path]], known_demos: frozenset[str] | 
     return library
 
 
-def _read_one(path: Path, known_demos: frozenset[str], source: str) -> Deck:
+def _read_one(path: Path, known_demos: frozenset[str], source: str, cache: DeckCache | None = None) -> Deck:
     """One deck, whatever its bytes do: a bug the parser has not met yet (it reports a bad file as
     ``Deck.errors``, never by raising) becomes this deck's one error line, and the other decks load."""
     try:
-        return read_deck(path, known_demos=known_demos, source=source)
+        return read_deck(path, known_demos=known_demos, source=source, cache=cache)
     except Exception as err:  # the boundary between one deck and the rest: RecursionError, MemoryError too
         what = _short(f"{type(err).__name__}: {err}")
         message = f"gistquiz could not read this deck ({what}); please report it with the file"

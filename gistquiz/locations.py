@@ -36,6 +36,11 @@ def user_decks_dir(home_dir: Path) -> Path:
     return home_dir / "decks"
 
 
+def deck_cache_dir(home_dir: Path) -> Path:
+    """Parsed decks, kept so that unchanged deck files are not parsed again (:mod:`gistquiz.deck_cache`)."""
+    return home_dir / "cache" / "decks"
+
+
 def settings_path(home_dir: Path) -> Path:
     return home_dir / "settings.toml"
 

@@ -15,14 +15,15 @@ takes back the newest action this session made, whatever it was, one at a time, 
 from __future__ import annotations
 
 import bisect
-from collections.abc import Callable, Iterable
+import heapq
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from gistquiz.deck import Card, Kind
 from gistquiz.grading import Grade
 from gistquiz.scheduler import CardState, Rating, Scheduler, State, utcnow
-from gistquiz.store import AnsweredElsewhere, ReviewEntry, Store
+from gistquiz.store import AnsweredElsewhere, QueueState, ReviewEntry, Store
 
 LEARN_AHEAD = timedelta(minutes=20)
 LEECH_NOTICE = "Leech: this card lapsed many times and is now suspended. Consider rewriting it."
@@ -69,14 +70,14 @@ class Queue:
 
 def build_queue(
     cards: Iterable[Card],
-    states: dict[str, CardState],
+    states: Mapping[str, CardState | QueueState],
     now: datetime,
     scheduler: Scheduler,
     new_done: int = 0,
     review_done: int = 0,
     exercise_new_done: int = 0,
 ) -> Queue:
-    """Today's queue: pure, from the cards and their stored states.
+    """Today's queue: pure, from the cards and their stored states (whole, or the queue's part of them).
 
     New exercise cards have a limit of their own (``exercise_new_per_day``; ``exercise_new_done`` of them
     were introduced today), and do not use up ``new_per_day``.
@@ -90,24 +91,32 @@ def build_queue(
     seen_today: set[str] = set()
     new_candidates: list[str] = []
     exercises: set[str] = set()
+    # Names looked up once, not per card: this loop runs over every card of the collection at each open.
+    get, exercise, new_state, learning_states = states.get, Kind.EXERCISE, State.NEW, (State.LEARNING, State.RELEARNING)
     for card in cards:
-        if card.kind is Kind.EXERCISE:
-            exercises.add(card.key)
-        s = states.get(card.key)
+        key = card.key
+        if card.kind is exercise:
+            exercises.add(key)
+        s = get(key)
+        if s is None:
+            new_candidates.append(key)
+            continue
         # Within today only: an answer given while the clock was ahead (then set back) is not today's.
-        if s is not None and s.last_review is not None and day_start <= s.last_review < day_end:
-            seen_today.add(note_key(card.key))
-        if s is None or s.state == State.NEW:
-            if s is None or not _hidden(s, now, day_end):
-                new_candidates.append(card.key)
+        last = s.last_review
+        if last is not None and day_start <= last < day_end:
+            seen_today.add(note_key(key))
+        hidden = _hidden(s, now, day_end)
+        if s.state == new_state:
+            if not hidden:
+                new_candidates.append(key)
             continue
-        if _hidden(s, now, day_end) or s.due is None:
+        due = s.due
+        if hidden or due is None or due >= day_end:
             continue
-        if s.state in (State.LEARNING, State.RELEARNING):
-            if s.due < day_end:
-                learning.append((s.due, card.key))
-        elif s.due < day_end:
-            review.append((s.due, card.key))
+        if s.state in learning_states:
+            learning.append((due, key))
+        else:
+            review.append((due, key))
     left = {False: max(0, settings.new_per_day - new_done)}
     left[True] = max(0, settings.exercise_new_per_day - exercise_new_done)
     for key in new_candidates:
@@ -116,10 +125,10 @@ def build_queue(
             new.append(key)
             seen_today.add(note_key(key))
             left[is_exercise] -= 1
-    review.sort()
     review_left = max(0, settings.reviews_per_day - review_done)
     learning.sort()
-    return Queue(learning, [k for _, k in review[:review_left]], new)
+    # The earliest due first; of a backlog of 10,000 only the day's limit (200) is shown: no need to sort it all.
+    return Queue(learning, [k for _, k in heapq.nsmallest(review_left, review)], new)
 
 
 def _hidden(s: CardState, now: datetime, day_end: datetime) -> bool:
@@ -159,9 +168,10 @@ class Session:
     def refresh(self) -> None:
         """Rebuild the queue from the store (after an edit, or when the day changes)."""
         now = self.clock()
-        states = self.store.states()
+        states = self.store.queue_states()
         day_start = self.scheduler.day_start(now)
-        exercises = {k for k, c in self.cards.items() if c.kind is Kind.EXERCISE}
+        exercise = Kind.EXERCISE
+        exercises = {k for k, c in self.cards.items() if c.kind is exercise}
         new_done, review_done = self.store.today_counts(day_start, keys=set(self.cards) - exercises)
         exercise_new_done = self.store.today_counts(day_start, keys=exercises)[0] if exercises else 0
         self.queue = build_queue(

@@ -41,8 +41,9 @@ from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from itertools import count
 from pathlib import Path
-from typing import Any, ParamSpec, TypeVar
+from typing import Any, NamedTuple, ParamSpec, TypeVar
 
+from gistquiz.deck import gc_paused
 from gistquiz.errors import AnsweredElsewhere, StoreError
 from gistquiz.scheduler import CardState, Rating, State
 
@@ -234,6 +235,8 @@ CARD_COLUMNS = (
 )
 _SELECT_CARDS = f"SELECT {CARD_COLUMNS} FROM cards"
 LINK_COLUMNS = "old_key, new_key, deck, similarity, linked_at, reported"
+_SELECT_QUEUE = "SELECT key, state, due, last_review, suspended, buried_until FROM cards"
+_STATE_OF = {int(s): s for s in State}
 _CARD_BY_KEY = f"{_SELECT_CARDS} WHERE key=?"
 
 # In the order of ReviewEntry's fields after ``id`` (see _review_values and _row_entry).
@@ -314,6 +317,16 @@ def review_from_row(row: tuple[Any, ...]) -> ReviewEntry:
     if entry.action not in ("answer", "undo", *FLAG_ACTIONS) or (entry.action == "answer") != (entry.rating > 0):
         raise ValueError(f"not an action: {entry.action!r} with rating {entry.rating}")
     return entry
+
+
+class QueueState(NamedTuple):
+    """The part of a card's stored state that decides whether it is in today's queue, and where."""
+
+    state: State
+    due: datetime | None
+    last_review: datetime | None
+    suspended: bool
+    buried_until: datetime | None
 
 
 class _BadRow(Exception):
@@ -546,6 +559,32 @@ class Store:
         sql = _SELECT_CARDS
         rows = self.db.execute(sql + " WHERE deck=?", (deck,)) if deck else self.db.execute(sql)
         return {r[0]: _row_state(r) for r in rows}
+
+    @_guarded
+    def queue_states(self) -> dict[str, QueueState]:
+        """What today's queue needs of every card's state, by key (:func:`gistquiz.session.build_queue`).
+
+        Five of the thirteen columns and a tuple per card instead of a :class:`CardState`: a third of the
+        time of :meth:`states`, which is most of opening a big collection.
+        """
+        fromiso, new = datetime.fromisoformat, tuple.__new__  # QueueState's own __new__ is a Python frame per row
+        try:
+            with gc_paused():
+                return {
+                    key: new(
+                        QueueState,
+                        (
+                            _STATE_OF[state],
+                            fromiso(due) if due else None,
+                            fromiso(last) if last else None,
+                            bool(suspended),
+                            fromiso(buried) if buried else None,
+                        ),
+                    )
+                    for key, state, due, last, suspended, buried in self.db.execute(_SELECT_QUEUE)
+                }
+        except (KeyError, ValueError, TypeError) as err:
+            raise _BadRow(f"a card holds a value gistquiz never writes ({err!r})") from None
 
     @_guarded
     def state(self, key: str) -> CardState | None:

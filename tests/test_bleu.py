@@ -159,6 +159,40 @@ def test_one_sort_counts_equal_one_sort_per_order(corpus, max_n):
     assert block.matches.tolist() == chained.tolist()
 
 
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.integers(-(2**63), 2**63 - 1), max_size=300)
+    | st.lists(st.integers(0, 40), max_size=300)
+    | st.lists(st.sampled_from([0, 1 << 48, 2 << 48, 3 << 48, -(1 << 62), 2**63 - 1]), max_size=300),
+)
+def test_number_keys_numbers_the_distinct_keys_as_np_unique_does(keys):
+    word = np.array(keys, np.int64)
+    local, V = bleu.number_keys(word)
+    _, inverse = np.unique(word, return_inverse=True)
+    assert len(set(keys)) == V and sorted(set(local.tolist())) == list(range(1, V + 1))
+    assert len(set(zip(local.tolist(), inverse.tolist(), strict=True))) == V  # the same partition
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.lists(st.integers(0, 2**40), max_size=12), min_size=1, max_size=20), st.integers(1, 17))
+def test_sort_by_sentence_is_np_sort(rows, shift):
+    """Keys whose top bits are their sentence, in sentence order; one long sentence takes the one sort."""
+    sentence = np.repeat(np.arange(len(rows)), [len(r) for r in rows])
+    low = np.array([v for r in rows for v in r], np.int64)
+    key = (sentence.astype(np.int64) << 41 + shift) | low
+    assert bleu.sort_by_sentence(key, sentence, len(rows)).tolist() == np.sort(key).tolist()
+    top = np.full(5, np.iinfo(np.int64).max)  # keys equal to the padding value sort as they should
+    assert bleu.sort_by_sentence(top, np.zeros(5, np.int64), 1).tolist() == top.tolist()
+
+
+def test_number_keys_resolves_many_collisions_in_rounds():
+    # 200,000 distinct keys into tables of 2^19 slots: tens of thousands collide in the first round.
+    word = np.random.default_rng(0).permutation(np.arange(200_000, dtype=np.int64) << 20)
+    local, V = bleu.number_keys(np.concatenate((word, word[::-1])))
+    assert V == 200_000 and (local[:200_000] == local[200_000:][::-1]).all()
+    assert sorted(local[:200_000].tolist()) == list(range(1, V + 1))
+
+
 def block_tokens(seg):
     """The per-token arrays ``count_block`` builds, for calling both counters directly."""
     S = len(seg.n_refs)
