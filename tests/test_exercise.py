@@ -6,6 +6,7 @@ import textwrap
 import time
 
 import pytest
+from timing import best_of_interleaved
 
 from gistquiz.exercise import Attempts, Exercise, Limits, TestResult, Verdict, grade, parse_blocks
 
@@ -320,17 +321,12 @@ def test_parse_blocks_reports_problems_with_deck_lines(body, line, words):
 
 
 def test_parse_blocks_is_linear_in_the_number_of_fences():
-    def seconds(n: int) -> float:
-        body = "T\n" + "```python\ndef f(): pass\n```\n" * n + "```python tests\n" * n
-        started = time.perf_counter()
-        parse_blocks(body, 1)
-        return time.perf_counter() - started
+    def body(n: int) -> str:
+        return "T\n" + "```python\ndef f(): pass\n```\n" * n + "```python tests\n" * n
 
-    small, large = [], []
-    for _ in range(5):  # interleaved, the minimum of each: other processes' load hits both alike
-        small.append(seconds(8000))  # both bodies larger than a CPU cache (a smaller one runs faster per byte)
-        large.append(seconds(32000))
-    assert min(large) / min(small) < 10  # 4x the fences: a linear scan takes ~4x, a quadratic one ~16x
+    # both bodies larger than a CPU cache (a smaller one runs faster per byte); CPU time, interleaved
+    small, large = best_of_interleaved(5, lambda b: parse_blocks(b, 1), body(8000), body(32000))
+    assert large / small < 10  # 4x the fences: a linear scan takes ~4x, a quadratic one ~16x
 
 
 def test_code_in_a_network_namespace_cannot_reach_a_local_server():
