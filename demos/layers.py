@@ -369,6 +369,38 @@ def batchnorm_backward(dout: np.ndarray, cache: tuple) -> tuple[np.ndarray, np.n
 # --------------------------------------------------------------------------- loss
 
 
+def row_max(z: np.ndarray) -> np.ndarray:
+    """Each row's maximum (N, 1) of ``z`` (N, K): ``z.max(axis=1, keepdims=True)``, exactly, faster.
+
+    NumPy reduces a short last axis row by row, at about 10 us per 100 rows: 130 us for the digits' (1437, 10)
+    scores, where copying them to (K, N) and taking the maximum down the columns, K elementwise passes over
+    N contiguous values, takes 9 us (timeit, float32, NumPy 2.4). Softmax calls it at every training step.
+    """
+    return np.ascontiguousarray(z.T).max(axis=0)[:, None]  # (K, N) -> (N,) -> (N, 1)
+
+
+def row_sum(z: np.ndarray) -> np.ndarray:
+    """Each row's sum (N, 1) of ``z`` (N, K): ``z.sum(axis=1, keepdims=True)`` bit for bit, faster.
+
+    For a C-ordered ``z`` with 8 <= K <= 128, NumPy adds each row pairwise: eight running sums over blocks of
+    eight, combined as ((s0+s1)+(s2+s3))+((s4+s5)+(s6+s7)), then the last K % 8 values one by one. The same
+    additions on the (K, N) copy run as a few elementwise passes: 14-41 us instead of 72-110 for (1437, 10)
+    in float32 (timeit). Any other shape or layout takes NumPy's own sum. ``tests/test_layers.py`` checks
+    the equality over K = 1..139 in float32 and float64, so a NumPy that changes its order is caught.
+    """
+    K = z.shape[1]
+    if not (8 <= K <= 128 and z.flags.c_contiguous):
+        return z.sum(axis=1, keepdims=True)
+    t = np.ascontiguousarray(z.T)  # (K, N)
+    s8 = t[:8].copy()  # (8, N) the eight running sums
+    for i in range(8, K - K % 8, 8):
+        s8 += t[i : i + 8]
+    s = ((s8[0] + s8[1]) + (s8[2] + s8[3])) + ((s8[4] + s8[5]) + (s8[6] + s8[7]))  # (N,)
+    for i in range(K - K % 8, K):
+        s += t[i]
+    return s[:, None]
+
+
 def softmax_cross_entropy(scores: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
     """Mean cross-entropy (natural log) of softmax(scores) against integer labels, and its gradient.
 
@@ -380,8 +412,8 @@ def softmax_cross_entropy(scores: np.ndarray, y: np.ndarray) -> tuple[float, np.
     Subtracting each row's maximum first keeps ``exp`` from overflowing.
     """
     N = scores.shape[0]
-    shifted = scores - scores.max(axis=1, keepdims=True)  # (N, K)
-    log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))  # (N, K)
+    shifted = scores - row_max(scores)  # (N, K)
+    log_probs = shifted - np.log(row_sum(np.exp(shifted)))  # (N, K)
     loss = -log_probs[np.arange(N), y].mean()
     dscores = np.exp(log_probs)  # (N, K) softmax probabilities
     dscores[np.arange(N), y] -= 1.0
