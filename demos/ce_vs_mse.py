@@ -161,11 +161,14 @@ def run(p: dict, seed: int, progress: Progress | None) -> CeVsMseResult:
     rng = np.random.default_rng(seed)
     data = standardised_flat(np.float32)  # float32: twice as fast
     W0 = rng.normal(0.0, p["init_scale"], size=(data[0].shape[1], 10)).astype(np.float32)  # (64, 10)
-    sweeps: dict[str, list[Run]] = {}
-    for i, loss in enumerate(("cross-entropy", "MSE")):
-        sweeps[loss] = [train(loss, W0, data, lr, p["steps"]) for lr in LRS]
-        if progress is not None:
-            progress(i + 1, 2, message=f"{loss} trained")
+    sweeps: dict[str, list[Run]] = {"cross-entropy": [], "MSE": []}
+    total = len(sweeps) * len(LRS)
+    for loss, runs in sweeps.items():
+        for lr in LRS:  # each run streamed as it ends: the first event comes after one run, not four
+            runs.append(train(loss, W0, data, lr, p["steps"]))
+            if progress is not None:
+                done = sum(map(len, sweeps.values()))
+                progress(done, total, accuracy=runs[-1].test_accuracy[-1], message=f"{loss}, lr {lr:g}")
     return CeVsMseResult(gaps, sweeps)
 
 
