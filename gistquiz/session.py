@@ -325,12 +325,15 @@ class Session:
         if self.current is not None and self.current.key == key:
             self.current = None
         q = self.queue
-        for i, (_, k) in enumerate(q.learning):  # learning cards are few: those due today
+        if q.learning and q.learning[0][1] == key:  # the card shown is the head of one list (see next())
+            del q.learning[0]
+            return
+        if _discard(q.review, key) or _discard(q.new, key):
+            return
+        for i, (_, k) in enumerate(q.learning):  # undo, bury or suspend of a card not shown
             if k == key:
                 del q.learning[i]
                 return
-        if not _discard(q.review, key):
-            _discard(q.new, key)
 
     def _drop_siblings(self, key: str) -> None:
         """Siblings of an answered card wait until tomorrow: only notes with several cards are looked at."""
