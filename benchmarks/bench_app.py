@@ -221,6 +221,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cards", type=int, default=10_000)
     parser.add_argument("--keys", type=int, default=50, help="cards to reveal and rate per block")
     parser.add_argument("--rounds", type=int, default=3, help="interleaved blocks of keys per app")
+    parser.add_argument("--first-screen", action="store_true", help="only the first screen, no keypresses")
     args = parser.parse_args(argv)
     rows: list[tuple[str, Sequence[float], Sequence[float], float, float]] = []  # name, anchor, ours, ratio, goal
     floors: list[tuple[str, Sequence[float], Sequence[float], Sequence[float]]] = []
@@ -235,7 +236,7 @@ def main(argv: list[str] | None = None) -> int:
         deck_dir = tmp / "decks"
         deck_dir.mkdir()
         make_deck(deck_dir / "gen.md", args.cards)
-        for with_demo in (False, True):
+        for with_demo in () if args.first_screen else (False, True):
             label = ", tiny_cnn training" if with_demo else ""
             if with_demo:
                 with TrainingDemo():

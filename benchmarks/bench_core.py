@@ -103,6 +103,9 @@ def answer_path_ratios(folder: Path, rounds: int = 200, batch: int = 10) -> dict
     - ``store SQL``: the answer's five statements (BEGIN, read the state, upsert it, insert the log
       row with its three indexes and AUTOINCREMENT, COMMIT) with values computed beforehand: the
       schema's own cost, the other part of the floor;
+    - ``Session.answer, 10,000 queued``: the whole answer as the app calls it (``Session.next`` then
+      ``Session.answer``) in a session of a 10,000-card deck with every card queued, ``synchronous=OFF``:
+      the store's answer plus taking the card and its siblings out of the queue;
     - ``answer, fsync``: ``Store.answer`` as shipped (``synchronous=FULL``): the disk's cost, reported.
     """
     import sqlite3
@@ -121,7 +124,7 @@ def answer_path_ratios(folder: Path, rounds: int = 200, batch: int = 10) -> dict
     sql = Store(folder / "sql.sqlite3")
     sql.db.execute("PRAGMA synchronous=OFF")
     scheduler, py_fsrs = Scheduler(), fsrs.Scheduler(enable_fuzzing=False)
-    start = datetime(2026, 1, 1, tzinfo=UTC)
+    start, minute = datetime(2026, 1, 1, tzinfo=UTC), timedelta(minutes=1)
     clock = {"i": 0}
 
     def tick() -> tuple[str, Rating, datetime]:
@@ -142,6 +145,20 @@ def answer_path_ratios(folder: Path, rounds: int = 200, batch: int = 10) -> dict
         return answer
 
     example = fast.answer("example", "gen", Rating.GOOD, start, lambda st: scheduler.review(st, Rating.GOOD, start))
+
+    make_deck(folder / "big.md", 10_000)
+    cards = read_deck(folder / "big.md", known_demos=set()).cards
+    session_store = Store(folder / "session.sqlite3")
+    session_store.db.execute("PRAGMA synchronous=OFF")
+    session = Session(
+        cards, session_store, Scheduler(Settings(new_per_day=len(cards))), clock=lambda: start + clock["i"] * minute
+    )
+
+    def session_answer() -> None:
+        _, rating, _ = tick()
+        card = session.next()
+        assert card is not None
+        session.answer(card, rating)
 
     def store_sql() -> None:
         key, _, _ = tick()
@@ -164,6 +181,7 @@ def answer_path_ratios(folder: Path, rounds: int = 200, batch: int = 10) -> dict
         "fsrs": fsrs_alone,
         "schedule": schedule,
         "store SQL": store_sql,
+        "Session.answer, 10,000 queued": session_answer,
         "answer, fsync": answer_in(durable),
     }
     times: dict[str, list[float]] = {name: [] for name in contenders}
@@ -178,6 +196,7 @@ def answer_path_ratios(folder: Path, rounds: int = 200, batch: int = 10) -> dict
             times[name].append((time.perf_counter() - t0) / batch * 1e6)
     bare.close()
     sql.close()
+    session_store.close()
     fast.close()
     durable.close()
     return times

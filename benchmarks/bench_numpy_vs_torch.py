@@ -222,11 +222,13 @@ CASES = {
 }
 
 
-def run_all(torch, repeats: int, scales: list[int]) -> list[Timed]:
+def run_all(torch, repeats: int, scales: list[int], only: str = "") -> list[Timed]:
     torch.set_num_threads(1)
     dtypes = {"float32": (np.float32, torch.float32), "float64": (np.float64, torch.float64)}
     rows = []
     for case, make in CASES.items():
+        if only not in case:
+            continue
         for scale in scales:
             for name, pair in dtypes.items():
                 print(f"{case} x{scale} {name} ...", file=sys.stderr, flush=True)
@@ -272,6 +274,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=7, help="interleaved samples per measurement (default 7)")
     parser.add_argument("--scales", type=int, nargs="+", default=[1, 4, 16], help="batch multiples (default 1 4 16)")
+    parser.add_argument("--only", default="", help="only the cases whose name contains this text")
     args = parser.parse_args(argv)
     try:
         import torch
@@ -279,7 +282,7 @@ def main(argv: list[str] | None = None) -> int:
         print("bench_numpy_vs_torch: PyTorch is not installed; nothing to compare against.", file=sys.stderr)
         return 0
     load(), load(dtype=np.float32)  # reading the digits is not part of any timing
-    rows = run_all(torch, args.repeats, args.scales)
+    rows = run_all(torch, args.repeats, args.scales, args.only)
     print(f"NumPy {np.__version__} vs PyTorch {torch.__version__}, 1 thread, interleaved, n = {args.repeats}")
     print(format_rows(rows))
     print("\nratio = numpy median / torch median (below 1: NumPy is faster)")

@@ -41,7 +41,7 @@ from dataclasses import dataclass
 import numpy as np
 from digits import standardised_flat
 from harness import Param, Plot, Progress, Report, Result, Series, Table, main, takes
-from layers import eval_numerical_gradient, rel_error
+from layers import eval_numerical_gradient, rel_error, row_max, row_sum
 
 PARAMS = [
     Param("init_scale", 1.0, "std of the initial weights on standardised pixels (1: saturated)", low=0.0, high=10.0),
@@ -59,15 +59,15 @@ CONFIDENTLY_WRONG = 1e-3
 
 def softmax(z: np.ndarray) -> np.ndarray:
     """Row-wise softmax (N, K), shifted by the row maximum so exp cannot overflow."""
-    e = np.exp(z - z.max(axis=1, keepdims=True))  # (N, K)
-    return e / e.sum(axis=1, keepdims=True)
+    e = np.exp(z - row_max(z))  # (N, K)
+    return e / row_sum(e)
 
 
 def cross_entropy(z: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
     """Mean ``-ln p_y`` over the rows of logits ``z`` (N, K) and its gradient ``(p - Y) / N``."""
     N = len(y)
-    shifted = z - z.max(axis=1, keepdims=True)  # (N, K)
-    log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))  # (N, K), stable at saturation
+    shifted = z - row_max(z)  # (N, K)
+    log_p = shifted - np.log(row_sum(np.exp(shifted)))  # (N, K), stable at saturation
     dz = np.exp(log_p)
     dz[np.arange(N), y] -= 1.0
     return float(-log_p[np.arange(N), y].mean()), dz / N
@@ -79,7 +79,7 @@ def squared_error(z: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
     p = softmax(z)  # (N, K)
     r = p - np.eye(K)[y]  # (N, K) residual
     # J r = (diag(p) - p p^T) r = p * r - p (p . r), row by row
-    dz = p * r - p * np.sum(p * r, axis=1, keepdims=True)  # (N, K)
+    dz = p * r - p * row_sum(p * r)  # (N, K)
     return float(0.5 * np.sum(r**2) / N), dz / N
 
 
@@ -161,11 +161,14 @@ def run(p: dict, seed: int, progress: Progress | None) -> CeVsMseResult:
     rng = np.random.default_rng(seed)
     data = standardised_flat(np.float32)  # float32: twice as fast
     W0 = rng.normal(0.0, p["init_scale"], size=(data[0].shape[1], 10)).astype(np.float32)  # (64, 10)
-    sweeps: dict[str, list[Run]] = {}
-    for i, loss in enumerate(("cross-entropy", "MSE")):
-        sweeps[loss] = [train(loss, W0, data, lr, p["steps"]) for lr in LRS]
-        if progress is not None:
-            progress(i + 1, 2, message=f"{loss} trained")
+    sweeps: dict[str, list[Run]] = {"cross-entropy": [], "MSE": []}
+    total = len(sweeps) * len(LRS)
+    for loss, runs in sweeps.items():
+        for lr in LRS:  # each run streamed as it ends: the first event comes after one run, not four
+            runs.append(train(loss, W0, data, lr, p["steps"]))
+            if progress is not None:
+                done = sum(map(len, sweeps.values()))
+                progress(done, total, accuracy=runs[-1].test_accuracy[-1], message=f"{loss}, lr {lr:g}")
     return CeVsMseResult(gaps, sweeps)
 
 

@@ -49,7 +49,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from harness import Param, Plot, Progress, Report, Result, Series, Table, main, takes
-from layers import eval_numerical_gradient, rel_error
+from layers import eval_numerical_gradient, rel_error, row_max
 
 PARAMS = [
     Param("samples", 1000, "random examples in each comparison", low=2, high=100_000),
@@ -75,7 +75,7 @@ GRADIENT_EXAMPLES = 4  # the numerical gradient costs 2 N K loss evaluations: ch
 
 def softmax(z: np.ndarray) -> np.ndarray:
     """Row-wise softmax of logits ``z`` (N, K); subtracting each row's maximum keeps ``exp`` finite."""
-    e = np.exp(z - z.max(axis=1, keepdims=True))  # (N, K)
+    e = np.exp(z - row_max(z))  # (N, K)
     return e / e.sum(axis=1, keepdims=True)
 
 

@@ -249,14 +249,18 @@ def run(p: dict, seed: int, progress: Progress | None) -> FineTuningResult:
         data.y_test,
     )
     rates = sorted({*SWEEP_RATES, p["small_lr"], p["large_lr"]})
-    total = 1 + 2 + len(rates)
+    done_pretraining = p["pretrain_epochs"]
+    total = done_pretraining + 2 + len(rates)
+
+    def pretraining(epoch: int, epochs: int, **info: float) -> None:
+        # Pre-training is a third of the run: its epochs are streamed as they end, not once it is over.
+        if progress is not None:
+            progress(epoch, total, accuracy=info["accuracy"], message=f"pre-training, epoch {epoch}/{epochs}")
 
     initial = tiny_cnn.init_weights(rng, p["filters"], p["hidden"], tiny_cnn.DTYPE)
     pretrained, _ = tiny_cnn.train(
-        initial, source, rng, p["pretrain_epochs"], p["lr"], MOMENTUM, BATCH_SIZE, dropout=0.25
+        initial, source, rng, p["pretrain_epochs"], p["lr"], MOMENTUM, BATCH_SIZE, dropout=0.25, progress=pretraining
     )
-    if progress is not None:
-        progress(1, total, accuracy=accuracy(pretrained, data.x_test, data.y_test), message="pre-trained")
 
     x, y = few_labels(new, p["labels_per_class"], rng)
     scratch = tiny_cnn.init_weights(rng, p["filters"], p["hidden"], tiny_cnn.DTYPE)
@@ -277,7 +281,8 @@ def run(p: dict, seed: int, progress: Progress | None) -> FineTuningResult:
         )
         trained_so_far.append(variant)
         if progress is not None:
-            progress(1 + len(trained_so_far), total, accuracy=variant.new_accuracy, message=f"{name}, lr {lr:g}")
+            step = done_pretraining + len(trained_so_far)
+            progress(step, total, accuracy=variant.new_accuracy, message=f"{name}, lr {lr:g}")
         return variant
 
     from_scratch = train_variant("from scratch", scratch, p["lr"])

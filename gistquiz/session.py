@@ -149,7 +149,7 @@ class Session:
         queue: bool = True,
     ):
         """``queue=False`` builds no queue: a session that only acts on cards (Browse: suspend, bury, undo)."""
-        self.cards = {c.key: c for c in cards}
+        self._set(cards)
         self.store = store
         self.scheduler = scheduler
         self.clock = clock
@@ -162,8 +162,16 @@ class Session:
 
     def set_cards(self, cards: Iterable[Card]) -> None:
         """Review these cards from now on (after an edit): the queue is rebuilt, the undo history kept."""
-        self.cards = {c.key: c for c in cards}
+        self._set(cards)
         self.refresh()
+
+    def _set(self, cards: Iterable[Card]) -> None:
+        self.cards = {c.key: c for c in cards}
+        notes: dict[str, list[str]] = {}
+        for key in self.cards:
+            notes.setdefault(note_key(key), []).append(key)
+        self._siblings = {note: keys for note, keys in notes.items() if len(keys) > 1}
+        """Note -> its cards' keys, for the notes with several cards (reversed, cloze): whose siblings to drop."""
 
     def refresh(self) -> None:
         """Rebuild the queue from the store (after an edit, or when the day changes)."""
@@ -321,20 +329,39 @@ class Session:
         return entry
 
     def _remove(self, key: str) -> None:
+        """Take ``key`` out of the queue. A key is in at most one list, and the card answered is almost always
+        the head of its list: no list is rebuilt or scanned on an answer (with 10,000 cards queued the old
+        rebuild cost more than the answer's SQL; ``bench_core.py --answer-path``, row ``Session.answer``)."""
         if self.current is not None and self.current.key == key:
             self.current = None
         q = self.queue
-        q.learning = [(d, k) for d, k in q.learning if k != key]
-        if key in q.review:
-            q.review.remove(key)
-        if key in q.new:
-            q.new.remove(key)
+        if q.learning and q.learning[0][1] == key:  # the card shown is the head of one list (see next())
+            del q.learning[0]
+            return
+        if _discard(q.review, key) or _discard(q.new, key):
+            return
+        for i, (_, k) in enumerate(q.learning):  # undo, bury or suspend of a card not shown
+            if k == key:
+                del q.learning[i]
+                return
 
     def _drop_siblings(self, key: str) -> None:
-        note = note_key(key)
+        """Siblings of an answered card wait until tomorrow: only notes with several cards are looked at."""
         q = self.queue
-        q.new = [k for k in q.new if note_key(k) != note]
-        q.review = [k for k in q.review if note_key(k) != note or k == key]
+        for sibling in self._siblings.get(note_key(key), ()):
+            if sibling != key and not _discard(q.review, sibling):
+                _discard(q.new, sibling)
+
+
+def _discard(items: list[str], key: str) -> bool:
+    """Remove ``key`` from ``items`` if it is there: the head in O(1) (the card just shown), else one scan in C."""
+    if items and items[0] == key:
+        del items[0]
+        return True
+    if key in items:
+        items.remove(key)
+        return True
+    return False
 
 
 def leech_notice(entry: ReviewEntry) -> str | None:

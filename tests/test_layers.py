@@ -12,6 +12,7 @@ from layers import (
     batchnorm_backward,
     batchnorm_forward,
     conv_backward,
+    conv_backward_params,
     conv_forward,
     conv_forward_naive,
     dropout_backward,
@@ -30,6 +31,8 @@ from layers import (
     rnn_forward,
     rnn_step_backward,
     rnn_step_forward,
+    row_max,
+    row_sum,
     sigmoid_backward,
     sigmoid_forward,
     softmax_cross_entropy,
@@ -621,3 +624,27 @@ def test_every_layer_keeps_the_dtype_of_its_inputs(dtype):
     scores = rng.normal(size=(4, 10)).astype(dtype)
     _, dscores = softmax_cross_entropy(scores, rng.integers(0, 10, size=4))
     assert dscores.dtype == dtype
+
+
+# --------------------------------------------------------------------------- fast paths equal to the plain ones
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_row_max_and_row_sum_equal_numpy_bit_for_bit(rng, dtype):
+    """The demos' softmax uses them at every step: any difference, even in the last bit, would change the
+    trained networks (a large-rate fine-tuning run is chaotic), so they must be NumPy's own results."""
+    for K in range(1, 140):
+        for N in (1, 7, 32, 1437):
+            z = (rng.standard_normal((N, K)) * rng.uniform(0.1, 1e4)).astype(dtype)
+            for case in (z, np.exp(z - z.max(axis=1, keepdims=True)), np.asfortranarray(z), z[:, ::-1]):
+                assert np.array_equal(row_max(case), case.max(axis=1, keepdims=True)), (K, N)
+                assert np.array_equal(row_sum(case), case.sum(axis=1, keepdims=True)), (K, N)
+
+
+def test_conv_backward_params_equal_conv_backwards_dw_and_db(rng):
+    x, w, b = rng.normal(size=(4, 3, 7, 7)), rng.normal(size=(5, 3, 3, 3)), rng.normal(size=5)
+    out, cache = conv_forward(x, w, b, {"stride": 2, "pad": 1})
+    dout = rng.normal(size=out.shape)
+    _, dw, db = conv_backward(dout, cache)
+    dw_alone, db_alone = conv_backward_params(dout, cache)
+    assert np.array_equal(dw_alone, dw) and np.array_equal(db_alone, db)
