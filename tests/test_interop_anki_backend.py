@@ -601,3 +601,24 @@ def test_an_edited_note_of_a_custom_note_type_goes_back_in_that_note_type(tmp_pa
     assert after["bias term"].guid == before["bias"].guid
     assert col.fix_integrity() == ("Database rebuilt and optimized.", True)
     col.close()
+
+
+def test_an_edit_of_the_template_s_own_text_goes_back_as_gistquiz_s_note_type_and_says_so(tmp_path, capsys):
+    col = vocabulary_collection(tmp_path, "mine")
+    result = import_file(export(col, tmp_path / "mine.apkg", "Mine"), tmp_path / "decks")
+    deck_file = result.plan.decks[0].path
+    text = deck_file.read_text()
+    assert text.count("*e.g.* relu(Wx)") == 1
+    deck_file.write_text(text.replace("*e.g.* relu(Wx)", "*for example* relu(Wx)"))  # no field holds "e.g."
+    capsys.readouterr()
+    gq_export(tmp_path / "decks", deck_file.stem, tmp_path / "back.apkg")
+    err = capsys.readouterr().err.splitlines()
+    assert err == [
+        f"{deck_file}:{read_deck(deck_file).cards[3].line}: 'unit Hint: one of many' was edited beyond the text of"
+        " its Anki fields: it goes back as a 'gistquiz basic' note, not a 'Vocabulary'"
+    ]
+    col.close()
+    fresh = import_into_anki(tmp_path, tmp_path / "back.apkg")
+    types = sorted(fresh.get_note(i).note_type()["name"] for i in fresh.find_notes(""))
+    assert types == ["Vocabulary"] * 5 + ["gistquiz basic"]  # the other five notes, not edited, as they came
+    fresh.close()

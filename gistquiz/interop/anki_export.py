@@ -55,7 +55,7 @@ from gistquiz.interop.anki_model import (
     id_to_guid,
 )
 from gistquiz.interop.anki_text import TextRow, write_text
-from gistquiz.interop.convert import PlannedDeck, media_link
+from gistquiz.interop.convert import PlannedDeck, media_link, short
 from gistquiz.interop.html_md import MediaOut, inline_to_html, markdown_to_html
 from gistquiz.interop.template_edit import edited_fields
 
@@ -258,10 +258,11 @@ class _Note:
         return Note(**kwargs)
 
 
-def write_apkg(decks: list[Deck], path: Path, store=None) -> int:
+def write_apkg(decks: list[Deck], path: Path, store=None, notices: list[str] | None = None) -> int:
     """Write the decks as one package (written next to ``path`` and renamed: never half a file). Returns notes.
 
     With ``store``, GUIDs follow edits and modification times change only with a note's content (:func:`stamp`).
+    ``notices`` gets a line for each note imported from Anki that cannot go back in its own note type.
     """
     import genanki
 
@@ -287,6 +288,11 @@ def write_apkg(decks: list[Deck], path: Path, store=None) -> int:
                 d.add_note(_Note(mod, model=model, fields=list(fields_back), tags=tags, guid=came.guid))
                 pack.add_originals(Path(deck.path), kept.media, came.fields)
             else:
+                if came is not None and notices is not None:
+                    notices.append(
+                        f"{deck.path}:{note.card.line}: '{short(note.card.front)}' was edited beyond the text of"
+                        f" its Anki fields: it goes back as a '{note.notetype}' note, not a '{came.notetype.name}'"
+                    )
                 fields, tags = list(note.fields), list(note.tags)
                 d.add_note(_Note(note.mod, model=kinds[note.notetype], fields=fields, tags=tags, guid=note.guid))
             n += 1

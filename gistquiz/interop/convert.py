@@ -226,7 +226,7 @@ def _custom_type_messages(nt: NoteType, n: int) -> list[str]:
 def _where(note: SourceNote) -> str:
     if note.line:
         return f"line {note.line}"
-    front = _short(html_to_markdown(note.fields[0])) if note.fields and note.fields[0].strip() else ""
+    front = short(html_to_markdown(note.fields[0])) if note.fields and note.fields[0].strip() else ""
     ident = f"GUID {note.guid}" if note.guid else f"id {note.nid}"
     return f"note '{front}' ({ident})" if front else f"note {ident}"
 
@@ -256,7 +256,7 @@ def _render(deck: PlannedDeck, source: str) -> list[str]:
         for i in sorted(bad, reverse=True):
             if i >= 0:
                 note = deck.notes.pop(i)
-                dropped.append(f"'{_short(note.front)}' ({bad[i].message})")
+                dropped.append(f"'{short(note.front)}' ({bad[i].message})")
         if not deck.notes:
             deck.cards, deck.keys = 0, {}
             return dropped
@@ -276,7 +276,8 @@ def _render(deck: PlannedDeck, source: str) -> list[str]:
     return dropped
 
 
-def _short(text: str, n: int = 40) -> str:
+def short(text: str, n: int = 40) -> str:
+    """One line of at most ``n`` characters, to name a note in a message."""
     text = " ".join(text.split())
     return text if len(text) <= n else text[: n - 1] + "…"
 
