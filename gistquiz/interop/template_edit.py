@@ -7,15 +7,17 @@ put there. To write it back, each field's place in the card is found by renderin
 marker in that field: the edited card, matched against the marked one, gives the field's new text.
 
 One field at a time first (an edit usually touches one), the field emptied too (its ``{{#F}}`` section then
-disappears); then every shown field at once. A solution counts only if rendering the note with it gives
-back exactly the edited card. When none does (the edit rewrote the template's own text, say), there is
-no honest way to say which field holds what: ``None``, and the export writes the note in gistquiz's own
-note type, as before.
+disappears); then every filled field at once. A solution counts only if rendering the note with it gives
+back exactly the edited card; of several (a hint added reads like the term grown by "Hint: ..."), the
+smallest change to the fields wins. When none does (the edit rewrote the template's own text, say), there
+is no honest way to say which field holds what: ``None``, and the export writes the note in gistquiz's
+own note type and says so.
 """
 
 from __future__ import annotations
 
 import re
+from difflib import SequenceMatcher
 from pathlib import Path
 
 from gistquiz.deck import Card, parse_deck
@@ -55,15 +57,16 @@ def edited_fields(
     def html(md: str) -> str:
         return markdown_to_html(md, media_out)
 
+    candidates = []
     for i in shown:
         found = _solve(nt, fields, ordinal, conv, card, [i])
         if found is not None:
-            candidate = _with(fields, {i: html(found[i])})
-            if works(candidate):
-                return candidate
-        emptied = _with(fields, {i: ""})
-        if works(emptied):
-            return emptied
+            candidates.append(_with(fields, {i: html(found[i])}))
+        candidates.append(_with(fields, {i: ""}))
+    # Several may give the card: the smallest change to the fields is taken as the edit the learner made.
+    working = [c for c in candidates if c != fields and works(c)]
+    if working:
+        return min(working, key=lambda c: sum(_distance(a, b) for a, b in zip(fields, c, strict=True)))
     filled = [i for i in shown if fields[i].strip()]  # an empty field stays empty: marked, it would show
     if len(filled) > 1:
         found = _solve(nt, fields, ordinal, conv, card, filled)
@@ -73,6 +76,14 @@ def edited_fields(
             if works(candidate):
                 return candidate
     return None
+
+
+def _distance(a: str, b: str) -> int:
+    """Characters deleted and inserted to turn ``a`` into ``b``."""
+    if a == b:
+        return 0
+    matched = sum(block.size for block in SequenceMatcher(None, a, b, autojunk=False).get_matching_blocks())
+    return len(a) + len(b) - 2 * matched
 
 
 def _solve(nt, fields, ordinal, conv, card: Card, which: list[int]) -> dict[int, str] | None:
