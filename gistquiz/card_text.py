@@ -69,7 +69,7 @@ def _back(card: Card, order: list[int] | None) -> str:
 _SUB = dict(zip("0123456789+-=()aehijklmnoprstuvx", "₀₁₂₃₄₅₆₇₈₉₊₋₌₍₎ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ", strict=True))
 _SUP = dict(zip("0123456789+-=()in", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁼⁽⁾ⁱⁿ", strict=True))
 _ASCII = {v: ("_", k) for k, v in _SUB.items()} | {v: ("^", k) for k, v in _SUP.items()}
-_SCRIPT = re.compile(r"<(sub|sup)>(.*?)</\1>", re.DOTALL)
+_SCRIPT = re.compile(r"(?<!\\)<(sub|sup)>(.*?)(?<!\\)</\1>", re.DOTALL)  # "\<sub>" is text
 _SCRIPT_RUN = re.compile(f"[{''.join(_SUB.values())}]+|[{''.join(_SUP.values())}]+")
 _CODE = re.compile(r"(^[ \t]{0,3}(`{3,}|~{3,}).*?^[ \t]{0,3}\2[ \t]*$|`[^`\n]+`)", re.MULTILINE | re.DOTALL)
 _ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")

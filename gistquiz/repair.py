@@ -4,7 +4,8 @@
    still readable in it (:mod:`gistquiz.salvage`), keeping those gistquiz could have written.
 2. Intact (every row readable and valid): back it up, then rebuild the card states by replaying the log.
 3. Damaged: start a new database from the newest backup that passes its check, add every valid row of
-   the damaged file the backup lacks (answers given after it), replay the log into card states, and
+   the damaged file the backup lacks (answers given after it; and re-links, parameter events, the records
+   of exports to Anki and saved exercise code, where the file's row wins), replay the log into card states, and
    check the result with ``integrity_check``. The damaged file is moved into ``backups/``, never deleted,
    and the log ids (and times) of what could not be read are reported.
 
@@ -66,6 +67,8 @@ class RepairReport:
     cards_dropped: list[str] = field(default_factory=list)  # unreadable card rows with no log to rebuild them
     cards_replayed: int = 0
     cards_changed: int = 0
+    anki_notes: int = 0  # records of notes exported to Anki, kept (their GUIDs and modification times)
+    exercise_code: int = 0  # the learner's saved code for exercise cards, kept
     integrity: str = "ok"
 
     @property
@@ -90,6 +93,11 @@ class RepairReport:
         for card in self.cards_dropped:
             out.append(f"dropped an unreadable card row ({card}): it has no answers to rebuild it from")
         out.append(f"rebuilt {self.cards_replayed} card states from the log; {self.cards_changed} changed")
+        if self.anki_notes or self.exercise_code:
+            out.append(
+                f"kept {self.anki_notes} records of notes exported to Anki"
+                f" and {self.exercise_code} saved exercise answers"
+            )
         if self.moved_to:
             out.append(f"the damaged file is kept as {self.moved_to}")
         out.append(f"integrity_check: {self.integrity}")
@@ -150,6 +158,9 @@ def _rebuilt(
     meta: dict[str, str] = {}
     links = [row for row in found.links if _texts(*row[:3], row[4])]
     events = {row[0]: row for row in found.parameter_events if _event_ok(row)}
+    # By primary key; the damaged file's rows are newer than the backup's, so they win.
+    exported = {row[0]: row for row in found.anki_notes if _exported_ok(row)}
+    code = {row[0]: row for row in found.exercise_code if _code_ok(row)}
     if base is not None:
         base_path, base_found = base
         merged, _ = _valid_reviews(base_found.reviews)
@@ -158,6 +169,8 @@ def _rebuilt(
         meta = dict(base_found.meta)
         links = list(dict.fromkeys([*base_found.links, *links]))
         events = {**{row[0]: row for row in base_found.parameter_events if _event_ok(row)}, **events}
+        exported = {**{row[0]: row for row in base_found.anki_notes if _exported_ok(row)}, **exported}
+        code = {**{row[0]: row for row in base_found.exercise_code if _code_ok(row)}, **code}
     from_backup = len(merged)
     added = {i: e for i, e in reviews.items() if i not in merged}
     merged.update(added)
@@ -174,7 +187,16 @@ def _rebuilt(
         leftover.unlink(missing_ok=True)
     with Store(fresh) as store:
         params = [events[i] for i in sorted(events)]
-        store.restore(meta, cards.values(), (merged[i] for i in sorted(merged)), links, top + 1, params)
+        store.restore(
+            meta,
+            cards.values(),
+            (merged[i] for i in sorted(merged)),
+            links,
+            top + 1,
+            params,
+            anki_notes=exported.values(),
+            exercise_code=code.values(),
+        )
         result = rebuild(store, scheduler)
         integrity = "ok" if store.integrity_ok() else "failed"
     if integrity != "ok":
@@ -195,6 +217,8 @@ def _rebuilt(
         cards_dropped=dropped,
         cards_replayed=result.cards,
         cards_changed=len(result.changed),
+        anki_notes=len(exported),
+        exercise_code=len(code),
         integrity=integrity,
     )
 
@@ -264,6 +288,24 @@ def _event_ok(row: tuple) -> bool:
     """A parameter event row as gistquiz writes it (its body is checked where it is read: fsrs_params)."""
     rid, applied_at, deck, mode, body = row
     return isinstance(rid, int) and _texts(applied_at, mode, body) and (deck is None or _texts(deck))
+
+
+def _exported_ok(row: tuple) -> bool:
+    """An ``anki_notes`` row as :meth:`gistquiz.store.Store.stamp_exported_notes` writes it."""
+    key, deck, guid, fingerprint, content, changed_at = row
+    return _texts(key, deck, guid, content) and isinstance(fingerprint, str) and type(changed_at) is int
+
+
+def _code_ok(row: tuple) -> bool:
+    """An ``exercise_code`` row as :meth:`gistquiz.store.Store.save_exercise_code` writes it."""
+    key, code, saved_at = row
+    if not (_texts(key, saved_at) and isinstance(code, str)):
+        return False
+    try:
+        datetime.fromisoformat(saved_at)
+    except ValueError:
+        return False
+    return True
 
 
 def _texts(*values: object) -> bool:

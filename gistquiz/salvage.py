@@ -20,7 +20,9 @@ from typing import Any
 from gistquiz.store import (
     ACTION_BEFORE,
     ACTION_SINCE,
+    ANKI_NOTE_COLUMNS,
     CARD_COLUMNS,
+    EXERCISE_CODE_COLUMNS,
     LINK_COLUMNS,
     PARAM_COLUMNS,
     REVIEW_COLUMNS,
@@ -42,6 +44,8 @@ class Salvage:
     reviews: list[tuple[Any, ...]] = field(default_factory=list)  # id, then REVIEW_COLUMNS
     links: list[tuple[Any, ...]] = field(default_factory=list)  # LINK_COLUMNS
     parameter_events: list[tuple[Any, ...]] = field(default_factory=list)  # PARAM_COLUMNS (fitted FSRS parameters)
+    anki_notes: list[tuple[Any, ...]] = field(default_factory=list)  # ANKI_NOTE_COLUMNS (what exports wrote)
+    exercise_code: list[tuple[Any, ...]] = field(default_factory=list)  # EXERCISE_CODE_COLUMNS (the learner's code)
     unreadable_cards: int = 0
     unreadable_reviews: list[int] = field(default_factory=list)
     top_review_id: int = 0  # the highest id the log ever gave (sqlite_sequence), when readable
@@ -106,6 +110,17 @@ def _read_into(db: sqlite3.Connection, out: Salvage) -> None:
         out.parameter_events = [r[1:] for r in rows]
         if lost:
             out.problems.append(f"{len(lost)} parameter events cannot be read")
+    # Not the log, but what the learner would miss: an export's GUIDs and times (without them the next
+    # export to Anki duplicates edited notes and updates every note), and the code written for exercises.
+    for table, columns, what in (
+        ("anki_notes", ANKI_NOTE_COLUMNS, "Anki export records"),
+        ("exercise_code", EXERCISE_CODE_COLUMNS, "saved exercise answers"),
+    ):
+        if table in out.tables:
+            rows, lost = _rows(db, table, columns)
+            setattr(out, table, [r[1:] for r in rows])
+            if lost:
+                out.problems.append(f"{len(lost)} {what} cannot be read")
 
 
 def _rows(db: sqlite3.Connection, table: str, columns: str, top: int = 0) -> tuple[list[tuple], list[int]]:

@@ -220,6 +220,8 @@ TABLE_NAMES = ("meta", "cards", "reviews", "links", "demo_runs")  # version 1's
 # Tables a migration adds, by the version that has them first (a database not yet migrated lacks them).
 TABLES_SINCE = {"fsrs_params": 2, "anki_notes": 3, "exercise_code": 4, "trusted_code": 6}
 PARAM_COLUMNS = "id, applied_at, deck, mode, body"
+ANKI_NOTE_COLUMNS = "key, deck, guid, fingerprint, content, changed_at"
+EXERCISE_CODE_COLUMNS = "key, code, saved_at"
 
 # Files beside the database (``gistquiz.sqlite3`` + suffix). A run leaves ``.open-PID-N`` while it has the
 # database open and removes it on close: one left by a process that no longer runs marks an unclean exit.
@@ -983,8 +985,13 @@ class Store:
         links: Iterable[tuple[Any, ...]],
         next_review_id: int,
         parameter_events: Iterable[tuple[Any, ...]] = (),
+        anki_notes: Iterable[tuple[Any, ...]] = (),
+        exercise_code: Iterable[tuple[Any, ...]] = (),
     ) -> None:
         """Fill a new database with rows saved from a damaged one (``gistquiz repair``), in one transaction.
+
+        ``anki_notes`` and ``exercise_code`` are rows of those tables (:data:`ANKI_NOTE_COLUMNS`,
+        :data:`EXERCISE_CODE_COLUMNS`).
 
         Log rows keep their ids, and new answers are numbered from ``next_review_id`` on, so the ids of
         rows that were lost are never reused and the repair report's ranges stay true.
@@ -999,6 +1006,8 @@ class Store:
             )
             db.executemany(f"INSERT INTO links ({LINK_COLUMNS}) VALUES (?,?,?,?,?,?)", links)
             db.executemany(f"INSERT INTO fsrs_params ({PARAM_COLUMNS}) VALUES (?,?,?,?,?)", parameter_events)
+            db.executemany(f"INSERT INTO anki_notes ({ANKI_NOTE_COLUMNS}) VALUES (?,?,?,?,?,?)", anki_notes)
+            db.executemany(f"INSERT INTO exercise_code ({EXERCISE_CODE_COLUMNS}) VALUES (?,?,?)", exercise_code)
             db.execute("DELETE FROM sqlite_sequence WHERE name='reviews'")
             db.execute("INSERT INTO sqlite_sequence (name, seq) VALUES ('reviews', ?)", (next_review_id - 1,))
 

@@ -72,6 +72,42 @@ id: even
 - [x] 4
 - [ ] 5
 
+## A tall card
+id: tall
+
+Line 1 of a card taller than the screen.
+Line 2 of a card taller than the screen.
+Line 3 of a card taller than the screen.
+Line 4 of a card taller than the screen.
+Line 5 of a card taller than the screen.
+Line 6 of a card taller than the screen.
+Line 7 of a card taller than the screen.
+Line 8 of a card taller than the screen.
+Line 9 of a card taller than the screen.
+Line 10 of a card taller than the screen.
+Line 11 of a card taller than the screen.
+Line 12 of a card taller than the screen.
+Line 13 of a card taller than the screen.
+Line 14 of a card taller than the screen.
+Line 15 of a card taller than the screen.
+Line 16 of a card taller than the screen.
+Line 17 of a card taller than the screen.
+Line 18 of a card taller than the screen.
+Line 19 of a card taller than the screen.
+Line 20 of a card taller than the screen.
+Line 21 of a card taller than the screen.
+Line 22 of a card taller than the screen.
+Line 23 of a card taller than the screen.
+Line 24 of a card taller than the screen.
+Line 25 of a card taller than the screen.
+Line 26 of a card taller than the screen.
+Line 27 of a card taller than the screen.
+Line 28 of a card taller than the screen.
+Line 29 of a card taller than the screen.
+Line 30 of a card taller than the screen.
+?
+The answer, below the thirty lines.
+
 ## Warm-up
 id: warm
 
@@ -137,6 +173,8 @@ PRESS = {
     "?": "question_mark",
     "F1": "f1",
     "^q": "ctrl+q",
+    "PgDn": "pagedown",
+    "PgUp": "pageup",
 }
 
 
@@ -203,6 +241,8 @@ STATES = {
 
 
 STATES["demo running"] = ("quick", "space", "r")
+STATES["tall front"] = ("tall",)  # taller than 24 rows: the bar names PgDn
+STATES["tall back, at the end"] = ("tall", "space", "end")  # scrolled to the end: PgUp
 
 
 def observe(app, screen: ReviewScreen, card) -> dict:
@@ -224,6 +264,7 @@ def observe(app, screen: ReviewScreen, card) -> dict:
         "demo running": mounted and screen.query_one("#demo", DemoPanel).running,
         "running": app.is_running,
         "edit line": getattr(getattr(app.screen, "opened", None), "line", None),  # the in-app editor's section
+        "scroll": screen.query_one("#card").scroll_target_y if mounted else None,
     }
 
 
@@ -257,6 +298,10 @@ def check_key(label: str, key: str, before: dict, after: dict) -> None:
         assert after["screen"] == "HomeScreen" and after["revealed"] == before["revealed"]  # never reveals
     elif label == "Cancel demo":  # one level back: the demo stops, the review stays
         assert before["demo running"] and not after["demo running"] and after["screen"] == "ReviewScreen"
+    elif label == "More":  # a page further down the card, which stays as it was
+        assert after["scroll"] > before["scroll"] and after["card"] == card and after["revealed"] == before["revealed"]
+    elif label == "Up":
+        assert after["scroll"] < before["scroll"] and after["card"] == card and after["revealed"] == before["revealed"]
     elif label == "Keys":
         assert after["screen"] == "KeysScreen"
     elif label == "Quit":
@@ -423,3 +468,43 @@ async def test_the_header_shows_no_icon_that_fonts_lack(tmp_path):
         await settle(pilot, app)
         for icon in app.screen.query("HeaderIcon"):
             assert icon.region.width == 0 or icon.icon.isascii()
+
+
+# ----------------------------------------------------------------- a card taller than the screen
+
+
+async def test_a_tall_card_names_its_scroll_key_on_the_full_80_column_bar(tmp_path):
+    app = new_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await state(pilot, app, "basic front")  # fits: no scroll key
+        card_view = screen.query_one("#card")
+        assert card_view.max_scroll_y == 0 and not {"PgDn", "PgUp"} & {k for k, _ in shown_keys(screen)}
+        full = shown_keys(screen)
+        screen.session.current = screen.session.cards["keys:tall"]
+        screen.show_next()
+        await pilot.pause()
+        assert card_view.max_scroll_y > 0  # the thirty lines overflow the card's view
+        entries = shown_keys(screen)
+        assert ("PgDn", "More") in entries and screen.query_one(KeyBar).region.height == 1
+        assert_bar_fits(app, screen)
+        # The least important keys made room (they still work, and ? lists them); Show answer and Undo stayed.
+        assert [e for e in full if e not in entries] == [("b", "Bury"), ("e", "Edit")]
+        assert entries[:2] == [("Space", "Show answer"), ("u", "Undo")]
+        await pilot.press("question_mark")
+        await pilot.pause()
+        listing = app.screen.query_one("#keys-list", Static)
+        box = Region(0, 0, listing.outer_size.width, listing.outer_size.height)
+        rows = [" ".join(strip.text.split()) for strip in listing.render_lines(box)]
+        assert {"b Bury", "e Edit"} <= set(rows), rows
+        assert any(r.startswith("PgDn PgUp Scroll a card taller than the screen") for r in rows), rows
+        await pilot.press("escape")
+        await pilot.press("pagedown")  # the key the bar names
+        await pilot.pause()
+        assert card_view.scroll_target_y > 0 and not screen.revealed
+        await pilot.press("end")
+        await pilot.pause()
+        assert ("PgUp", "Up") in shown_keys(screen) and ("PgDn", "More") not in shown_keys(screen)
+        await pilot.press("space", "3")  # rated: the next card fits again, and the bar is as before
+        await pilot.pause()
+        assert screen.card.key != "keys:tall" and card_view.max_scroll_y == 0
+        assert not {"PgDn", "PgUp"} & {k for k, _ in shown_keys(screen)}

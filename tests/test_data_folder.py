@@ -440,3 +440,33 @@ def test_optimize_backs_up_first_and_repair_keeps_the_fitted_parameter_events(db
     assert report.problems and report.integrity == "ok"
     with Store(db) as store:
         assert store.parameter_events() == events
+
+
+def export_records(store: Store) -> tuple[dict, dict]:
+    notes = store.exported_notes("gist-dl")
+    return notes, {k: store.exercise_code(k) for k in ("gist-dl:ex1", "gist-dl:ex2", "gist-dl:ex3")}
+
+
+@pytest.mark.parametrize("with_backup", [False, True])
+def test_repair_keeps_the_anki_export_records_and_the_saved_exercise_code(db, with_backup):
+    from gistquiz.store import ExportedNote
+
+    def notes(*keys: str, content: str = "c1") -> list[ExportedNote]:
+        return [ExportedNote(f"gist-dl:{k}", f"guid-{k}", f"fp-{k}", content, 0) for k in keys]
+
+    with Store(db) as store:
+        store.stamp_exported_notes("gist-dl", notes("a", "b"), 1_700_000_000)
+        store.save_exercise_code("gist-dl:ex1", "def f(x):\n    return x\n", T0)
+        if with_backup:  # the backup holds the first records; the damaged file has later ones too
+            backup.before(store, "daily", T0)
+        store.stamp_exported_notes("gist-dl", [*notes("a", content="c2"), *notes("c")], 1_700_000_100)
+        store.save_exercise_code("gist-dl:ex2", "print('later')", T0 + timedelta(days=1))
+        store.save_exercise_code("gist-dl:ex1", "def f(x):\n    return 2 * x\n", T0 + timedelta(days=1))
+        expected = export_records(store)
+    assert len(expected[0]) == 3 and expected[0]["gist-dl:a"].changed_at == 1_700_000_100
+    flip(db, leaf_pages(db, "reviews"))
+    report = repair(db, SCHED, T0 + timedelta(days=2))
+    assert report.problems and report.integrity == "ok" and (report.backup_used is not None) == with_backup
+    with Store(db) as store:
+        assert export_records(store) == expected
+    assert "kept 3 records of notes exported to Anki and 2 saved exercise answers" in report.lines()

@@ -128,8 +128,9 @@ def custom_notetype(col, name: str, fields: list[str], qfmt: str, afmt: str):
     return mm.by_name(name)
 
 
-def test_a_custom_note_type_keeps_every_field_its_templates_show(tmp_path, col):
-    custom_notetype(
+def vocabulary_notetype(col):
+    """A custom note type with a hint, an optional Example (a section and its inverse) and an unshown field."""
+    return custom_notetype(
         col,
         "Vocabulary",
         ["Term", "Meaning", "Example", "Hint", "Source"],
@@ -137,6 +138,10 @@ def test_a_custom_note_type_keeps_every_field_its_templates_show(tmp_path, col):
         "{{FrontSide}}<hr id=answer>{{Meaning}}{{#Example}}<br><i>e.g.</i> {{Example}}{{/Example}}"
         "{{^Example}}<br>(no example){{/Example}}",
     )
+
+
+def test_a_custom_note_type_keeps_every_field_its_templates_show(tmp_path, col):
+    vocabulary_notetype(col)
     add(col, "Vocabulary", "V", Term="logit", Meaning="a raw score", Example="z = Wx + b", Hint="pre-softmax")
     add(col, "Vocabulary", "V", Term="softmax", Meaning="normalised exponentials", Source="cs231n")
     custom_notetype(col, "Spelling", ["Word", "Spoken", "Note"], "{{Spoken}}<br>{{type:Word}}", "{{type:Word}}")
@@ -527,3 +532,93 @@ def test_a_round_trip_back_into_the_users_collection_changes_only_what_was_edite
     check = col.media.check()
     assert list(check.missing) == []
     col.close()
+
+
+def vocabulary_collection(tmp_path: Path, name: str):
+    """A user's collection with a custom note type: a hint, an optional Example, a field shown on no card."""
+    (tmp_path / name).mkdir()
+    col = Collection(str(tmp_path / name / "collection.anki2"))
+    vocabulary_notetype(col)
+    words = {
+        "logit": ("a raw score", "z = Wx + b", "pre-softmax"),
+        "softmax": ("normalised exponentials", "", ""),
+        "tag": ("write &lt;sub&gt; for a subscript", "H<sub>2</sub>O", ""),
+        "unit": ("a neuron", "relu(Wx)", "one of many"),
+        "bias": ("the b in Wx + b", "b = 0", ""),
+        "untouched": ("as it was", "nothing", "none"),
+    }
+    for term, (meaning, example, hint) in words.items():
+        add(col, "Vocabulary", "Mine", Term=term, Meaning=meaning, Example=example, Hint=hint, Source="cs231n")
+    return col
+
+
+@pytest.mark.parametrize("merge", [True, False])
+def test_an_edited_note_of_a_custom_note_type_goes_back_in_that_note_type(tmp_path, merge):
+    from anki.import_export_pb2 import ImportAnkiPackageOptions, ImportAnkiPackageRequest
+
+    col = vocabulary_collection(tmp_path, "mine")
+    before = {col.get_note(i)["Term"]: col.get_note(i) for i in col.find_notes("")}
+    mid = before["logit"].mid
+    result = import_file(export(col, tmp_path / "mine.apkg", "Mine"), tmp_path / "decks")
+    deck_file = result.plan.decks[0].path
+    time.sleep(1.1)  # Anki keeps modification times in seconds: the edits come after the notes were made
+    text = deck_file.read_text()
+    edits = [
+        ("a raw score", "an unnormalised score"),  # Meaning
+        ("normalised exponentials\\\n(no example)", "normalised exponentials\\\n*e.g.* softmax(z)"),  # Example added
+        ("write \\<sub> for a subscript", "write \\<sub> or \\<sup>"),  # Meaning, with the literal <sub> kept
+        ("Hint: one of many", "Hint: one of a layer"),  # Hint
+        ("## bias", "## bias term"),  # Term and Meaning at once
+        ("the b in Wx + b", "the **b** in Wx + b"),
+    ]
+    for old, new in edits:
+        assert text.count(old) == 1, old
+        text = text.replace(old, new)
+    deck_file.write_text(text)
+    gq_export(tmp_path / "decks", deck_file.stem, tmp_path / "back.apkg")
+    options = ImportAnkiPackageOptions(merge_notetypes=merge, with_scheduling=False)
+    col.import_anki_package(ImportAnkiPackageRequest(package_path=str(tmp_path / "back.apkg"), options=options))
+    after = {col.get_note(i)["Term"]: col.get_note(i) for i in col.find_notes("")}
+    assert len(after) == len(before)  # no note added, none lost: bias is found by its GUID, under its new Term
+    assert {n.mid for n in after.values()} == {mid}  # the user's note type, for every note
+    assert col.models.get(mid)["name"] == "Vocabulary" and col.models.field_names(col.models.get(mid)) == [
+        "Term",
+        "Meaning",
+        "Example",
+        "Hint",
+        "Source",
+    ]
+
+    def fields(term: str) -> list[str]:
+        return after[term].fields
+
+    assert fields("logit") == ["logit", "an unnormalised score", "z = Wx + b", "pre-softmax", "cs231n"]
+    assert fields("softmax") == ["softmax", "normalised exponentials", "softmax(z)", "", "cs231n"]
+    assert fields("tag") == ["tag", "write &lt;sub&gt; or &lt;sup&gt;", "H<sub>2</sub>O", "", "cs231n"]
+    assert fields("unit") == ["unit", "a neuron", "relu(Wx)", "one of a layer", "cs231n"]
+    assert fields("bias term") == ["bias term", "the <b>b</b> in Wx + b", "b = 0", "", "cs231n"]
+    assert fields("untouched") == list(before["untouched"].fields)
+    assert after["bias term"].guid == before["bias"].guid
+    assert col.fix_integrity() == ("Database rebuilt and optimized.", True)
+    col.close()
+
+
+def test_an_edit_of_the_template_s_own_text_goes_back_as_gistquiz_s_note_type_and_says_so(tmp_path, capsys):
+    col = vocabulary_collection(tmp_path, "mine")
+    result = import_file(export(col, tmp_path / "mine.apkg", "Mine"), tmp_path / "decks")
+    deck_file = result.plan.decks[0].path
+    text = deck_file.read_text()
+    assert text.count("*e.g.* relu(Wx)") == 1
+    deck_file.write_text(text.replace("*e.g.* relu(Wx)", "*for example* relu(Wx)"))  # no field holds "e.g."
+    capsys.readouterr()
+    gq_export(tmp_path / "decks", deck_file.stem, tmp_path / "back.apkg")
+    err = capsys.readouterr().err.splitlines()
+    assert err == [
+        f"{deck_file}:{read_deck(deck_file).cards[3].line}: 'unit Hint: one of many' was edited beyond the text of"
+        " its Anki fields: it goes back as a 'gistquiz basic' note, not a 'Vocabulary'"
+    ]
+    col.close()
+    fresh = import_into_anki(tmp_path, tmp_path / "back.apkg")
+    types = sorted(fresh.get_note(i).note_type()["name"] for i in fresh.find_notes(""))
+    assert types == ["Vocabulary"] * 5 + ["gistquiz basic"]  # the other five notes, not edited, as they came
+    fresh.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 
 import pytest
@@ -9,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from timing import best_of_interleaved
 
+from gistquiz import card_text
 from gistquiz.interop.html_md import CONTROL, html_to_markdown, markdown_to_html, plain_to_markdown, strip_controls
 
 
@@ -193,3 +195,35 @@ def test_no_hostile_field_makes_the_converter_raise_or_write_control_characters(
     assert isinstance(html_to_markdown(html), str)
     md = html_to_markdown(strip_controls(html))  # as the importer converts a field
     assert CONTROL.search(md) is None, repr(md)
+
+
+@pytest.mark.parametrize(
+    ("field", "md", "shown"),
+    [
+        ("a &lt;sub&gt; b", "a \\<sub> b", "a <sub> b"),
+        ("H&lt;sub&gt;2&lt;/sub&gt;O", "H\\<sub>2\\</sub>O", "H<sub>2</sub>O"),
+        ("<b>&lt;sup&gt;</b> x", "**\\<sup>** x", "**<sup>** x"),
+    ],
+)
+def test_an_escaped_sub_tag_is_the_literal_text_both_ways(field, md, shown):
+    assert html_to_markdown(field) == md
+    assert card_text.scripts(md) == md  # not read as the subscript a real <sub> is
+    assert card_text.plain(md) == shown  # review --plain
+    assert markdown_to_html(md) == field  # and back to Anki as it came
+
+
+_SCRIPT_TEXT_PIECE = st.sampled_from(
+    ["a", "2", " ", "&lt;", "&gt;", "&lt;sub&gt;", "&lt;/sub&gt;", "&lt;sup&gt;", "&lt;/sup&gt;", "sub", "/", "&amp;"]
+)
+
+
+@settings(deadline=None, max_examples=300)
+@given(st.lists(_SCRIPT_TEXT_PIECE, max_size=12).map("".join))
+def test_escaped_tags_in_anki_text_come_back_as_the_same_text(field):
+    # Text only (every '<' escaped): what Anki shows is html.unescape of the field; it must read the same after
+    # a trip through gistquiz's Markdown, and the Markdown must be a fixed point.
+    md = html_to_markdown(field)
+    back = markdown_to_html(md)
+    assert html.unescape(back).replace("\xa0", " ") == " ".join(html.unescape(field).split())
+    assert html_to_markdown(back) == md
+    assert card_text.scripts(md) == md

@@ -55,7 +55,9 @@ from gistquiz.interop.anki_model import (
     id_to_guid,
 )
 from gistquiz.interop.anki_text import TextRow, write_text
+from gistquiz.interop.convert import PlannedDeck, media_link, short
 from gistquiz.interop.html_md import MediaOut, inline_to_html, markdown_to_html
+from gistquiz.interop.template_edit import edited_fields
 
 MODEL_IDS = {
     GQ_BASIC: 1752046101,
@@ -256,10 +258,11 @@ class _Note:
         return Note(**kwargs)
 
 
-def write_apkg(decks: list[Deck], path: Path, store=None) -> int:
+def write_apkg(decks: list[Deck], path: Path, store=None, notices: list[str] | None = None) -> int:
     """Write the decks as one package (written next to ``path`` and renamed: never half a file). Returns notes.
 
     With ``store``, GUIDs follow edits and modification times change only with a note's content (:func:`stamp`).
+    ``notices`` gets a line for each note imported from Anki that cannot go back in its own note type.
     """
     import genanki
 
@@ -275,7 +278,9 @@ def write_apkg(decks: list[Deck], path: Path, store=None) -> int:
         for note in stamp(deck, notes, store) if store is not None else notes:
             came = kept.notes.get(note.card.note_id or "")
             edited = came is not None and came.digest != originals.digest(note.card)
-            fields_back = None if came is None else came.fields if not edited else _edited(came, note.card)
+            fields_back = None
+            if came is not None:
+                fields_back = _edited(came, note.card, Path(deck.path), kept.media) if edited else came.fields
             if came is not None and fields_back is not None:  # in its own note type; as it came where not edited
                 model = kinds.setdefault(came.notetype.id, _original_model(came.notetype))
                 mod = note.mod if edited else came.mod
@@ -283,6 +288,11 @@ def write_apkg(decks: list[Deck], path: Path, store=None) -> int:
                 d.add_note(_Note(mod, model=model, fields=list(fields_back), tags=tags, guid=came.guid))
                 pack.add_originals(Path(deck.path), kept.media, came.fields)
             else:
+                if came is not None and notices is not None:
+                    notices.append(
+                        f"{deck.path}:{note.card.line}: '{short(note.card.front)}' was edited beyond the text of"
+                        f" its Anki fields: it goes back as a '{note.notetype}' note, not a '{came.notetype.name}'"
+                    )
                 fields, tags = list(note.fields), list(note.tags)
                 d.add_note(_Note(note.mod, model=kinds[note.notetype], fields=fields, tags=tags, guid=note.guid))
             n += 1
@@ -299,20 +309,32 @@ def write_apkg(decks: list[Deck], path: Path, store=None) -> int:
     return n
 
 
-def _edited(came: originals.Original, card: Card) -> tuple[str, ...] | None:
+def _edited(came: originals.Original, card: Card, deck_path: Path, media: dict[str, str]) -> tuple[str, ...] | None:
     """An imported note edited in gistquiz, in its own note type: the fields gistquiz reads rewritten, the
-    others as they came; ``None`` where gistquiz cannot say which fields its text came from."""
+    others as they came; ``None`` where gistquiz cannot say which fields its text came from.
+
+    ``media`` (Anki's file name -> the file in the deck's media folder) turns the images the import linked
+    back into the ``<img src>`` Anki knows."""
+    folder = originals.media_folder(deck_path).name
+    names = {f"{folder}/{safe}": name for name, safe in media.items()}
+
+    def h(md: str) -> str:
+        return markdown_to_html(md, lambda target: names.get(target.replace("%3C", "<").replace("%3E", ">")))
+
     layout = classify(came.notetype)
     fields = list(came.fields)
     if layout.kind == "cloze" and card.kind is Kind.CLOZE:
         text, _, extra = card.cloze_text.partition(cloze.EXTRA)
-        fields[layout.front] = markdown_to_html(text)
+        fields[layout.front] = h(text)
         if layout.extra is not None:
-            fields[layout.extra] = markdown_to_html(extra.strip())
+            fields[layout.extra] = h(extra.strip())
     elif layout.kind in ("basic", "reversed", "optional") and card.kind in (Kind.BASIC, Kind.REVERSED):
-        fields[layout.front], fields[layout.back] = markdown_to_html(card.front), markdown_to_html(card.back)
+        fields[layout.front], fields[layout.back] = h(card.front), h(card.back)
     elif layout.kind == "typed" and card.kind is Kind.TYPED and layout.also is None:
-        fields[layout.front], fields[layout.back] = markdown_to_html(card.front), markdown_to_html(card.answers[0])
+        fields[layout.front], fields[layout.back] = h(card.front), h(card.answers[0])
+    elif layout.kind == "template":  # a custom note type: the fields whose text the edit changed
+        link = media_link(PlannedDeck("", deck_path), media)
+        return edited_fields(came.notetype, came.fields, came.digest, card, link, h)
     else:
         return None
     return tuple(fields)
@@ -349,7 +371,7 @@ class MediaPack:
 
     def add_originals(self, deck_path: Path, media: dict[str, str], fields: tuple[str, ...]) -> None:
         """Pack, under the names Anki gave them, the files an imported note's original fields show."""
-        folder = deck_path.with_name(f"{deck_path.stem}.media")
+        folder = originals.media_folder(deck_path)
         for name, safe in media.items():
             if name not in self.files and any(name in f for f in fields) and (folder / safe).is_file():
                 self.files[name] = folder / safe

@@ -151,8 +151,11 @@ def _export_decks(args: argparse.Namespace, decks, store) -> None:
     if output is None:
         output = Path(f"{decks[0].key if len(decks) == 1 else 'gistquiz'}.apkg")
     _refuse_overwrite(output, args.force)
-    n = anki_export.write_apkg(decks, output, store)
+    notices: list[str] = []
+    n = anki_export.write_apkg(decks, output, store, notices)
     print(f"wrote {output}: {n} notes from {len(decks)} deck{'s' * (len(decks) != 1)}")
+    for line in notices:
+        print(line, file=sys.stderr)
 
 
 def _find_deck(ws, name: str):

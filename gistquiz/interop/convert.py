@@ -24,6 +24,7 @@ import bisect
 import hashlib
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -77,7 +78,7 @@ class PlannedDeck:
 
     @property
     def media_dir(self) -> Path:
-        return self.path.with_name(f"{self.path.stem}.media")
+        return originals.media_folder(self.path)
 
 
 @dataclass
@@ -160,7 +161,7 @@ def plan(notes: list[SourceNote], paths: dict[str, Path], media: dict[str, str],
             occlusions += 1
         elif layout.kind in ("other", "template") or (note.notetype.templates and layout.id_field is None):
             other[note.notetype] += 1
-        converted = _convert(note, layout, _media_link(deck, media))
+        converted = _convert(note, layout, media_link(deck, media))
         if isinstance(converted, str):
             skipped.append(f"{_where(note)} ({converted})")
             continue
@@ -225,7 +226,7 @@ def _custom_type_messages(nt: NoteType, n: int) -> list[str]:
 def _where(note: SourceNote) -> str:
     if note.line:
         return f"line {note.line}"
-    front = _short(html_to_markdown(note.fields[0])) if note.fields and note.fields[0].strip() else ""
+    front = short(html_to_markdown(note.fields[0])) if note.fields and note.fields[0].strip() else ""
     ident = f"GUID {note.guid}" if note.guid else f"id {note.nid}"
     return f"note '{front}' ({ident})" if front else f"note {ident}"
 
@@ -255,7 +256,7 @@ def _render(deck: PlannedDeck, source: str) -> list[str]:
         for i in sorted(bad, reverse=True):
             if i >= 0:
                 note = deck.notes.pop(i)
-                dropped.append(f"'{_short(note.front)}' ({bad[i].message})")
+                dropped.append(f"'{short(note.front)}' ({bad[i].message})")
         if not deck.notes:
             deck.cards, deck.keys = 0, {}
             return dropped
@@ -275,12 +276,13 @@ def _render(deck: PlannedDeck, source: str) -> list[str]:
     return dropped
 
 
-def _short(text: str, n: int = 40) -> str:
+def short(text: str, n: int = 40) -> str:
+    """One line of at most ``n`` characters, to name a note in a message."""
     text = " ".join(text.split())
     return text if len(text) <= n else text[: n - 1] + "…"
 
 
-def _media_link(deck: PlannedDeck, available: dict[str, str]):
+def media_link(deck: PlannedDeck, available: dict[str, str]):
     def link(name: str) -> str:
         safe = available.get(name)
         if safe is None:
@@ -295,26 +297,33 @@ def _media_link(deck: PlannedDeck, available: dict[str, str]):
     return link
 
 
-def _convert(note: SourceNote, layout: Layout, media) -> tuple[Note, dict[int, str]] | str:
-    """The gistquiz note for an Anki note and the card key suffix of each Anki card ordinal, or why it is skipped."""
-    raw = note.fields
+def field_converter(is_html: bool, braces: bool, media) -> Callable[[str], str]:
+    """Markdown for a field (or a rendered template) as the import writes it (``braces``: not a cloze note)."""
 
     def conv(field_html: str) -> str:
         if not field_html:
             return ""
-        text = html_to_markdown(field_html, media) if note.html else plain_to_markdown(field_html, media)
+        text = html_to_markdown(field_html, media) if is_html else plain_to_markdown(field_html, media)
         # Anki shows "{{c1::x}}" literally on a note that is not a cloze; a deck file would read a cloze
         # deletion there. "{\{" is Markdown for the same two braces, and no deletion.
-        return text.replace("{{", "{\\{") if kind != "cloze" and "{{" in text else text
+        return text.replace("{{", "{\\{") if braces and "{{" in text else text
+
+    return conv
+
+
+def _convert(note: SourceNote, layout: Layout, media) -> tuple[Note, dict[int, str]] | str:
+    """The gistquiz note for an Anki note and the card key suffix of each Anki card ordinal, or why it is skipped."""
+    raw = note.fields
+    kind = layout.kind
+    conv = field_converter(note.html, braces=kind != "cloze", media=media)
 
     def md(i: int | None) -> str:
         return conv(raw[i]) if i is not None and i < len(raw) else ""
 
-    kind = layout.kind
     if is_occlusion(note):  # not a cloze: its deletions are regions of an image
         return _from_occlusion(note, conv)
     if kind == "template":
-        return _from_template(note, conv)
+        return from_template(note, conv)
     if kind == "cloze":
         text = md(layout.back)
         found = cloze.find(text)
@@ -389,7 +398,7 @@ def _from_occlusion(note: SourceNote, conv) -> tuple[Note, dict[int, str]] | str
 OCCLUSION_BACK = "(an Anki image occlusion: the answers are the regions Anki masks on the image above)"
 
 
-def _from_template(note: SourceNote, conv) -> tuple[Note, dict[int, str]] | str:
+def from_template(note: SourceNote, conv) -> tuple[Note, dict[int, str]] | str:
     """A note of a custom note type, as its first card shows it: the question as the front, the answer as the back."""
     first = min(note.ords) if note.ords else 0
     shown = render_card(note.notetype, note.fields, first)

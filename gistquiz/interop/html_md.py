@@ -35,6 +35,8 @@ _MARKS = {"b": "**", "strong": "**", "i": "*", "em": "*"}
 _SCRIPTS = ("sub", "sup")
 _SCRIPT_TAG = re.compile(r"<(?=/?su[bp]>)")
 _SCRIPT_ESCAPED = re.compile(r"&lt;(/?su[bp])&gt;")
+_SCRIPT_AHEAD = re.compile(r"/?su[bp](?:>|&gt;|&#0*62;|&#[xX]0*3[eE];)")
+"""What follows an escaped ``<`` that makes it the text of a ``<sub>``/``<sup>`` tag."""
 _WS = re.compile(r"[ \t\n\r\f]+")
 _SOUND = re.compile(r"\[sound:([^\]\n]+)\]")
 
@@ -200,7 +202,13 @@ class _ToMarkdown:
                     self.handle_starttag(tag, attrs)
             elif which == 5 and not self.skip:
                 ref = m.group(5)
-                self.literal("\xa0" if ref == "nbsp" else html.unescape(f"&{ref};"))
+                char = "\xa0" if ref == "nbsp" else html.unescape(f"&{ref};")
+                if char == "<" and not self.code and self.pre is None and _SCRIPT_AHEAD.match(text, pos):
+                    # "&lt;sub&gt;" is the text "<sub>", which the Markdown would read as the tag it keeps: the
+                    # "<" is escaped here, where the tag's name and ">" (separate tokens) are still ahead.
+                    self.text("\\<", code=True)
+                else:
+                    self.literal(char)
             elif which == 1:
                 end = text.find("-->", pos)
                 pos = n if end == -1 else end + 3

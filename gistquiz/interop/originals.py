@@ -5,7 +5,9 @@ modification time, its fields as Anki stored them (HTML, every field, shown by a
 and a digest of the card gistquiz made of it; and each note type whole (id, name, fields, templates, CSS,
 sort field). ``gistquiz export`` writes a note whose card still has that digest exactly as it came, in its
 own note type: Anki matches note types by id and structure and finds the note unchanged, with "merge note
-types" on or off. An edited note goes out as gistquiz's note types, as any other note does.
+types" on or off. An edited note goes out in its own note type too, with the fields its edit changed
+rewritten (for a custom note type, see :mod:`gistquiz.interop.template_edit`); only where gistquiz cannot
+tell which fields an edit changed does it go out in gistquiz's note types, as any other note.
 """
 
 from __future__ import annotations
@@ -41,6 +43,11 @@ class Originals:
 
 def path_for(deck_path: Path) -> Path:
     return deck_path.with_name(f"{deck_path.stem}.anki.json")
+
+
+def media_folder(deck_path: Path) -> Path:
+    """Where the import put the deck's pictures and sounds (:attr:`gistquiz.interop.convert.PlannedDeck.media_dir`)."""
+    return deck_path.with_name(f"{deck_path.stem}.media")
 
 
 def digest(card: Card) -> str:

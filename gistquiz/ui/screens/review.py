@@ -50,6 +50,8 @@ SHOW_ANSWER = Key("Space", "Show answer", "screen.reveal")
 WRITE_CODE = Key("Space", "Write code", "screen.reveal")
 ACTIONS = [("u", "Undo", "undo"), ("s", "Suspend", "suspend"), ("b", "Bury", "bury"), ("e", "Edit", "edit")]
 """The actions on a card, in the bar's order; on a choice front, those whose key is an option's letter wait."""
+GIVES_WAY = {"p": 4, "e": 3, "b": 2, "s": 1}
+"""Keys the bar may leave out, highest first, to name the scroll key of a tall card (they still work)."""
 
 MIN_SIZE = (40, 12)
 """The smallest terminal (columns, rows) in which a card, its answer box and the rating bar all show."""
@@ -111,7 +113,11 @@ class ReviewScreen(Screen[None]):
     ]
     """Every key of the screen (their descriptions are for ``?``); which of them the bar shows, and which act,
     follows the state (:meth:`keys`)."""
-    KEYS_HELP = [("a-h", "Pick an option of a multiple-choice card (several right: toggle, then Enter)")]
+    KEYS_HELP = [
+        ("a-h", "Pick an option of a multiple-choice card (several right: toggle, then Enter)"),
+        ("PgDn PgUp", "Scroll a card taller than the screen (the bar shows PgDn More then)"),
+        ("↓ ↑ Home End", "The same, line by line and to either end (not in the answer box)"),
+    ]
 
     def __init__(self, title: str, cards: list[Card], cram: bool = False):
         super().__init__()
@@ -164,6 +170,7 @@ class ReviewScreen(Screen[None]):
         if self.cram:
             self.session.cram()
         self.show_next()
+        self.query_one("#keys", KeyBar).follow(self.query_one("#card", VerticalScroll))  # PgDn More on a tall card
         self.set_interval(1, self.update_progress)
 
     # ----------------------------------------------------------------- showing
@@ -257,7 +264,7 @@ class ReviewScreen(Screen[None]):
             check = Key("Enter", "Check", "screen.check_typed_now")
             return [check, Key("Tab", "Other keys", "screen.switch_focus"), back]
         letters = self.options_to_pick()
-        actions = [Key(k, label, f"screen.{action}") for k, label, action in ACTIONS if k not in letters]
+        actions = [Key(k, label, f"screen.{a}", GIVES_WAY.get(k, 0)) for k, label, a in ACTIONS if k not in letters]
         keys: list[Key] = []
         if letters:
             keys.append(Key(f"{letters[0]}-{letters[-1]}", "Pick", ""))
@@ -276,7 +283,7 @@ class ReviewScreen(Screen[None]):
         if self.query_one("#demo", DemoPanel).running:
             return [*keys, Key("Esc", "Cancel demo", "screen.back")]
         if self.revealed and self.card.demo:
-            keys += [Key("r", "Run", "screen.run_demo"), Key("p", "Params", "screen.demo_params")]
+            keys += [Key("r", "Run", "screen.run_demo"), Key("p", "Params", "screen.demo_params", GIVES_WAY["p"])]
         return [*keys, back]
 
     def show_key(self) -> Key:

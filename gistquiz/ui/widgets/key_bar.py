@@ -6,6 +6,12 @@ focus moves with every typed card, and that rebuild was most of a keypress's tim
 redraws only when that list changes. It never cuts an entry: at 80 columns the review's keys fit on
 one row, and where they do not (60 columns) the bar grows to two rows rather than lose ``Esc Back``,
 ``? Keys`` or ``^q Quit``.
+
+A bar that follows a scrolling view (:meth:`KeyBar.follow`) names its scroll key when, and only when,
+the view's content is taller than the view: ``PgDn More`` while there is more below, ``PgUp Up`` at the
+end. On a row that is already full the entry takes the place of the screen's least important keys
+(those it marks ``gives_way``, highest first), which still work and stay in ``?``'s list: a newcomer
+learns the card scrolls, and the bar keeps its rows.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from rich.style import Style
 from rich.text import Text
 from textual import events
 from textual.binding import Binding
+from textual.widget import Widget
 from textual.widgets import Static
 
 KEY_NAMES = {
@@ -28,6 +35,8 @@ KEY_NAMES = {
     "ctrl+q": "^q",
     "ctrl+z": "^z",
     "f1": "F1",
+    "pagedown": "PgDn",
+    "pageup": "PgUp",
 }
 GAP = "  "
 
@@ -39,8 +48,14 @@ class Key:
     key: str
     label: str
     action: str
+    gives_way: int = 0
+    """0: always shown; else the entry may be left out to make room for the scroll key, highest first."""
 
 
+MORE = Key("PgDn", "More", "page_down")
+"""The followed view's content goes on below (the action is the bar's own: a click scrolls the view)."""
+UP = Key("PgUp", "Up", "page_up")
+"""The followed view is scrolled to the end of a content taller than itself."""
 APP_KEYS = (Key("?", "Keys", "app.toggle_keys"), Key("^q", "Quit", "app.quit"))
 """Keys every screen has; always last in the bar."""
 TYPING_APP_KEYS = (Key("F1", "Keys", "app.toggle_keys"), Key("^q", "Quit", "app.quit"))
@@ -54,6 +69,23 @@ def key_name(binding: Binding) -> str:
 def binding_keys(bindings: list[Binding]) -> list[Key]:
     """The entries for a screen whose keys do not change with its state: its bindings with ``show=True``."""
     return [Key(key_name(b), b.description, f"screen.{b.action}") for b in bindings if b.show]
+
+
+def with_scroll_key(keys: list[Key], scroll: Key, width: int, app_keys: int) -> list[Key]:
+    """``keys`` with ``scroll`` before the last ``app_keys`` entries, in no more rows than ``keys`` take at
+    ``width``: the entries that give way (highest ``gives_way`` first, the later of a tie) leave room."""
+    rows = _row_count(keys, width)
+    out = [*keys[: len(keys) - app_keys], scroll, *keys[len(keys) - app_keys :]]
+    while _row_count(out, width) > rows:
+        spare = [k for k in out if k.gives_way]
+        if not spare:
+            break  # nothing gives way: one row more rather than hide that the view scrolls
+        out.remove(max(reversed(spare), key=lambda k: k.gives_way))
+    return out
+
+
+def _row_count(keys: list[Key], width: int) -> int:
+    return len(key_rows(keys, width).plain.split("\n"))
 
 
 def key_rows(keys: list[Key], width: int) -> Text:
@@ -93,6 +125,8 @@ class KeyBar(Static):
         """The screen's keys shown, in order (the app's ``?`` and ``^q`` follow them)."""
         self.typing = False
         """A text box has the focus: the bar offers F1 for the key list, since ``?`` would be typed."""
+        self.view: Widget | None = None
+        """The scrolling view whose scroll key the bar names when its content overflows (see :meth:`follow`)."""
         self._laid_out: tuple[tuple[Key, ...], int] | None = None
 
     def show(self, keys: list[Key], typing: bool = False) -> None:
@@ -101,6 +135,32 @@ class KeyBar(Static):
             self.keys = list(keys)
             self.typing = typing
             self._lay_out()
+
+    def follow(self, view: Widget) -> None:
+        """Name ``view``'s scroll key while its content is taller than it is (call once both are mounted).
+
+        The screen's layout refresh covers a new card, a revealed answer, a demo's result and a resized
+        terminal; scrolling moves between ``PgDn More`` and ``PgUp Up``.
+        """
+        self.view = view
+        self.watch(view, "scroll_y", self._lay_out, init=False)
+        self.screen.screen_layout_refresh_signal.subscribe(self, lambda _: self._lay_out())
+        self._lay_out()
+
+    @property
+    def scroll_key(self) -> Key | None:
+        view = self.view
+        if view is None or not view.is_attached or view.max_scroll_y <= 0:
+            return None
+        return MORE if round(view.scroll_y) < view.max_scroll_y else UP
+
+    def action_page_down(self) -> None:
+        if self.view is not None:
+            self.view.scroll_page_down()
+
+    def action_page_up(self) -> None:
+        if self.view is not None:
+            self.view.scroll_page_up()
 
     def on_mount(self) -> None:
         self._lay_out()
@@ -111,6 +171,8 @@ class KeyBar(Static):
     def _lay_out(self) -> None:
         width = self.size.width or 79  # inside the padding; before the first layout, assume 80 columns
         keys = tuple(self.all_keys)
+        if (scroll := self.scroll_key) is not None:
+            keys = tuple(with_scroll_key(list(keys), scroll, width, len(APP_KEYS)))
         if self._laid_out != (keys, width):
             self._laid_out = (keys, width)
             self.update(key_rows(list(keys), width))
