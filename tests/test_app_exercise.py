@@ -306,7 +306,7 @@ async def test_the_code_is_python_highlighted_when_tree_sitter_is_installed_else
     import gistquiz.ui.screens.editor as editor
 
     if highlighting and not editor.python_highlighting():
-        pytest.skip("tree-sitter and its Python grammar are not installed (pip install 'gistquiz[syntax]')")
+        pytest.skip("tree-sitter and its Python grammar are not installed (a dependency: pip install -e .)")
     if not highlighting:  # as without the extra: plain text, and everything else the same
         monkeypatch.setattr(editor, "python_highlighting", lambda: False)
     trusted(app, deck_path)

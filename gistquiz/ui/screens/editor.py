@@ -89,7 +89,8 @@ def code_area(text: str, **kwargs) -> TextArea:
 
 
 def python_highlighting() -> bool:
-    """Whether tree-sitter and its Python grammar are importable (``pip install 'textual[syntax]'``)."""
+    """Whether tree-sitter and its Python grammar import (gistquiz depends on both; a platform without
+    their wheels gets plain text)."""
     try:
         from textual._tree_sitter import TREE_SITTER, get_language
     except ImportError:  # a private module of Textual's: if it moves, the code stays plain
