@@ -69,6 +69,7 @@ class RepairReport:
     cards_changed: int = 0
     anki_notes: int = 0  # records of notes exported to Anki, kept (their GUIDs and modification times)
     exercise_code: int = 0  # the learner's saved code for exercise cards, kept
+    trusted_code: int = 0  # files the learner allowed to run (gistquiz/trust.py), kept
     integrity: str = "ok"
 
     @property
@@ -93,10 +94,11 @@ class RepairReport:
         for card in self.cards_dropped:
             out.append(f"dropped an unreadable card row ({card}): it has no answers to rebuild it from")
         out.append(f"rebuilt {self.cards_replayed} card states from the log; {self.cards_changed} changed")
-        if self.anki_notes or self.exercise_code:
+        if self.anki_notes or self.exercise_code or self.trusted_code:
             out.append(
-                f"kept {self.anki_notes} records of notes exported to Anki"
-                f" and {self.exercise_code} saved exercise answers"
+                f"kept {self.anki_notes} records of notes exported to Anki,"
+                f" {self.exercise_code} saved exercise answers"
+                f" and {self.trusted_code} files you allowed to run"
             )
         if self.moved_to:
             out.append(f"the damaged file is kept as {self.moved_to}")
@@ -161,6 +163,7 @@ def _rebuilt(
     # By primary key; the damaged file's rows are newer than the backup's, so they win.
     exported = {row[0]: row for row in found.anki_notes if _exported_ok(row)}
     code = {row[0]: row for row in found.exercise_code if _code_ok(row)}
+    allowed = {row[:2]: row for row in found.trusted_code if _trusted_ok(row)}
     if base is not None:
         base_path, base_found = base
         merged, _ = _valid_reviews(base_found.reviews)
@@ -171,6 +174,7 @@ def _rebuilt(
         events = {**{row[0]: row for row in base_found.parameter_events if _event_ok(row)}, **events}
         exported = {**{row[0]: row for row in base_found.anki_notes if _exported_ok(row)}, **exported}
         code = {**{row[0]: row for row in base_found.exercise_code if _code_ok(row)}, **code}
+        allowed = {**{row[:2]: row for row in base_found.trusted_code if _trusted_ok(row)}, **allowed}
     from_backup = len(merged)
     added = {i: e for i, e in reviews.items() if i not in merged}
     merged.update(added)
@@ -196,6 +200,7 @@ def _rebuilt(
             params,
             anki_notes=exported.values(),
             exercise_code=code.values(),
+            trusted_code=allowed.values(),
         )
         result = rebuild(store, scheduler)
         integrity = "ok" if store.integrity_ok() else "failed"
@@ -219,6 +224,7 @@ def _rebuilt(
         cards_changed=len(result.changed),
         anki_notes=len(exported),
         exercise_code=len(code),
+        trusted_code=len(allowed),
         integrity=integrity,
     )
 
@@ -294,6 +300,20 @@ def _exported_ok(row: tuple) -> bool:
     """An ``anki_notes`` row as :meth:`gistquiz.store.Store.stamp_exported_notes` writes it."""
     key, deck, guid, fingerprint, content, changed_at = row
     return _texts(key, deck, guid, content) and isinstance(fingerprint, str) and type(changed_at) is int
+
+
+def _trusted_ok(row: tuple) -> bool:
+    """A ``trusted_code`` row as :meth:`gistquiz.store.Store.trust` writes it (a sha256 digest, how, when)."""
+    path, digest, how, trusted_at = row
+    if not (_texts(path, digest, trusted_at) and how in ("asked", "written")):
+        return False
+    if len(digest) != 64 or digest.strip("0123456789abcdef"):
+        return False
+    try:
+        datetime.fromisoformat(trusted_at)
+    except ValueError:
+        return False
+    return True
 
 
 def _code_ok(row: tuple) -> bool:

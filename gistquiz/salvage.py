@@ -27,6 +27,7 @@ from gistquiz.store import (
     PARAM_COLUMNS,
     REVIEW_COLUMNS,
     TABLES_SINCE,
+    TRUSTED_CODE_COLUMNS,
     readonly,
 )
 
@@ -46,6 +47,7 @@ class Salvage:
     parameter_events: list[tuple[Any, ...]] = field(default_factory=list)  # PARAM_COLUMNS (fitted FSRS parameters)
     anki_notes: list[tuple[Any, ...]] = field(default_factory=list)  # ANKI_NOTE_COLUMNS (what exports wrote)
     exercise_code: list[tuple[Any, ...]] = field(default_factory=list)  # EXERCISE_CODE_COLUMNS (the learner's code)
+    trusted_code: list[tuple[Any, ...]] = field(default_factory=list)  # TRUSTED_CODE_COLUMNS (files allowed to run)
     unreadable_cards: int = 0
     unreadable_reviews: list[int] = field(default_factory=list)
     top_review_id: int = 0  # the highest id the log ever gave (sqlite_sequence), when readable
@@ -111,10 +113,12 @@ def _read_into(db: sqlite3.Connection, out: Salvage) -> None:
         if lost:
             out.problems.append(f"{len(lost)} parameter events cannot be read")
     # Not the log, but what the learner would miss: an export's GUIDs and times (without them the next
-    # export to Anki duplicates edited notes and updates every note), and the code written for exercises.
+    # export to Anki duplicates edited notes and updates every note), the code written for exercises, and
+    # which files the learner allowed to run (without them every deck and demo asks again).
     for table, columns, what in (
         ("anki_notes", ANKI_NOTE_COLUMNS, "Anki export records"),
         ("exercise_code", EXERCISE_CODE_COLUMNS, "saved exercise answers"),
+        ("trusted_code", TRUSTED_CODE_COLUMNS, "records of files allowed to run"),
     ):
         if table in out.tables:
             rows, lost = _rows(db, table, columns)

@@ -222,6 +222,7 @@ TABLES_SINCE = {"fsrs_params": 2, "anki_notes": 3, "exercise_code": 4, "trusted_
 PARAM_COLUMNS = "id, applied_at, deck, mode, body"
 ANKI_NOTE_COLUMNS = "key, deck, guid, fingerprint, content, changed_at"
 EXERCISE_CODE_COLUMNS = "key, code, saved_at"
+TRUSTED_CODE_COLUMNS = "path, digest, how, trusted_at"
 
 # Files beside the database (``gistquiz.sqlite3`` + suffix). A run leaves ``.open-PID-N`` while it has the
 # database open and removes it on close: one left by a process that no longer runs marks an unclean exit.
@@ -987,11 +988,12 @@ class Store:
         parameter_events: Iterable[tuple[Any, ...]] = (),
         anki_notes: Iterable[tuple[Any, ...]] = (),
         exercise_code: Iterable[tuple[Any, ...]] = (),
+        trusted_code: Iterable[tuple[Any, ...]] = (),
     ) -> None:
         """Fill a new database with rows saved from a damaged one (``gistquiz repair``), in one transaction.
 
-        ``anki_notes`` and ``exercise_code`` are rows of those tables (:data:`ANKI_NOTE_COLUMNS`,
-        :data:`EXERCISE_CODE_COLUMNS`).
+        ``anki_notes``, ``exercise_code`` and ``trusted_code`` are rows of those tables
+        (:data:`ANKI_NOTE_COLUMNS`, :data:`EXERCISE_CODE_COLUMNS`, :data:`TRUSTED_CODE_COLUMNS`).
 
         Log rows keep their ids, and new answers are numbered from ``next_review_id`` on, so the ids of
         rows that were lost are never reused and the repair report's ranges stay true.
@@ -1008,6 +1010,7 @@ class Store:
             db.executemany(f"INSERT INTO fsrs_params ({PARAM_COLUMNS}) VALUES (?,?,?,?,?)", parameter_events)
             db.executemany(f"INSERT INTO anki_notes ({ANKI_NOTE_COLUMNS}) VALUES (?,?,?,?,?,?)", anki_notes)
             db.executemany(f"INSERT INTO exercise_code ({EXERCISE_CODE_COLUMNS}) VALUES (?,?,?)", exercise_code)
+            db.executemany(f"INSERT INTO trusted_code ({TRUSTED_CODE_COLUMNS}) VALUES (?,?,?,?)", trusted_code)
             db.execute("DELETE FROM sqlite_sequence WHERE name='reviews'")
             db.execute("INSERT INTO sqlite_sequence (name, seq) VALUES ('reviews', ?)", (next_review_id - 1,))
 

@@ -442,13 +442,17 @@ def test_optimize_backs_up_first_and_repair_keeps_the_fitted_parameter_events(db
         assert store.parameter_events() == events
 
 
-def export_records(store: Store) -> tuple[dict, dict]:
+DIGESTS = ("a" * 64, "b" * 64)
+
+
+def export_records(store: Store) -> tuple[dict, dict, list]:
     notes = store.exported_notes("gist-dl")
-    return notes, {k: store.exercise_code(k) for k in ("gist-dl:ex1", "gist-dl:ex2", "gist-dl:ex3")}
+    trusted = [store.is_trusted("/decks/mine.md", d) for d in DIGESTS]
+    return notes, {k: store.exercise_code(k) for k in ("gist-dl:ex1", "gist-dl:ex2", "gist-dl:ex3")}, trusted
 
 
 @pytest.mark.parametrize("with_backup", [False, True])
-def test_repair_keeps_the_anki_export_records_and_the_saved_exercise_code(db, with_backup):
+def test_repair_keeps_the_anki_export_records_the_saved_exercise_code_and_what_may_run(db, with_backup):
     from gistquiz.store import ExportedNote
 
     def notes(*keys: str, content: str = "c1") -> list[ExportedNote]:
@@ -457,16 +461,21 @@ def test_repair_keeps_the_anki_export_records_and_the_saved_exercise_code(db, wi
     with Store(db) as store:
         store.stamp_exported_notes("gist-dl", notes("a", "b"), 1_700_000_000)
         store.save_exercise_code("gist-dl:ex1", "def f(x):\n    return x\n", T0)
+        store.trust("/decks/mine.md", DIGESTS[0], "asked", T0)
         if with_backup:  # the backup holds the first records; the damaged file has later ones too
             backup.before(store, "daily", T0)
         store.stamp_exported_notes("gist-dl", [*notes("a", content="c2"), *notes("c")], 1_700_000_100)
         store.save_exercise_code("gist-dl:ex2", "print('later')", T0 + timedelta(days=1))
         store.save_exercise_code("gist-dl:ex1", "def f(x):\n    return 2 * x\n", T0 + timedelta(days=1))
+        store.trust("/decks/mine.md", DIGESTS[1], "written", T0 + timedelta(days=1))
         expected = export_records(store)
     assert len(expected[0]) == 3 and expected[0]["gist-dl:a"].changed_at == 1_700_000_100
+    assert expected[2] == [True, True]
     flip(db, leaf_pages(db, "reviews"))
     report = repair(db, SCHED, T0 + timedelta(days=2))
     assert report.problems and report.integrity == "ok" and (report.backup_used is not None) == with_backup
     with Store(db) as store:
         assert export_records(store) == expected
-    assert "kept 3 records of notes exported to Anki and 2 saved exercise answers" in report.lines()
+    assert "kept 3 records of notes exported to Anki, 2 saved exercise answers and 2 files you allowed to run" in (
+        report.lines()
+    )
