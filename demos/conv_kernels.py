@@ -50,6 +50,12 @@ or nearly: the task rewards exactly what an edge detector measures. (Seeds
 0-4: 0.37-0.47, above 99.6-100% of the random sets, whose 97.5th percentile
 is 0.32-0.33; 100% test accuracy. ``python demos/conv_kernels.py --seed N``.)
 
+Time budget: the synthetic-edges run doubles the training, so at most 20x
+``python -c "import numpy"`` at the defaults (measured 12.2x, median of 5, IQR
+12.0-12.4, against 5.6x before that run was added:
+``python benchmarks/bench_demo_times.py --only conv_kernels``). Both training
+runs stream their epochs as one progress bar.
+
 References: Sobel & Feldman 1968 (the Sobel operator); CS231n
 "Convolutional Neural Networks" notes; Zeiler & Fergus 2014, "Visualizing and
 Understanding Convolutional Networks"; Krizhevsky, Sutskever & Hinton 2012
@@ -207,14 +213,14 @@ def synthetic_edges(rng: np.random.Generator, n: int, dtype: type = np.float32) 
     return images[:, None].astype(dtype), labels  # (N, 1, 8, 8), (N,)
 
 
-def train_on_edges(seed: int, p: dict) -> tuple[KernelStats, float]:
+def train_on_edges(seed: int, p: dict, progress: Progress | None = None) -> tuple[KernelStats, float]:
     """The digits' CNN, initialised and trained the same way on synthetic edges (as many images as digits)."""
     data_rng, rng = np.random.default_rng([seed, 2]), np.random.default_rng([seed, 3])
     x_train, y_train = synthetic_edges(data_rng, 1437, tiny_cnn.DTYPE)
     x_test, y_test = synthetic_edges(data_rng, 360, tiny_cnn.DTYPE)
     data = Digits(x_train, y_train, x_test, y_test)
     initial = tiny_cnn.init_weights(rng, p["filters"], 64, tiny_cnn.DTYPE)
-    weights, history = tiny_cnn.train(initial, data, rng, p["epochs"], **tiny_cnn.default_sgd())
+    weights, history = tiny_cnn.train(initial, data, rng, p["epochs"], progress=progress, **tiny_cnn.default_sgd())
     return kernel_stats("learned on synthetic edges", weights["W1"][:, 0], x_test), history.test_accuracy[-1]
 
 
@@ -251,9 +257,21 @@ def run(p: dict, seed: int, progress: Progress | None) -> ConvKernelsResult:
     rng = np.random.default_rng(seed)
     data = load(dtype=tiny_cnn.DTYPE)
     initial = tiny_cnn.init_weights(rng, p["filters"], 64, tiny_cnn.DTYPE)
-    weights, history = tiny_cnn.train(initial, data, rng, p["epochs"], progress=progress, **tiny_cnn.default_sgd())
+    epochs = p["epochs"]
+
+    def stage(first: int, what: str) -> Progress | None:
+        """One progress bar over both training runs: the digits' epochs, then the edges'."""
+        if progress is None:
+            return None
+
+        def report(done: int, _: int, message: str = "", **info) -> None:
+            progress(first + done, 2 * epochs, message=f"{what}: {message}", **info)
+
+        return report
+
+    weights, history = tiny_cnn.train(initial, data, rng, epochs, progress=stage(0, "digits"), **tiny_cnn.default_sgd())
     images = data.x_test  # (N, 1, 8, 8)
-    edges, edges_accuracy = train_on_edges(seed, p)
+    edges, edges_accuracy = train_on_edges(seed, p, stage(epochs, "synthetic edges"))
     return ConvKernelsResult(
         cnn_test_accuracy=history.test_accuracy[-1],
         hand_made=kernel_stats("hand-made", np.stack([SOBEL_X, SOBEL_Y, LAPLACIAN]), images),
