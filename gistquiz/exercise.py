@@ -23,6 +23,7 @@ be forged) and returns a :class:`Verdict`.
 from __future__ import annotations
 
 import ast
+import atexit
 import contextlib
 import json
 import os
@@ -33,6 +34,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -199,55 +201,183 @@ def parse_blocks(body: str, first_line: int) -> tuple[str, Exercise | None, str,
     return task, Exercise(starter, tests, solution, tests_line), after, problems
 
 
-def grade(exercise: Exercise, code: str, limits: Limits = Limits(), timeout: float | None = None) -> Verdict:
-    """Run the exercise's tests against ``code``; the verdict comes back over a pipe of its own."""
-    names = exercise.test_names
-    nonce = secrets.token_hex(16)
-    read_fd, write_fd = os.pipe()
-    workdir = tempfile.mkdtemp(prefix="gistquiz-exercise-")
-    job = {
-        "workdir": workdir,
-        "code": code,
-        "tests": exercise.tests,
-        "tests_names": names,
-        "functions": exercise.functions,
-        "nonce": nonce,
-        "verdict_fd": write_fd,
-        "wall_seconds": limits.wall_seconds,
-        "cpu_seconds": limits.cpu_seconds,
-        "memory_bytes": limits.memory_bytes,
-        "file_bytes": limits.file_bytes,
-    }
-    env = {k: v for k, v in os.environ.items() if k in ("PATH", "LANG", "LC_ALL", "HOME", "TMPDIR")}
-    started = time.monotonic()
+class Worker:
+    """One grading, started ahead: a harness with NumPy imported and its sandbox waiting, used once.
+
+    The processes are the cold start's, started earlier: the harness in its own session with a scrubbed
+    environment and one BLAS thread, the verdict pipe made here and passed to it alone, the nonce sent with the
+    job, the sandbox's limits set when the job arrives and before the learner's code runs, descendants swept
+    at the end. Used for one run and then closed, so nothing one run leaves behind (a global, a patched
+    module, a file in the work folder) is there for the next.
+    """
+
+    def __init__(self) -> None:
+        self.workdir = tempfile.mkdtemp(prefix="gistquiz-exercise-")
+        self._read_fd, write_fd = os.pipe()
+        env = {k: v for k, v in os.environ.items() if k in ("PATH", "LANG", "LC_ALL", "HOME", "TMPDIR")}
+        try:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-I", str(CHILD), "harness", self.workdir, str(write_fd)],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                pass_fds=(write_fd,),
+                env={**env, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"},
+                start_new_session=True,
+            )
+        except BaseException:
+            os.close(self._read_fd)
+            shutil.rmtree(self.workdir, ignore_errors=True)
+            raise
+        finally:
+            os.close(write_fd)
+        self.used = False
+        self.closed = False
+
+    @property
+    def ready(self) -> bool:
+        """Unused and still running (a harness that died while waiting is replaced, not used)."""
+        return not self.used and not self.closed and self.proc.poll() is None
+
+    def grade(self, exercise: Exercise, code: str, limits: Limits = Limits(), timeout: float | None = None) -> Verdict:
+        """Grade ``code`` (once: the worker is closed after it, whatever happened)."""
+        if self.used:
+            raise RuntimeError("a grading worker runs one job; start a new one")
+        self.used = True
+        names = exercise.test_names
+        nonce = secrets.token_hex(16)
+        job = {
+            "code": code,
+            "tests": exercise.tests,
+            "tests_names": names,
+            "functions": exercise.functions,
+            "nonce": nonce,
+            "wall_seconds": limits.wall_seconds,
+            "cpu_seconds": limits.cpu_seconds,
+            "memory_bytes": limits.memory_bytes,
+            "file_bytes": limits.file_bytes,
+        }
+        started = time.monotonic()
+        budget = timeout if timeout is not None else limits.wall_seconds * (len(names) + 1) + 10
+        proc = self.proc
+        try:
+            proc.stdin.write(json.dumps(job).encode())
+            proc.stdin.close()
+            raw = _read_all(self._read_fd, budget)
+            proc.wait(timeout=max(0.1, budget - (time.monotonic() - started)))
+        except (subprocess.TimeoutExpired, TimeoutError):
+            self.close()
+            return Verdict((), error=f"the tests did not finish within {budget:g} s and were stopped")
+        except BrokenPipeError:  # the harness died before the job went in
+            raw = b""
+        stderr = self.close()
+        return _verdict(raw, nonce, names, stderr, time.monotonic() - started)
+
+    def close(self) -> str:
+        """End the harness and everything under it, remove the work folder; returns the end of its stderr."""
+        if self.closed:
+            return ""
+        self.closed = True
+        os.close(self._read_fd)
+        if self.proc.poll() is None:
+            _kill_tree(self.proc.pid)
+        self.proc.wait()
+        shutil.rmtree(self.workdir, ignore_errors=True)
+        with contextlib.suppress(OSError, ValueError):
+            self.proc.stdin.close()
+        return self.proc.stderr.read().decode("utf-8", "replace")[-2000:] if self.proc.stderr else ""
+
+
+class Pool:
+    """A pool of one :class:`Worker`: after :meth:`prestart`, a worker is kept waiting, and each one that
+    grades is replaced by a new one when it is done (never reused). Before it, ``take`` starts a cold one.
+
+    Thread-safe: the app calls :meth:`prestart` from its UI thread and :func:`grade` from a worker thread.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._waiting: Worker | None = None
+        self.active = False
+        self.started = 0
+        """Workers started so far (the tests count replacements with it)."""
+
+    def prestart(self) -> None:
+        """Keep a worker waiting from now on (idempotent; costs one process start, a few milliseconds)."""
+        with self._lock:
+            if not self.active:
+                self.active = True
+                atexit.register(self.close)
+            if self._waiting is None or not self._waiting.ready:
+                if self._waiting is not None:
+                    self._waiting.close()
+                self._waiting = self._start()
+
+    def take(self) -> Worker:
+        """The waiting worker if there is a ready one, else a new one (a cold start)."""
+        with self._lock:
+            worker, self._waiting = self._waiting, None
+        if worker is not None and worker.ready:
+            return worker
+        if worker is not None:
+            worker.close()
+        with self._lock:
+            return self._start()
+
+    def refill(self) -> None:
+        """After a grading: start the next worker if the pool is active."""
+        if self.active:
+            self.prestart()
+
+    def close(self) -> None:
+        """Stop keeping a worker (the app is leaving): the waiting one ends."""
+        with self._lock:
+            self.active = False
+            worker, self._waiting = self._waiting, None
+        if worker is not None:
+            worker.close()
+
+    def _start(self) -> Worker:
+        self.started += 1
+        return Worker()
+
+
+POOL = Pool()
+"""The app's pool: :func:`grade` takes from it, :func:`prestart` fills it."""
+
+
+def prestart() -> None:
+    """Call when an exercise card is shown: from then on a grading worker waits with NumPy imported.
+
+    Not at launch: the first screen imports nothing it does not need, and a learner who never opens an
+    exercise starts no process. :func:`stop_prestarting` (or the app's exit) ends the waiting worker.
+    """
+    POOL.prestart()
+
+
+def stop_prestarting() -> None:
+    POOL.close()
+
+
+def grade(
+    exercise: Exercise,
+    code: str,
+    limits: Limits = Limits(),
+    timeout: float | None = None,
+    pool: Pool | None = None,
+) -> Verdict:
+    """Run the exercise's tests against ``code``; the verdict comes back over a pipe of its own.
+
+    Uses ``pool``'s waiting worker (default: :data:`POOL`, which has one after :func:`prestart`), else starts
+    one; either way the worker grades this once, and an active pool starts the next one afterwards.
+    """
+    pool = POOL if pool is None else pool
+    worker = pool.take()
     try:
-        proc = subprocess.Popen(
-            [sys.executable, "-I", str(CHILD), "harness"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            pass_fds=(write_fd,),
-            env={**env, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"},
-            start_new_session=True,
-        )
+        return worker.grade(exercise, code, limits, timeout)
     finally:
-        os.close(write_fd)
-    budget = timeout if timeout is not None else limits.wall_seconds * (len(names) + 1) + 10
-    try:
-        proc.stdin.write(json.dumps(job).encode())
-        proc.stdin.close()
-        raw = _read_all(read_fd, budget)
-        proc.wait(timeout=max(0.1, budget - (time.monotonic() - started)))
-    except (subprocess.TimeoutExpired, TimeoutError):
-        _kill_tree(proc.pid)
-        return Verdict((), error=f"the tests did not finish within {budget:g} s and were stopped")
-    finally:
-        os.close(read_fd)
-        if proc.poll() is None:
-            _kill_tree(proc.pid)
-        shutil.rmtree(workdir, ignore_errors=True)
-        stderr = proc.stderr.read().decode("utf-8", "replace")[-2000:] if proc.stderr else ""
-    return _verdict(raw, nonce, names, stderr, time.monotonic() - started)
+        worker.close()
+        pool.refill()
 
 
 def _verdict(raw: bytes, nonce: str, names: list[str], stderr: str, seconds: float) -> Verdict:

@@ -1,14 +1,15 @@
 """The two child processes that grade an exercise. Standard library and NumPy only; run as a script.
 
-    python -I exercise_child.py harness   (trusted: the deck's tests)
+    python -I exercise_child.py harness WORKDIR FD   (trusted: the deck's tests)
     python -I exercise_child.py sandbox   (the learner's code)
 
-The app starts the **harness** and hands it, on stdin, one JSON job: the learner's code, the tests, the
-names the starter defines, a per-run nonce and the number of the pipe the verdict goes to. The harness
-starts the **sandbox**, which runs the learner's code under resource limits in a temporary folder with a
-scrubbed environment, and then only answers calls: the harness runs each ``test_*`` function in its own
-process, and every call a test makes to a learner's function (``softmax(x)``) is sent to the sandbox and
-its result sent back as data (arrays, numbers, strings and their containers, unpickled by an allow-list).
+The app starts the **harness** with its work folder and the number of the pipe the verdict goes to, and
+hands it, on stdin, one JSON job: the learner's code, the tests, the names the starter defines and a per-run
+nonce. The harness starts the **sandbox** (before the job arrives: see ``exercise.Worker``), which runs
+the learner's code under resource limits in a temporary folder with a scrubbed environment, and then only
+answers calls: the harness runs the ``test_*`` functions, and every call a test makes to a learner's
+function (``softmax(x)``) is sent to the sandbox and its result sent back as data (arrays, numbers, strings
+and their containers, unpickled by an allow-list).
 
 So the learner's code never sees the tests, the nonce or the verdict pipe: printing a fake result, exiting
 early, deleting or patching the tests, or monkeypatching NumPy changes nothing but its own process, and a
@@ -135,11 +136,19 @@ def sandbox_limits(cpu_seconds: int, memory_bytes: int, file_bytes: int) -> None
 
 
 def sandbox(requests, replies) -> None:
-    """Run the learner's code, then answer calls until the channel closes."""
-    setup = pickle.loads(receive_bytes(requests))
+    """Run the learner's code, then answer calls until the channel closes.
+
+    The network and NumPy come first, the code and its limits when it arrives: so a sandbox started ahead of
+    its job (``exercise.Worker``) waits with NumPy imported, and its limits are still set before any of the
+    learner's code runs.
+    """
     network_isolated = isolate_network()
     import numpy  # noqa: F401  (before the memory limit: NumPy's own start-up is not the learner's)
 
+    try:
+        setup = pickle.loads(receive_bytes(requests))
+    except EOFError:  # the harness went away before a job came (a pre-started worker closed unused)
+        return
     sandbox_limits(setup["cpu_seconds"], setup["memory_bytes"], setup["file_bytes"])
     namespace = {"__name__": "__learner__"}
     try:
@@ -192,7 +201,8 @@ class LearnerError(Exception):
 class Sandbox:
     """The learner's process, and calls into it."""
 
-    def __init__(self, job: dict, workdir: str):
+    def __init__(self, workdir: str):
+        """Start the learner's process: it drops the network, imports NumPy and waits for :meth:`load`."""
         env = {"PATH": "/usr/bin:/bin", "HOME": workdir, "TMPDIR": workdir, "LANG": "C.UTF-8", **ONE_THREAD}
         self.proc = subprocess.Popen(
             [sys.executable, "-I", os.path.abspath(__file__), "sandbox"],
@@ -204,12 +214,18 @@ class Sandbox:
             start_new_session=True,
         )
         self.replies = os.fdopen(os.dup(self.proc.stdout.fileno()), "rb", buffering=0)
-        self.wall_seconds = job["wall_seconds"]
+        self.wall_seconds = 0.0
+        self.network_isolated = False
+        self.load_error: str | None = "your code was not loaded"
         # The sandbox's own prints go to its stderr (below): stdout is the reply channel.
         self.output: deque[bytes] = deque()
         self.output_size = 0
         self.reader = threading.Thread(target=self._read_output, daemon=True)
         self.reader.start()
+
+    def load(self, job: dict) -> None:
+        """Send the learner's code and the limits; the sandbox sets the limits, runs the code and says hello."""
+        self.wall_seconds = job["wall_seconds"]
         limits = {k: job[k] for k in ("cpu_seconds", "memory_bytes", "file_bytes")}
         try:
             send(self.proc.stdin, {"code": job["code"], **limits})
@@ -334,20 +350,20 @@ def test_helpers(np) -> dict:
     return {"close": close, "numerical_gradient": numerical_gradient}
 
 
-def run_tests(job: dict) -> dict:
+def run_tests(job: dict, workdir: str, ready: Sandbox | None = None) -> dict:
     """Every ``test_*`` function of the tests, in the order written, against one sandbox (a new one after
-    a test that killed it)."""
+    a test that killed it). ``ready`` is a sandbox started ahead, waiting for the code."""
     results = []
     network_isolated = True
     printed = ""
     box = None
     # The app made the folder and removes it: a harness killed mid-run (by the learner's code) cannot.
-    workdir = job["workdir"]
     for name in job["tests_names"]:
         if box is None or box.proc.poll() is not None:
             if box is not None:
                 box.close()
-            box = Sandbox(job, workdir)
+            box, ready = ready or Sandbox(workdir), None
+            box.load(job)
             network_isolated &= box.network_isolated
         try:
             namespace = harness_namespace(job, box)
@@ -369,6 +385,8 @@ def run_tests(job: dict) -> dict:
     if box is not None:
         box.close()
         printed = box.printed() or printed
+    if ready is not None:  # no test ran (the app counts that as a fail)
+        ready.close()
     return {"results": results, "network_isolated": network_isolated, "printed": printed}
 
 
@@ -392,19 +410,29 @@ def sweep_descendants(root: int) -> None:
             os.kill(pid, signal.SIGKILL)
 
 
-def harness() -> None:
-    job = json.loads(sys.stdin.buffer.read())
-    verdict_fd = job.pop("verdict_fd")
-    nonce = job.pop("nonce")
+def harness(workdir: str, verdict_fd: int) -> None:
+    """Get ready (subreaper, NumPy, a sandbox waiting), then grade the one job that arrives on stdin.
+
+    Everything before the job is what a pre-started worker has done by the time the learner runs the tests;
+    a stdin closed without a job (the app closed the worker, or died) ends the harness and its sandbox.
+    """
     try:
         import ctypes
 
         ctypes.CDLL(None).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
     except (OSError, AttributeError):
         pass
-    started = time.monotonic()
+    ready = Sandbox(workdir)
+    import numpy  # noqa: F401  (the tests' namespace needs it; imported while the sandbox imports its own)
+
     try:
-        outcome = run_tests(job)
+        data = sys.stdin.buffer.read()
+        if not data:
+            return
+        job = json.loads(data)
+        nonce = job.pop("nonce")
+        started = time.monotonic()
+        outcome = run_tests(job, workdir, ready)
     finally:
         sweep_descendants(os.getpid())
     outcome["seconds"] = time.monotonic() - started
@@ -417,7 +445,7 @@ if __name__ == "__main__":
         replies = os.fdopen(os.dup(1), "wb")
         os.dup2(2, 1)  # the learner's prints go to stderr, which the harness keeps the end of
         sandbox(sys.stdin.buffer, replies)
-    elif sys.argv[1:] == ["harness"]:
-        harness()
+    elif sys.argv[1:2] == ["harness"] and len(sys.argv) == 4:
+        harness(sys.argv[2], int(sys.argv[3]))
     else:
-        raise SystemExit("usage: exercise_child.py harness|sandbox")
+        raise SystemExit("usage: exercise_child.py harness WORKDIR VERDICT_FD | sandbox")

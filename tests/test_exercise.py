@@ -211,9 +211,9 @@ def test_a_short_or_foreign_verdict_is_a_fail():
     assert not _verdict(b'{"nonce": "n", "results": []}', "n", [], "", 0).passed  # no test ran: no pass
 
 
-def test_a_setsid_grandchild_is_ended(tmp_path):
-    pid_file = tmp_path / "grandchild.pid"
-    code = f"""
+def setsid_grandchild(pid_file) -> str:
+    """Code whose call forks a grandchild that leaves the sandbox's process group and sleeps."""
+    return f"""
         import os, time
         def f(x):
             if os.fork() == 0:
@@ -227,7 +227,11 @@ def test_a_setsid_grandchild_is_ended(tmp_path):
             time.sleep(0.05)
             return x
     """
-    verdict = run(code, ONE_TEST)
+
+
+def test_a_setsid_grandchild_is_ended(tmp_path):
+    pid_file = tmp_path / "grandchild.pid"
+    verdict = run(setsid_grandchild(pid_file), ONE_TEST)
     assert verdict.passed, messages(verdict)
     pid = int(pid_file.read_text())
     assert not _alive(pid), f"grandchild {pid} outlived the grading"
