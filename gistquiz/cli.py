@@ -95,7 +95,8 @@ def _common_options() -> argparse.ArgumentParser:
 
 
 def add_parsers(sub, common: argparse.ArgumentParser) -> None:
-    """The commands this module runs: the app, decks, check, review, stats, rebuild, repair, backup and demo."""
+    """The commands this module runs: the app, decks, check, review, stats, rebuild, repair, backup, demo and
+    new-demo."""
 
     def command(name: str, handler: Callable[[argparse.Namespace], int], help: str, description: str):
         p = sub.add_parser(name, parents=[common], help=help, description=description)
@@ -165,11 +166,22 @@ def add_parsers(sub, common: argparse.ArgumentParser) -> None:
         "demo",
         cmd_demo,
         "list or run the demos",
-        "'gistquiz demo list' lists the demos; 'gistquiz demo NAME [--seed N] [--PARAM VALUE ...] "
-        "[--json]' runs one, exactly like 'python demos/NAME.py'.",
+        "'gistquiz demo list' lists the demos, bundled and yours; 'gistquiz demo run NAME [--seed N] "
+        "[--PARAM VALUE ...] [--json]' (or 'gistquiz demo NAME ...') runs one, exactly like 'python demos/NAME.py'. "
+        "One of your own demos is asked about once (y/N) before it first runs, and again after an edit made "
+        "elsewhere.",
     )
-    p.add_argument("name", help="'list' or a demo's name")
+    p.add_argument("name", help="'list', 'run' or a demo's name")
     p.add_argument("args", nargs=argparse.REMAINDER, help="arguments for the demo (see 'gistquiz demo NAME --help')")
+    p = command(
+        "new-demo",
+        cmd_new_demo,
+        "start a demo of your own from a commented template",
+        "Write a small working demo (PARAMS, run, a report with a headline, a table and a plot), commented, "
+        "into your demos folder beside your decks. NAME must be a Python name and not a bundled demo's. It is "
+        "trusted as written; an edit made elsewhere is asked about once before it runs.",
+    )
+    p.add_argument("name", metavar="NAME", help="the demo's name, e.g. attention_scores")
 
 
 def cmd_app(args: argparse.Namespace) -> int:
@@ -185,15 +197,17 @@ def cmd_app(args: argparse.Namespace) -> int:
 
 
 def cmd_decks(args: argparse.Namespace) -> int:
-    from gistquiz import library
+    from gistquiz import library, locations
     from gistquiz.overview import deck_counts
     from gistquiz.scheduler import utcnow
 
     ws = Workspace.from_args(args)
     ws.sync()
     rows = deck_counts(ws.library.decks, ws.store, ws.scheduler, utcnow())
+    folders = f"your decks: {locations.user_decks_dir(ws.home)}; your demos: {ws.user_demos_folder}"
     if not rows:
         print("no decks found")
+        print(folders)
         return EXIT_OK
     width = max(len(r.deck.title) for r in rows)
     print(f"{'deck':<{width}}  {'new':>5}  {'due':>5}  {'total':>6}  source")
@@ -204,17 +218,20 @@ def cmd_decks(args: argparse.Namespace) -> int:
         print(f"{r.deck.title:<{width}}  {r.new:>5}  {due:>5}  {r.total:>6}  {r.deck.source}: {r.deck.path}{mark}")
     for replacement in library.replacements(ws.library):
         print(replacement)
+    print(folders)
     for err in ws.library.errors:
         print(err, file=sys.stderr)
     return EXIT_OK
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from gistquiz import library
+    from gistquiz import library, registry
 
     ws = Workspace.from_args(args)
-    lib = library.load_paths([Path(p) for p in args.paths]) if args.paths else ws.library
-    for err in lib.errors:
+    names = registry.demo_names(ws.demo_folders)  # a card may link one of the learner's own demos
+    lib = library.load_paths([Path(p) for p in args.paths], known_demos=names) if args.paths else ws.library
+    demo_problems = registry.problems(ws.demo_folders)
+    for err in [*lib.errors, *demo_problems]:
         print(err)
     relinks = []
     if lib.decks:
@@ -233,7 +250,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         print("no decks found; 'gistquiz new-deck NAME' writes one")
         return EXIT_PROBLEMS
     n_cards = sum(len(d.cards) for d in lib.decks)
-    n_errors = len(lib.errors)
+    n_errors = len(lib.errors) + len(demo_problems)
     summary = f"{len(lib.decks)} deck{'s' * (len(lib.decks) != 1)}, {n_cards} cards"
     leech_note = f", {len(leeches)} leech{'es' * (len(leeches) != 1)}" if leeches else ""
     print(f"{summary}, {n_errors} problem{'s' * (n_errors != 1)}{leech_note}")
@@ -352,20 +369,92 @@ def cmd_backup(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     import subprocess
 
-    from gistquiz.registry import all_demos, demo_info
+    from gistquiz.registry import all_demos, demo_info, find
 
+    ws = Workspace.from_args(args)
+    found = find(ws.demo_folders)
+    for problem in found.problems:
+        print(f"gistquiz: {problem}", file=sys.stderr)
     if args.name == "list":
-        demos = all_demos()
+        demos = all_demos(ws.demo_folders)
         width = max((len(d.name) for d in demos), default=4)
         for d in demos:
-            print(f"{d.name:<{width}}  {d.claim}")
+            print(f"{d.name:<{width}}  {'bundled' if d.source == 'bundled' else 'yours':<7}  {d.claim}")
+        n = sum(d.source == "user" for d in demos)
+        hint = "'gistquiz new-demo NAME' starts one"
+        print(f"your demos: {ws.user_demos_folder} ({n} demo{'s' * (n != 1)}; {hint})")
         return EXIT_OK
-    info = demo_info(args.name)
+    name, rest = args.name, list(args.args)
+    if name == "run":
+        if not rest:
+            raise UserError("'gistquiz demo run' needs a demo's name; 'gistquiz demo list' shows them")
+        name, rest = rest[0], rest[1:]
+    info = demo_info(name, ws.demo_folders)
     if info is None:
         import difflib
 
-        names = [d.name for d in all_demos()]
-        close = difflib.get_close_matches(args.name, names, n=1)
+        names = [d.name for d in all_demos(ws.demo_folders)]
+        close = difflib.get_close_matches(name, names, n=1)
         hint = f" (did you mean '{close[0]}'?)" if close else ""
-        raise UserError(f"unknown demo '{args.name}'{hint}; 'gistquiz demo list' shows them all")
-    return subprocess.call([sys.executable, str(info.path), *args.args])
+        raise UserError(f"unknown demo '{name}'{hint}; 'gistquiz demo list' shows them all")
+    if rest[:1] not in (["--help"], ["-h"], ["--list-params"]) and not _may_run_demo(ws, info):
+        return EXIT_PROBLEMS
+    return subprocess.call([sys.executable, str(info.path), *rest])
+
+
+def _may_run_demo(ws: Workspace, info) -> bool:
+    """A bundled demo runs; a user demo runs once trusted as it is now, else after a yes on a terminal."""
+    if info.source == "bundled":
+        return True
+    from gistquiz import trust
+    from gistquiz.scheduler import utcnow
+
+    code = trust.demo_code(info.path)
+    if trust.is_trusted(ws.store, code):
+        return True
+    print(trust.question(code), file=sys.stderr)
+    if sys.stdin is None or not sys.stdin.isatty():
+        print(
+            f"gistquiz: not run: stdin is not a terminal to answer on. To allow {info.path} as it is now, run "
+            f"'gistquiz demo run {info.name}' in a terminal and answer y (or run it from the app).",
+            file=sys.stderr,
+        )
+        return False
+    try:
+        answer = input("Run it? [y/N] ")
+    except EOFError:
+        answer = ""
+    if answer.strip().lower() not in ("y", "yes"):
+        print("gistquiz: not run.", file=sys.stderr)
+        return False
+    trust.allow(ws.store, code, utcnow())
+    return True
+
+
+def cmd_new_demo(args: argparse.Namespace) -> int:
+    from gistquiz import demo_template, registry, trust
+    from gistquiz.scheduler import utcnow
+
+    ws = Workspace.from_args(args)
+    name = args.name
+    if problem := demo_template.name_problem(name, set(registry.modules(ws.demos_folder))):
+        raise UserError(problem)
+    folder = ws.user_demos_folder
+    path = folder / f"{name}.py"
+    if path.exists():
+        raise UserError(f"{path} already exists; choose another name (new-demo never overwrites)")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with path.open("x", encoding="utf-8") as f:  # "x": a file that appeared meanwhile is not replaced
+            f.write(demo_template.render(name))
+    except FileExistsError:
+        raise UserError(f"{path} already exists; choose another name (new-demo never overwrites)") from None
+    except OSError as err:
+        raise UserError(f"{path}: cannot write: {err.strerror or err}") from None
+    trust.mark_written(ws.store, path, "demo", utcnow())
+    print(f"wrote {path}")
+    print(
+        f"Run it with 'gistquiz demo run {name}' (or 'python {path}' with the Python gistquiz is installed in), "
+        f"link it from a card with 'demo: {name}', and edit it: its comments explain the API."
+    )
+    return EXIT_OK

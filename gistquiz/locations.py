@@ -1,4 +1,4 @@
-"""Where gistquiz keeps things: the user's data folder, and the decks and demos it ships.
+"""Where gistquiz keeps things: the user's data folder (their decks and demos), and the decks and demos it ships.
 
 The data folder is ``$GISTQUIZ_HOME`` when set (tests, portable use), else the
 platform's user data folder. Bundled decks and demos are found through
@@ -39,6 +39,11 @@ def user_decks_dir(home_dir: Path) -> Path:
 def deck_cache_dir(home_dir: Path) -> Path:
     """Parsed decks, kept so that unchanged deck files are not parsed again (:mod:`gistquiz.deck_cache`)."""
     return home_dir / "cache" / "decks"
+
+
+def user_demos_dir(home_dir: Path) -> Path:
+    """The learner's own demos, beside their decks (see :mod:`gistquiz.registry` for how they import)."""
+    return home_dir / "demos"
 
 
 def settings_path(home_dir: Path) -> Path:

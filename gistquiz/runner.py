@@ -24,10 +24,9 @@ import time
 from collections import deque
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import IO, Any
 
-from gistquiz.registry import demo_info
+from gistquiz.registry import Where, demo_info
 
 DEFAULT_TIMEOUT = 120.0
 TAIL_LINES = 20
@@ -81,7 +80,7 @@ class DemoRun:
         params: Mapping[str, Any] | None = None,
         seed: int = 0,
         timeout: float = DEFAULT_TIMEOUT,
-        folder: Path | None = None,
+        folder: Where = None,
     ):
         info = demo_info(name, folder)
         if info is None:
@@ -269,7 +268,7 @@ def _cli_value(v: Any) -> str:
     return str(v).lower() if isinstance(v, bool) else str(v)
 
 
-def list_params(name: str, folder: Path | None = None) -> list[dict[str, Any]]:
+def list_params(name: str, folder: Where = None) -> list[dict[str, Any]]:
     """A demo's parameter table (name, default, type, low, high, choices, help), read from the demo."""
     info = demo_info(name, folder)
     if info is None:

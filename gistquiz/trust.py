@@ -161,14 +161,17 @@ def network_is_dropped() -> bool:
 
 def question(code: Code, network_dropped: bool | None = None) -> str:
     """What the learner is asked before ``code`` first runs (plain text, a few short lines)."""
-    dropped = network_is_dropped() if network_dropped is None else network_dropped
     what = "this deck's exercise tests" if code.kind == "deck" else "this demo"
     lines = [f"Run {what}? {code.path}"]
     if code.also:
         lines.append("with its modules: " + ", ".join(p.name for p in code.also))
-    lines.append(
-        "It runs as you, like a notebook: it can read and write your files. Time, memory and output are "
-        "limited" + ("; the network is cut off." if dropped else "; this system cannot cut off its network.")
-    )
+    if code.kind == "demo":  # a demo runs like any script (the runner bounds its time and output only)
+        lines.append("It runs as you, like any script you run: it can read and write your files and use the network.")
+    else:
+        dropped = network_is_dropped() if network_dropped is None else network_dropped
+        lines.append(
+            "It runs as you, like a notebook: it can read and write your files. Time, memory and output are "
+            "limited" + ("; the network is cut off." if dropped else "; this system cannot cut off its network.")
+        )
     lines.append("Say yes only if you trust where this file came from. You are asked again if it changes.")
     return "\n".join(lines)

@@ -32,6 +32,7 @@ class Workspace:
     home: Path
     extra_decks: list[Path] = field(default_factory=list)
     demos_folder: Path = field(default_factory=locations.demos_dir)
+    """The bundled demos (``harness.py``, whose rules the parameter form uses, is here)."""
     parameter_problems: list[str] = field(default_factory=list)
     """One line per stored FSRS parameter event that was skipped (see :mod:`gistquiz.fsrs_params`)."""
 
@@ -87,12 +88,21 @@ class Workspace:
 
         return DemoCache(self.store)
 
+    @property
+    def user_demos_folder(self) -> Path:
+        return locations.user_demos_dir(self.home)
+
+    @property
+    def demo_folders(self) -> tuple[Path, Path]:
+        """Where demos are found, in order: the bundled ones, then the learner's own."""
+        return (self.demos_folder, self.user_demos_folder)
+
     @cached_property
     def library(self) -> Library:
         from gistquiz import library
         from gistquiz.registry import demo_names
 
-        names = demo_names(self.demos_folder)
+        names = demo_names(self.demo_folders)
         return library.load(self.home, self.extra_decks, known_demos=names, bundled=self.settings.bundled_decks)
 
     def reload(self) -> Library:

@@ -120,7 +120,7 @@ class GistQuizApp(App[None]):
         except EditError as err:
             self.notify(str(err), severity="error", timeout=10)
             return
-        self.push_screen(EditorScreen(opened, shown, set(demo_names(ws.demos_folder))), lambda w: done(bool(w)))
+        self.push_screen(EditorScreen(opened, shown, set(demo_names(ws.demo_folders))), lambda w: done(bool(w)))
 
     def edit_file(self, path: str, line: int) -> bool:
         """Open ``path`` at ``line`` in the external editor, with the app suspended.

@@ -13,7 +13,7 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
-from gistquiz.registry import all_demos
+from gistquiz.registry import all_demos, problems
 from gistquiz.ui.widgets.demo_panel import DemoPanel
 
 WRAP_FROM = 100
@@ -80,7 +80,9 @@ class DemosScreen(Screen[None]):
         self.title = "Demos"
         self.sub_title = ""
         ws = self.app.workspace
-        self.demos = all_demos(ws.demos_folder)
+        self.demos = all_demos(ws.demo_folders)
+        for problem in problems(ws.demo_folders):  # a user file named like a bundled one: not used
+            self.notify(problem, severity="warning", timeout=10)
         self.linked: dict[str, list] = {}
         for card in ws.library.cards():
             if card.demo:
@@ -149,7 +151,7 @@ class DemosScreen(Screen[None]):
         if panel.running or panel.demo == name:
             return
         ws = self.app.workspace
-        panel.show_card(None, ws.demos_folder, ws.demo_cache, demo=name)
+        panel.show_card(None, ws.demo_folders, ws.demo_cache, demo=name)
         self.query_one("#demo-view", VerticalScroll).scroll_home(animate=False)
         cards = self.linked.get(name, [])
         lines = [f"• {c.front.splitlines()[0][:72]}" for c in cards[:6]]

@@ -366,7 +366,7 @@ class ReviewScreen(Screen[None]):
         if card.demo:
             panel = self.query_one("#demo", DemoPanel)
             ws = self.app.workspace
-            panel.show_card(card, ws.demos_folder, ws.demo_cache)
+            panel.show_card(card, ws.demo_folders, ws.demo_cache)
             panel.display = True
         self.set_bar()
 

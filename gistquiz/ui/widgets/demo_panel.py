@@ -6,6 +6,8 @@ The last result per card and parameters is kept in the demo cache, so revisiting
 a card shows it at once, marked with when it ran. The panel never navigates: for
 the parameter form it posts :class:`DemoPanel.ParamsWanted`, and the screen
 hosting it opens the form and hands the values back to :meth:`DemoPanel.use_params`.
+The one exception is the trust question before a demo of the learner's own first runs (see
+:mod:`gistquiz.trust`): a modal the panel opens itself, so that every screen hosting it asks.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from textual.widgets import ProgressBar, Static
 
 from gistquiz.deck import Card
 from gistquiz.demo_cache import DemoCache
-from gistquiz.registry import demo_info
+from gistquiz.registry import DemoInfo, Where, demo_info, folders
 from gistquiz.runner import DemoRun, Outcome, Progress
 
 
@@ -78,7 +80,7 @@ class DemoPanel(Vertical):
         params: dict[str, Any]
         seed: int
         folder: Path
-        """The user's demos folder (the form checks values by the demo's own rules)."""
+        """The bundled demos folder: its ``harness.py`` has the rules the form checks values by (the demo's own)."""
 
         @property
         def control(self) -> DemoPanel:
@@ -90,7 +92,8 @@ class DemoPanel(Vertical):
         self.demo = ""
         self.params: dict[str, Any] = {}
         self.seed = 0
-        self.folder: Path | None = None
+        self.folder: tuple[Path, ...] | None = None
+        """Where demos are found (the bundled folder first, then the learner's)."""
         self.cache: DemoCache | None = None
         """The last result per card and parameters."""
         self._run: DemoRun | None = None
@@ -105,15 +108,17 @@ class DemoPanel(Vertical):
     def running(self) -> bool:
         return self._run is not None
 
-    def show_card(self, card: Card | None, folder: Path, cache: DemoCache, demo: str | None = None) -> None:
-        """Show the card's demo (found in ``folder``): its claim and the cached result for the current parameters."""
+    def show_card(self, card: Card | None, folder: Where, cache: DemoCache, demo: str | None = None) -> None:
+        """Show the card's demo (found in ``folder``, one or several in search order): its claim and the cached
+        result for the current parameters."""
         self.stop()
-        self.card, self.folder, self.cache = card, folder, cache
+        self.card, self.folder, self.cache = card, folders(folder), cache
         self.demo = demo or (card.demo if card else "") or ""
         self.params, self.seed = {}, 0
-        info = demo_info(self.demo, folder)
+        info = demo_info(self.demo, self.folder)
         claim = info.claim if info else "(this demo is missing)"
-        title = Text.assemble(("Demo ", "bold"), (self.demo, "bold"), f": {claim}")
+        mine = " (yours)" if info is not None and info.source == "user" else ""
+        title = Text.assemble(("Demo ", "bold"), (self.demo, "bold"), mine, f": {claim}")
         self.query_one("#demo-title", Static).update(title)
         self.query_one("#demo-progress", ProgressBar).display = False
         self.show_cached()
@@ -152,6 +157,45 @@ class DemoPanel(Vertical):
     def run(self) -> None:
         if self.running or not self.demo or self.folder is None:
             return
+        info = demo_info(self.demo, self.folder)
+        if info is not None and info.source == "user" and not self._trusted(info):
+            return
+        self._start()
+
+    def _trusted(self, info: DemoInfo) -> bool:
+        """Whether the learner's own demo may run as it is now; if not, ask (the run starts on a yes)."""
+        from gistquiz import trust
+
+        try:
+            code = trust.demo_code(info.path)
+        except OSError as err:
+            self.status(Text(f"! cannot read {info.path}: {err.strerror or err}", style="bold red"))
+            return False
+        store = self.app.workspace.store
+        if trust.is_trusted(store, code):
+            return True
+        from gistquiz.ui.screens.trust import TrustScreen
+
+        def answered(yes: bool | None) -> None:
+            if not self.showing():
+                return
+            if yes:
+                trust.allow(store, code, self.app.clock())
+                self._start()
+            else:
+                self.status(
+                    Text(
+                        f"Not run: you did not allow {info.path} to run. r asks again; 'gistquiz new-demo' writes "
+                        "demos that run without asking.",
+                        style="bold yellow",
+                    )
+                )
+
+        self.app.push_screen(TrustScreen(trust.question(code)), answered)
+        return False
+
+    def _start(self) -> None:
+        assert self.folder is not None
         try:
             self._run = DemoRun(self.demo, self.params, self.seed, folder=self.folder)
         except LookupError as err:
@@ -233,7 +277,7 @@ class DemoPanel(Vertical):
         self._load_params(self.folder)
 
     @work(thread=True, exclusive=True, group="demo-params")
-    def _load_params(self, folder: Path) -> None:
+    def _load_params(self, folder: tuple[Path, ...]) -> None:
         from gistquiz.runner import list_params
 
         try:
@@ -243,8 +287,8 @@ class DemoPanel(Vertical):
             return
         self.app.call_from_thread(self._want_params, spec, folder)
 
-    def _want_params(self, spec: list[dict[str, Any]], folder: Path) -> None:
-        self.post_message(self.ParamsWanted(self, self.demo, spec, self.params, self.seed, folder))
+    def _want_params(self, spec: list[dict[str, Any]], folder: tuple[Path, ...]) -> None:
+        self.post_message(self.ParamsWanted(self, self.demo, spec, self.params, self.seed, folder[0]))
 
     def use_params(self, values: tuple[int, dict[str, Any]] | None) -> None:
         """The form's answer: (seed, overrides) runs the demo with them; ``None`` (cancelled) changes nothing."""
