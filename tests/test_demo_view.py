@@ -338,3 +338,29 @@ async def test_a_demo_that_ends_after_its_panel_is_gone_changes_nothing_and_fail
         panel._progress(Progress(1, 2, {}))
         panel._finished(Outcome("tiny_cnn", {}, 0, cancelled=True))
         assert panel._run is None and not panel.running
+
+
+@pytest.mark.parametrize("xs", [[1.0, 2.0, 4.0], [0.001, 0.01, 0.1]], ids=["from-1", "below-1"])
+async def test_a_log_axis_plot_draws_again_after_a_resize(xs):
+    """plotext's build takes the log of a log axis's data in place: a second build (any repaint at a new size)
+    took the log of the log, and x at or below 1 raised 'math domain error' inside the app."""
+    from textual.app import App
+
+    from gistquiz.ui.widgets.demo_result import make_plot
+
+    plot = {"title": "t", "series": ["s"], "xlabel": "x", "ylabel": "y", "log_x": True, "log_y": True}
+    series = {"s": {"x": xs, "y": [0.3, 0.1, 0.02]}}
+
+    class Host(App[None]):
+        def compose(self):
+            yield make_plot(plot, series)
+
+    app = Host()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        widget = app.query_one(".result-plot")
+        first = str(widget.render())
+        await pilot.resize_terminal(100, 30)
+        await pilot.pause()
+        second = str(widget.render())
+        assert "t" in first and second and second != ""

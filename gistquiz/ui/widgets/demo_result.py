@@ -189,13 +189,15 @@ def make_plot(plot: dict[str, Any], series: dict[str, Any]):
             # has while a screen is laid out: draw nothing until it has room
             if self.size.height < 6 or self.size.width < 20:
                 return ""
+            self.draw()  # afresh each time: plotext's build takes the log of a log axis's data in place
             try:
                 return super().render()
             except IndexError:
                 return ""
 
-        def on_mount(self) -> None:
+        def draw(self) -> None:
             plt = self.plt
+            plt.clear_figure()
             ys: list[float] = []
             for name in plot["series"]:
                 s = series.get(name)
