@@ -397,7 +397,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         close = difflib.get_close_matches(name, names, n=1)
         hint = f" (did you mean '{close[0]}'?)" if close else ""
         raise UserError(f"unknown demo '{name}'{hint}; 'gistquiz demo list' shows them all")
-    if rest[:1] not in (["--help"], ["-h"], ["--list-params"]) and not _may_run_demo(ws, info):
+    if not _may_run_demo(ws, info):  # even --help runs the file's code
         return EXIT_PROBLEMS
     return subprocess.call([sys.executable, str(info.path), *rest])
 

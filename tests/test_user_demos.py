@@ -179,6 +179,7 @@ def test_an_edited_user_demo_asks_and_a_non_terminal_says_how_to_allow_it(mine, 
     mine.write_text(mine.read_text().replace("trials", "draws"))  # edited in another editor
     out = gq("demo", "run", "mine", "--json", home=gistquiz_home)
     assert out.returncode == 1 and out.stdout == ""
+    assert gq("demo", "mine", "--help", home=gistquiz_home).stdout == "", "--help runs the file's code too"
     assert f"Run this demo? {mine}" in out.stderr and "read and write your files and use the network" in out.stderr
     assert "not run" in out.stderr and "in a terminal and answer y" in out.stderr
 
@@ -233,6 +234,12 @@ async def test_the_app_asks_before_an_edited_user_demo_runs_and_no_runs_nothing(
         table.move_cursor(row=table.get_row_index("mine"))
         await pilot.pause()
         assert "mine (yours)" in shown()
+        await pilot.press("p")  # reading its parameters runs its code too
+        await pilot.pause()
+        assert isinstance(app.screen, TrustScreen)
+        await pilot.press("n")
+        await settle(pilot)
+        assert "Not run: you did not allow" in shown() and "Reading" not in shown()
         await pilot.press("r")
         await pilot.pause()
         assert isinstance(app.screen, TrustScreen)

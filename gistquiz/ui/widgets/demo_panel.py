@@ -12,6 +12,7 @@ The one exception is the trust question before a demo of the learner's own first
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -157,13 +158,17 @@ class DemoPanel(Vertical):
     def run(self) -> None:
         if self.running or not self.demo or self.folder is None:
             return
-        info = demo_info(self.demo, self.folder)
-        if info is not None and info.source == "user" and not self._trusted(info):
-            return
-        self._start()
+        self._when_trusted(self._start)
 
-    def _trusted(self, info: DemoInfo) -> bool:
-        """Whether the learner's own demo may run as it is now; if not, ask (the run starts on a yes)."""
+    def _when_trusted(self, then: Callable[[], None]) -> None:
+        """``then()`` at once for a bundled or trusted demo; for the learner's own demo as it is now not yet
+        trusted, after a yes to the trust question (reading its parameters runs its code too)."""
+        info = demo_info(self.demo, self.folder)
+        if info is None or info.source != "user" or self._trusted(info, then):
+            then()
+
+    def _trusted(self, info: DemoInfo, then: Callable[[], None]) -> bool:
+        """Whether the learner's own demo may run as it is now; if not, ask (``then`` runs on a yes)."""
         from gistquiz import trust
 
         try:
@@ -181,7 +186,7 @@ class DemoPanel(Vertical):
                 return
             if yes:
                 trust.allow(store, code, self.app.clock())
-                self._start()
+                then()
             else:
                 self.status(
                     Text(
@@ -273,6 +278,10 @@ class DemoPanel(Vertical):
         """Read the demo's parameter table (off the UI thread: a child process tells it), then ask for the form."""
         if self.folder is None or not self.demo or self.running:
             return
+        self._when_trusted(self._read_params)
+
+    def _read_params(self) -> None:
+        assert self.folder is not None
         self.status("Reading the demo's parameters…")
         self._load_params(self.folder)
 
