@@ -22,6 +22,17 @@ def _one_blas_thread():
 
 
 @pytest.fixture(autouse=True)
+def _own_grading_pool(monkeypatch: pytest.MonkeyPatch):
+    """Each test starts with no grading worker waiting (the exercise screen starts one) and ends its own."""
+    from gistquiz import exercise
+
+    pool = exercise.Pool()
+    monkeypatch.setattr(exercise, "POOL", pool)
+    yield
+    pool.close()
+
+
+@pytest.fixture(autouse=True)
 def gistquiz_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
     home = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("GISTQUIZ_HOME", str(home))

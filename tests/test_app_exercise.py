@@ -89,9 +89,15 @@ def inside(widget, size=SIZE) -> bool:
 
 
 async def test_a_wrong_then_a_right_solution_is_typed_run_and_rated_hard(app, deck_path):
+    from gistquiz import exercise
+
     trusted(app, deck_path)
     async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        assert exercise.POOL._waiting is None, "no grading worker at launch"
         review, screen = await open_exercise(pilot, app)
+        first = exercise.POOL._waiting
+        assert first is not None and first.ready, "showing an exercise card starts one"
         area = screen.query_one("#code", TextArea)
         assert area.has_focus and area.text.startswith("def double(x):")  # the starter
         await type_text(pilot, "\n    return x + 1")
@@ -99,6 +105,7 @@ async def test_a_wrong_then_a_right_solution_is_typed_run_and_rated_hard(app, de
         shown = await run_tests(pilot, app, screen)
         assert "FAIL  test_double: result: max abs error 1" in shown and "first mismatch at index" in shown
         assert "0 of 1 tests passed" in shown
+        assert first.closed and exercise.POOL._waiting is not first, "used once, then replaced"
         assert inside(screen.query_one("#verdict")), "the verdict shows inside 80×24"
         assert area.has_focus, "a failure leaves the learner in the code"
         await pilot.press(*["backspace"] * 4)

@@ -207,7 +207,7 @@ async def test_the_app_asks_before_an_edited_user_demo_runs_and_no_runs_nothing(
     from textual.widgets import DataTable, Static
 
     from gistquiz.ui.app import GistQuizApp
-    from gistquiz.ui.screens.trust import TrustScreen
+    from gistquiz.ui.screens.editor import ConfirmScreen as TrustScreen
     from gistquiz.ui.widgets.demo_panel import DemoPanel
 
     (gistquiz_home / "settings.toml").write_text("bundled_decks = false\n")
@@ -243,7 +243,7 @@ async def test_the_app_asks_before_an_edited_user_demo_runs_and_no_runs_nothing(
         await pilot.press("r")
         await pilot.pause()
         assert isinstance(app.screen, TrustScreen)
-        assert str(mine) in str(app.screen.query_one("#trust-question", Static).render())
+        assert str(mine) in str(app.screen.query_one("#question", Static).render())
         await pilot.press("n")
         await settle(pilot)
         assert "Not run: you did not allow" in shown() and "mean of uniform samples" not in shown()

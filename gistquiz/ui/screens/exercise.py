@@ -131,6 +131,7 @@ class ExerciseScreen(Screen["Rating | None"]):
     @reports_store_errors
     def on_mount(self) -> None:
         self.title = "Exercise"
+        ex.prestart()  # a grading worker waits with NumPy imported from now on: the first run is quick too
         kept = self.app.workspace.store.exercise_code(self.card.key)
         self.last_code = kept if kept is not None and kept != self.exercise.starter else None
         hint = "Write the code; Ctrl+J runs the tests."

@@ -179,7 +179,7 @@ class DemoPanel(Vertical):
         store = self.app.workspace.store
         if trust.is_trusted(store, code):
             return True
-        from gistquiz.ui.screens.trust import TrustScreen
+        from gistquiz.ui.screens.editor import ConfirmScreen
 
         def answered(yes: bool | None) -> None:
             if not self.showing():
@@ -196,7 +196,7 @@ class DemoPanel(Vertical):
                     )
                 )
 
-        self.app.push_screen(TrustScreen(trust.question(code)), answered)
+        self.app.push_screen(ConfirmScreen(trust.question(code), "Run it", "Do not run", wide=True), answered)
         return False
 
     def _start(self) -> None:
