@@ -14,6 +14,7 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, Header, Static, TextArea
 
 from gistquiz.deck_edit import EditError, OpenSection, save_section
+from gistquiz.ui.in_order import after_queued_keys
 from gistquiz.ui.widgets.key_bar import KeyBar, binding_keys
 
 
@@ -168,6 +169,7 @@ class EditorScreen(Screen[bool]):
         else:
             self.action_close()
 
+    @after_queued_keys
     def action_save(self) -> None:
         problem = self.query_one("#problem", Static)
         try:
@@ -179,6 +181,7 @@ class EditorScreen(Screen[bool]):
             return
         self.dismiss(saved.changed)
 
+    @after_queued_keys
     def action_close(self) -> None:
         if not self.dirty:
             self.dismiss(False)

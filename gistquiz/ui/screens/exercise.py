@@ -37,6 +37,7 @@ from gistquiz import exercise as ex
 from gistquiz import trust
 from gistquiz.deck import Card
 from gistquiz.scheduler import Rating, format_interval
+from gistquiz.ui.in_order import after_queued_keys
 from gistquiz.ui.screens.editor import ConfirmScreen, code_area
 from gistquiz.ui.screens.home import reports_store_errors
 from gistquiz.ui.widgets.key_bar import Key, KeyBar
@@ -325,6 +326,7 @@ class ExerciseScreen(Screen["Rating | None"]):
             return not self.editing()
         return True
 
+    @after_queued_keys
     def action_back(self) -> None:
         """Esc: from the code to the rating once there is one; else leave, asking when there is typed code."""
         if self.editing() and self.rateable:

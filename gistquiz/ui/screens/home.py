@@ -15,6 +15,7 @@ from textual.widgets import DataTable, Header, Static
 
 from gistquiz.errors import StoreError, UserError
 from gistquiz.selection import Selection
+from gistquiz.ui.in_order import after_queued_keys
 from gistquiz.ui.widgets.key_bar import KeyBar, binding_keys
 
 if TYPE_CHECKING:
@@ -210,6 +211,7 @@ class HomeScreen(Screen[None]):
         deck = next(c.deck for c in self.counts if c.deck.key == key)
         return Selection(deck.title, tuple(deck.cards))
 
+    @after_queued_keys
     def action_review(self) -> None:
         picked = self.selected()
         if picked is None or picked.empty:

@@ -24,6 +24,7 @@ from gistquiz.deck import Card
 from gistquiz.grading import Grade
 from gistquiz.quiz import Question, QuestionKind
 from gistquiz.session import Session, leech_notice
+from gistquiz.ui.in_order import after_queued_keys
 from gistquiz.ui.screens.home import reports_store_errors
 from gistquiz.ui.widgets.diff import diff_text
 from gistquiz.ui.widgets.inline_markdown import inline_markdown
@@ -264,6 +265,7 @@ class QuizScreen(Screen[None]):
         self.picked = {index}
         self.record(grading.grade(q.expected, {index}))
 
+    @after_queued_keys
     def action_enter(self) -> None:
         """Enter: check the answer typed or the options toggled, pick the highlighted option, or go on."""
         q = self.question
