@@ -10,7 +10,8 @@ fsrs-rs calls are timed through a proxy of the module); the script prints median
 exits 1 if a median ratio is above the bound and above the floor.
 
 The floor, measured in the same repeats (interleaved): what any fit through fsrs-rs-python must do besides
-fsrs-rs's own work, namely read the answers that count from the store (``Store.answer_rows``, one query) and,
+fsrs-rs's own work, namely read the answers that count from the store (``Store.answer_rows``, one query; for
+``simulate`` ``Store.workload_rows``, the three columns it uses) and,
 for the fit, hand fsrs-rs its items (``FSRSItem``s of ``FSRSReview``s, the only form its API takes; the items
 prebuilt, so none of gistquiz's item building is counted). Its ratio is (fsrs-rs + floor) / fsrs-rs; when it
 is above the bound, the bound cannot be met by this design and the script says so.
@@ -109,16 +110,17 @@ def fit_once(db: Path, timer: Timer) -> tuple[float, float]:
 def simulate_once(db: Path, timer: Timer) -> tuple[float, float]:
     t0, c0 = time.perf_counter(), time.process_time()
     with Store(db) as store:
-        work = simulate.workload(fsrs_items.log_answers(store), fsrs_rs_python.default_simulator_config())
+        work = simulate.workload_of(store.workload_rows(), fsrs_rs_python.default_simulator_config())
     simulate.simulate(Scheduler().parameters_for("d"), Settings(), 1000, work, simulate.DEFAULT_RETENTIONS, 365)
     return time.perf_counter() - t0, time.process_time() - c0
 
 
 def floor_once(db: Path, items: list, fit: bool) -> tuple[float, float]:
-    """Reading the answers that count, and (``fit``) converting prebuilt items to fsrs-rs's types."""
+    """Reading the answers that count (for ``simulate`` only their states, ratings and times), and (``fit``)
+    converting prebuilt items to fsrs-rs's types."""
     t0, c0 = time.perf_counter(), time.process_time()
     with Store(db) as store:
-        store.answer_rows()
+        store.answer_rows() if fit else store.workload_rows()  # what each reads of the log
     if fit:
         optimize._rs_items(items)
     return time.perf_counter() - t0, time.process_time() - c0

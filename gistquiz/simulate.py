@@ -86,25 +86,31 @@ class Table:
         return d
 
 
-def _row_of(state: State) -> int | None:
-    return {State.NEW: 0, State.LEARNING: 0, State.REVIEW: 1, State.RELEARNING: 2}.get(state)
+_COST_ROW = {State.NEW: 0, State.LEARNING: 0, State.REVIEW: 1, State.RELEARNING: 2}
+"""fsrs-rs's ``state_rating_costs`` row of each state before an answer (learning, review, relearning)."""
 
 
 def workload(entries: Iterable[LogAnswer], defaults) -> Workload:
     """The learner's costs and rating shares from their answers, fsrs-rs's ``defaults`` config where too few."""
+    reviews = ((e.state_before, e.rating, e.duration_ms) for e in entries if e.source == "review")
+    return workload_of(reviews, defaults)
+
+
+def workload_of(reviews: Iterable[tuple[int, int, int | None]], defaults) -> Workload:
+    """:func:`workload` from (state before, rating, duration_ms) of review answers (``Store.workload_rows``)."""
     times: dict[tuple[int, int], list[float]] = defaultdict(list)
     first: Counter[int] = Counter()
     passed: Counter[int] = Counter()
-    for e in entries:
-        if e.source != "review" or not 1 <= e.rating <= 4:
+    for state_before, rating, duration_ms in reviews:
+        if not 1 <= rating <= 4:
             continue
-        row = _row_of(e.state_before)
-        if row is not None and e.duration_ms:
-            times[(row, e.rating)].append(e.duration_ms / 1000)
-        if e.state_before == State.NEW:
-            first[e.rating] += 1
-        elif e.state_before == State.REVIEW and e.rating > 1:
-            passed[e.rating] += 1
+        row = _COST_ROW.get(state_before)
+        if row is not None and duration_ms:
+            times[(row, rating)].append(duration_ms / 1000)
+        if state_before == State.NEW:
+            first[rating] += 1
+        elif state_before == State.REVIEW and rating > 1:
+            passed[rating] += 1
     costs = [list(r) for r in defaults.state_rating_costs]
     measured = 0
     for (row, rating), seconds in times.items():
@@ -184,8 +190,6 @@ def for_store(store: Store | None, scheduler: Scheduler, cards: int, retentions:
     one), the parameters for all decks in force, their settings (``gistquiz simulate`` and the stats screen)."""
     import fsrs_rs_python as rs
 
-    from gistquiz.fsrs_items import log_answers
-
-    work = workload(log_answers(store) if store is not None else [], rs.default_simulator_config())
+    work = workload_of(store.workload_rows() if store is not None else [], rs.default_simulator_config())
     fitted = None in scheduler.parameters
     return simulate(scheduler.parameters_for(""), scheduler.settings, cards, work, retentions, days, fitted=fitted)

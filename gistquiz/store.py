@@ -710,6 +710,15 @@ class Store:
         )
         return self.db.execute(sql).fetchall()
 
+    def workload_rows(self) -> list[tuple[int, int, int | None]]:
+        """(state before, rating, duration_ms) of every review answer that counts: all that ``gistquiz simulate``
+        needs from the log (its answer times and rating shares), without the rest of :meth:`answer_rows`."""
+        sql = (
+            "SELECT r.state_before, r.rating, r.duration_ms FROM reviews r"
+            f" WHERE r.source = 'review' AND r.rating BETWEEN 1 AND 4 AND {_NOT_UNDONE}"
+        )
+        return self.db.execute(sql).fetchall()
+
     @_guarded
     def review_count(self) -> int:
         return self.db.execute("SELECT COUNT(*) FROM reviews WHERE rating > 0").fetchone()[0]

@@ -101,3 +101,27 @@ def test_bad_retention_and_days_are_one_line(home, capsys):
     assert main(["simulate", "--home", str(home), "--days", "0"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 2 and "1.5" in err[0] and "--days" in err[1]
+
+
+def test_the_stores_narrow_read_gives_the_same_workload_as_the_whole_log(home, tmp_path):
+    """``simulate`` reads three columns of the review answers (Store.workload_rows), not the log's every answer:
+    the workload must be the same as from the full read, undone, quiz and imported answers left out alike."""
+    import shutil
+    from datetime import UTC, datetime
+
+    from gistquiz.fsrs_items import log_answers
+    from gistquiz.locations import database_path
+    from gistquiz.simulate import workload_of
+    from gistquiz.store import Store
+
+    db = tmp_path / "copy.sqlite3"
+    shutil.copy(database_path(home), db)
+    with Store(db) as store:
+        last = store.reviews()[-1]
+        store.undo(last.id, datetime.now(UTC))  # an undone answer counts in neither
+        store.db.execute("UPDATE reviews SET source='quiz' WHERE id IN (SELECT id FROM reviews LIMIT 5)")
+        store.db.commit()
+        defaults = rs.default_simulator_config()
+        narrow, whole = workload_of(store.workload_rows(), defaults), workload(log_answers(store), defaults)
+        assert narrow == whole and narrow.measured_costs >= 4
+        assert len(store.workload_rows()) == sum(a.source == "review" for a in log_answers(store))
