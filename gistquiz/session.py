@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 from gistquiz.deck import Card, Kind
 from gistquiz.grading import Grade
 from gistquiz.scheduler import CardState, Rating, Scheduler, State, utcnow
-from gistquiz.store import AnsweredElsewhere, QueueState, ReviewEntry, Store
+from gistquiz.store import NOT_TODAY, AnsweredElsewhere, QueueState, ReviewEntry, Store
 
 LEARN_AHEAD = timedelta(minutes=20)
 LEECH_NOTICE = "Leech: this card lapsed many times and is now suspended. Consider rewriting it."
@@ -101,6 +101,8 @@ def build_queue(
         if s is None:
             new_candidates.append(key)
             continue
+        if s is NOT_TODAY:  # most cards of a collection in use: nothing more to look at
+            continue
         # Within today only: an answer given while the clock was ahead (then set back) is not today's.
         last = s.last_review
         if last is not None and day_start <= last < day_end:
@@ -176,8 +178,8 @@ class Session:
     def refresh(self) -> None:
         """Rebuild the queue from the store (after an edit, or when the day changes)."""
         now = self.clock()
-        states = self.store.queue_states()
         day_start = self.scheduler.day_start(now)
+        states = self.store.queue_states((day_start, day_start + timedelta(days=1)))
         exercise = Kind.EXERCISE
         exercises = {k for k, c in self.cards.items() if c.kind is exercise}
         new_done, review_done = self.store.today_counts(day_start, keys=set(self.cards) - exercises)

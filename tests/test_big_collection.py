@@ -6,7 +6,7 @@ from __future__ import annotations
 import random
 import sqlite3
 import sys
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -16,7 +16,7 @@ from gistquiz.deck import parse_deck
 from gistquiz.scheduler import CardState, Scheduler, State
 from gistquiz.session import Session, build_queue
 from gistquiz.settings import Settings
-from gistquiz.store import Store, StoreError
+from gistquiz.store import NOT_TODAY, Store, StoreError
 from gistquiz.workspace import Workspace
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -36,10 +36,13 @@ def generated(n: int) -> str:
 
 
 def random_state(rng: random.Random, key: str) -> CardState:
-    """Any state a card can be in, dates around NOW (today, earlier, later; buried today or a past day)."""
+    """Any state a card can be in, dates around NOW (today, earlier, later; buried today or a past day), some
+    on a whole second and some stored with another UTC offset (text whose order is not the times')."""
 
     def when() -> datetime | None:
-        return rng.choice([None, NOW + timedelta(hours=rng.uniform(-72, 72))])
+        t = NOW + timedelta(hours=rng.uniform(-72, 72))
+        t = rng.choice([t, t.replace(microsecond=0), t.astimezone(timezone(timedelta(hours=rng.choice([-5, 2]))))])
+        return rng.choice([None, t])
 
     return CardState(
         key,
@@ -69,7 +72,14 @@ def test_the_queue_from_queue_states_is_the_queue_from_states(tmp_path):
             scheduler = Scheduler(settings)
             for hours in (-30, 0, 9, 30):
                 now = NOW + timedelta(hours=hours)
-                assert build_queue(cards, part, now, scheduler, 3, 7) == build_queue(cards, whole, now, scheduler, 3, 7)
+                expected = build_queue(cards, whole, now, scheduler, 3, 7)
+                assert build_queue(cards, part, now, scheduler, 3, 7) == expected
+                # The day's part: the cards SQLite finds outside the day are NOT_TODAY, the queue the same.
+                start = scheduler.day_start(now)
+                day = store.queue_states((start, start + timedelta(days=1)))
+                assert day.keys() == whole.keys()
+                assert 0 < sum(s is NOT_TODAY for s in day.values()) < len(day)
+                assert build_queue(cards, day, now, scheduler, 3, 7) == expected
 
 
 def test_a_card_row_no_gistquiz_writes_is_reported_as_damage(tmp_path):
