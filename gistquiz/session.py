@@ -169,9 +169,14 @@ class Session:
 
     def _set(self, cards: Iterable[Card]) -> None:
         self.cards = {c.key: c for c in cards}
+        # A note with several cards has at least one key with a "/" ("n/rev" beside "n", "n/c1" beside "n/c2"):
+        # only those keys are split and grouped, not every card's (a list per card grew faster than the cards).
         notes: dict[str, list[str]] = {}
-        for key in self.cards:
+        for key in [k for k in self.cards if "/" in k]:
             notes.setdefault(note_key(key), []).append(key)
+        for note, keys in notes.items():
+            if note in self.cards:
+                keys.insert(0, note)
         self._siblings = {note: keys for note, keys in notes.items() if len(keys) > 1}
         """Note -> its cards' keys, for the notes with several cards (reversed, cloze): whose siblings to drop."""
 

@@ -143,3 +143,19 @@ def test_undo_after_an_edit_takes_back_the_answer_under_the_card_s_new_key(store
     new_card = next(c for c in edited.cards if c.key == moved.new_key)
     assert undone.card == new_card and session.current == new_card
     assert store.state(new_card.key).reps == 0 and store.state(card.key) is None  # no ghost under the old key
+
+
+def test_an_unchanged_deck_is_not_checked_again_and_a_reordered_one_relinks_nothing(store, monkeypatch):
+    deck = load(BEFORE)
+    study_all(deck, store)
+    assert relink.sync(deck, store, T0) == []
+    sections = BEFORE.split("\n## ")
+    moved = load("## " + "\n## ".join([sections[2].rstrip("\n") + "\n", sections[0].removeprefix("## "), sections[1]]))
+    assert {c.key for c in moved.cards} == {c.key for c in deck.cards} and moved.cards != deck.cards
+    assert relink.sync(moved, store, T0) == []  # the same cards in another order: nothing is an orphan
+
+    def no_check(deck_key):
+        raise AssertionError("an unchanged deck was checked again")
+
+    monkeypatch.setattr(store, "fingerprints", no_check)
+    assert relink.sync(moved, store, T0) == []

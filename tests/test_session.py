@@ -277,3 +277,17 @@ def test_rebuild_replays_flags_in_their_place_among_the_answers(store):
     assert state.leech and state.suspended and store.state(buried.key).buried_until is None
     assert replay(store, Scheduler(Settings(leech_threshold=1))) == store.states()
     assert rebuild(store, Scheduler(Settings(leech_threshold=1))).changed == []
+
+
+def test_a_review_answered_takes_its_due_siblings_out_of_todays_queue(store):
+    from gistquiz.scheduler import CardState
+
+    cards = deck(2, "## Term\ntype: reversed\n\nDefinition\n\n## Cloze\n\nA {{c1::b}} c {{c2::d}} e {{c3::f}}\n")
+    due = [CardState(c.key, c.deck, State.REVIEW, None, 5.0, 5.0, T0, T0 - timedelta(days=5), 2) for c in cards]
+    store.replace_states((s, "") for s in due)
+    s = session(cards, store, Clock(T0 + timedelta(hours=1)))
+    assert len(s.queue.review) == 7
+    by_slot = {c.key.rpartition("/")[2] if "/" in c.key else c.front: c for c in cards}
+    s.answer(by_slot["rev"], Rating.GOOD)  # the reversed side: the front side waits
+    s.answer(by_slot["c2"], Rating.GOOD)  # one deletion: the two others wait
+    assert sorted(s.queue.review) == sorted(c.key for c in cards if c.front.startswith("Question"))
