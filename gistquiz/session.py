@@ -70,14 +70,15 @@ class Queue:
 
 def build_queue(
     cards: Iterable[Card],
-    states: Mapping[str, CardState | QueueState],
+    states: Mapping[str, CardState | QueueState | None],
     now: datetime,
     scheduler: Scheduler,
     new_done: int = 0,
     review_done: int = 0,
     exercise_new_done: int = 0,
 ) -> Queue:
-    """Today's queue: pure, from the cards and their stored states (whole, or the queue's part of them).
+    """Today's queue: pure, from the cards and their stored states (whole, or the queue's part of them; ``None``
+    for a card stored but not in today's queue, as :meth:`Store.queue_states` says for a day).
 
     New exercise cards have a limit of their own (``exercise_new_per_day``; ``exercise_new_done`` of them
     were introduced today), and do not use up ``new_per_day``.
@@ -93,12 +94,13 @@ def build_queue(
     exercises: set[str] = set()
     # Names looked up once, not per card: this loop runs over every card of the collection at each open.
     get, exercise, new_state, learning_states = states.get, Kind.EXERCISE, State.NEW, (State.LEARNING, State.RELEARNING)
+    no_state = object()
     for card in cards:
         key = card.key
         if card.kind is exercise:
             exercises.add(key)
-        s = get(key)
-        if s is None:
+        s = get(key, no_state)
+        if s is no_state:
             new_candidates.append(key)
             continue
         if s is NOT_TODAY:  # most cards of a collection in use: nothing more to look at

@@ -40,7 +40,6 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from itertools import count
-from operator import itemgetter
 from pathlib import Path
 from typing import Any, NamedTuple, ParamSpec, TypeVar
 
@@ -246,12 +245,17 @@ _CARD_BY_KEY = f"{_SELECT_CARDS} WHERE key=?"
 # a candidate whatever its dates), due at or after the end, and not answered within the day. Decided on the text
 # gistquiz writes (``isoformat()`` of a UTC time: "2026-03-04T15:00:00[.ffffff]+00:00"), whose order is the
 # order of the times; a date in any other form is left to Python (a row that does not match is parsed).
-_UTC_TEXT = "substr({0}, -6) = '+00:00' AND length({0}) >= 25"
+_UTC_TEXT = "substr({0}, -6) = '+00:00'"
 _NOT_TODAY = (
     "state IN (1, 2, 3)"
     f" AND (due IS NULL OR (due >= :end AND {_UTC_TEXT.format('due')}))"
     " AND (last_review IS NULL OR ((last_review < :start OR last_review >= :end)"
     f" AND {_UTC_TEXT.format('last_review')}))"
+)
+# Each card's key, and NULL when it is not in the day's queue, else its five columns as one text (no "|" in them).
+_SELECT_DAY = (
+    f"SELECT key, iif({_NOT_TODAY}, NULL, ifnull(state, '') || '|' || ifnull(due, '') || '|'"
+    " || ifnull(last_review, '') || '|' || ifnull(suspended, 0) || '|' || ifnull(buried_until, '')) FROM cards"
 )
 
 # In the order of ReviewEntry's fields after ``id`` (see _review_values and _row_entry).
@@ -344,9 +348,25 @@ class QueueState(NamedTuple):
     buried_until: datetime | None
 
 
-NOT_TODAY = QueueState(State.REVIEW, None, None, False, None)
-"""A stored card that is not in the day's queue (:meth:`Store.queue_states` with a day): the state of a review
-card with no due date, which :func:`gistquiz.session.build_queue` skips."""
+NOT_TODAY = None
+"""A stored card that is not in the day's queue (:meth:`Store.queue_states` with a day), which
+:func:`gistquiz.session.build_queue` skips (a card with no stored state is simply not in the mapping)."""
+_fromiso, _new_tuple = datetime.fromisoformat, tuple.__new__
+
+
+def _queue_state(state: int | str, due: str | None, last: str | None, suspended: int | str, buried: str | None):
+    """A QueueState from the stored columns (or their text, ``""`` for NULL). QueueState's own __new__ would be
+    a Python frame more per row."""
+    return _new_tuple(
+        QueueState,
+        (
+            _STATE_OF[int(state)],
+            _fromiso(due) if due else None,
+            _fromiso(last) if last else None,
+            suspended not in (0, "0", None),
+            _fromiso(buried) if buried else None,
+        ),
+    )
 
 
 def _utc_text(t: datetime) -> str:
@@ -586,7 +606,7 @@ class Store:
         return {r[0]: _row_state(r) for r in rows}
 
     @_guarded
-    def queue_states(self, day: tuple[datetime, datetime] | None = None) -> dict[str, QueueState]:
+    def queue_states(self, day: tuple[datetime, datetime] | None = None) -> dict[str, QueueState | None]:
         """What today's queue needs of every card's state, by key (:func:`gistquiz.session.build_queue`).
 
         Five of the thirteen columns and a tuple per card instead of a :class:`CardState`: a third of the
@@ -594,38 +614,18 @@ class Store:
 
         With ``day`` = (start, end) of the study day, a card that cannot be in that day's queue (learning or
         review, due at or after the day's end, not answered within it: most of a collection in use) is
-        mapped to :data:`NOT_TODAY`, which ``build_queue`` skips as it would skip the card's own state.
-        SQLite decides that on the stored text: those rows' dates are never read into Python (at 100,000
-        cards, parsing them grew faster than the cards did; ``bench_core.py --open``).
+        mapped to :data:`NOT_TODAY` (``None``), which ``build_queue`` skips as it would skip the card's own
+        state. SQLite decides that on the stored text, in the one pass over the rows: those rows' dates never
+        become Python objects (at 100,000 cards, parsing them grew faster than the cards did;
+        ``bench_core.py --open``). The other rows come as one text each, split here.
         """
-        fromiso, new = datetime.fromisoformat, tuple.__new__  # QueueState's own __new__ is a Python frame per row
-        db = self.db
-        if day is None:
-            rows, states = db.execute(_SELECT_QUEUE), {}
-        else:
-            bounds = {"start": _utc_text(day[0]), "end": _utc_text(day[1])}
-            rows = db.execute(f"{_SELECT_QUEUE} WHERE NOT ({_NOT_TODAY})", bounds)
         try:
             with gc_paused():
-                if day is not None:
-                    keys = db.execute(f"SELECT key FROM cards WHERE {_NOT_TODAY}", bounds)
-                    states = dict.fromkeys(map(itemgetter(0), keys), NOT_TODAY)
-                states.update(
-                    (
-                        key,
-                        new(
-                            QueueState,
-                            (
-                                _STATE_OF[state],
-                                fromiso(due) if due else None,
-                                fromiso(last) if last else None,
-                                bool(suspended),
-                                fromiso(buried) if buried else None,
-                            ),
-                        ),
-                    )
-                    for key, state, due, last, suspended, buried in rows
-                )
+                if day is None:
+                    return {key: _queue_state(*row) for key, *row in self.db.execute(_SELECT_QUEUE)}
+                bounds = {"start": _utc_text(day[0]), "end": _utc_text(day[1])}
+                states = dict(self.db.execute(_SELECT_DAY, bounds))  # key -> None, or "state|due|last|..."
+                states.update([(key, _queue_state(*text.split("|"))) for key, text in states.items() if text])
                 return states
         except (KeyError, ValueError, TypeError) as err:
             raise _BadRow(f"a card holds a value gistquiz never writes ({err!r})") from None

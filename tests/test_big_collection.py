@@ -92,6 +92,9 @@ def test_a_card_row_no_gistquiz_writes_is_reported_as_damage(tmp_path):
     con.close()
     with Store(path) as store, pytest.raises(StoreError, match="never writes"):
         store.queue_states()
+    path.with_name(path.name + ".damaged").unlink()
+    with Store(path) as store, pytest.raises(StoreError, match="never writes"):
+        store.queue_states((NOW, NOW + timedelta(days=1)))  # the day's pass reads it too
 
 
 def test_reopening_a_collection_grows_linearly_with_its_cards(tmp_path):
