@@ -98,8 +98,10 @@ def test_a_card_row_no_gistquiz_writes_is_reported_as_damage(tmp_path):
 
 
 def test_reopening_a_collection_grows_linearly_with_its_cards(tmp_path):
-    """t(4n)/t(n) of Workspace.open .. the built queue, the decks from the parse cache: 4 when linear, 16 when
-    quadratic; 8 leaves room for noise."""
+    """t(4n)/t(n) of Workspace.open .. re-linking .. the built queue, the decks from the parse cache: 4 when linear,
+    16 when quadratic; measured 3.8-4.2 (CPU time, best of 5 interleaved), 6 leaves room for noise. (At 100,000
+    cards the growth from 10,000 is memory's as much as the code's: ``bench_core.py --open`` shows it beside the
+    bare read's own.)"""
     homes = {}
     for n in (2_500, 10_000):
         home = tmp_path / f"home{n}"
@@ -114,10 +116,11 @@ def test_reopening_a_collection_grows_linearly_with_its_cards(tmp_path):
 
     def open_collection(home: Path) -> None:
         ws = Workspace.open(home)
+        ws.sync(NOW)  # re-linking: nothing to do for unchanged decks, and no per-card work to find that out
         Session(list(ws.library.cards()), ws.store, ws.scheduler, clock=lambda: NOW).next()
         ws.close()
 
     for home in homes.values():
         open_collection(home)  # fills the parse cache
     small, large = best_of_interleaved(5, open_collection, homes[2_500], homes[10_000])
-    assert large / small < 8, f"t(4n)/t(n) = {large / small:.1f}"
+    assert large / small < 6, f"t(4n)/t(n) = {large / small:.1f}"
