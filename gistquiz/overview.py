@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from gistquiz.deck import Deck, Kind
@@ -36,7 +36,11 @@ class Today:
 def deck_counts(decks: list[Deck], store: Store, scheduler: Scheduler, now: datetime) -> list[DeckCounts]:
     from gistquiz.session import build_queue
 
-    states = store.states()
+    # The queue's part of the day's states (not every card's whole state) and the keys of the cards answered
+    # at least once: the same counts, without a CardState per card of the collection.
+    start = scheduler.day_start(now)
+    states = store.queue_states((start, start + timedelta(days=1)))
+    reviewed = store.reviewed_keys()
     key_sets = [{c.key for c in deck.cards} for deck in decks]
     exercise_sets = [{c.key for c in deck.cards if c.kind is Kind.EXERCISE} for deck in decks]
     # One query for all decks: each deck's other cards, then its exercises (a new-card limit of their own).
@@ -47,7 +51,7 @@ def deck_counts(decks: list[Deck], store: Store, scheduler: Scheduler, now: date
     for i, (deck, keys) in enumerate(zip(decks, key_sets, strict=True)):
         (new_done, review_done), exercise_new_done = done[i], done[len(decks) + i][0]
         q = build_queue(deck.cards, states, now, scheduler, new_done, review_done, exercise_new_done)
-        seen = sum(1 for k in keys if k in states and states[k].reps > 0)
+        seen = len(keys & reviewed)
         out.append(DeckCounts(deck, len(keys) - seen, len(q.learning), len(q.review), len(deck.cards), len(q.new)))
     return out
 

@@ -631,6 +631,11 @@ class Store:
             raise _BadRow(f"a card holds a value gistquiz never writes ({err!r})") from None
 
     @_guarded
+    def reviewed_keys(self) -> set[str]:
+        """The keys of the stored cards answered at least once (``reps > 0``)."""
+        return {key for (key,) in self.db.execute("SELECT key FROM cards WHERE reps > 0")}
+
+    @_guarded
     def state(self, key: str) -> CardState | None:
         return _read_state(self.db, key)
 

@@ -124,3 +124,24 @@ def test_reopening_a_collection_grows_linearly_with_its_cards(tmp_path):
         open_collection(home)  # fills the parse cache
     small, large = best_of_interleaved(5, open_collection, homes[2_500], homes[10_000])
     assert large / small < 6, f"t(4n)/t(n) = {large / small:.1f}"
+
+
+def test_the_home_screen_counts_from_the_day_s_states_are_the_counts_from_whole_states(tmp_path):
+    from gistquiz.overview import deck_counts
+
+    cards = parse_deck(generated(600), "gen.md").cards
+    decks = [parse_deck(generated(300), "gen.md"), parse_deck(generated(40), "gen.md"), parse_deck("# E\n", "e.md")]
+    rng = random.Random(11)
+    with Store(tmp_path / "db.sqlite3") as store:
+        store.replace_states((random_state(rng, c.key), "") for c in cards if rng.random() < 0.8)
+        whole = store.states()
+        for hours in (-30, 0, 9, 30):
+            now, scheduler = NOW + timedelta(hours=hours), Scheduler(Settings(new_per_day=500, reviews_per_day=50))
+            got = [(c.new, c.learning, c.due, c.total, c.today_new) for c in deck_counts(decks, store, scheduler, now)]
+            expected = []
+            for deck in decks:  # the counts as they were made from every card's whole state
+                q = build_queue(deck.cards, whole, now, scheduler)
+                seen = sum(1 for c in deck.cards if c.key in whole and whole[c.key].reps > 0)
+                n = len(deck.cards)
+                expected.append((n - seen, len(q.learning), len(q.review), n, len(q.new)))
+            assert got == expected
