@@ -253,9 +253,10 @@ _NOT_TODAY = (
     f" AND {_UTC_TEXT.format('last_review')}))"
 )
 # Each card's key, and NULL when it is not in the day's queue, else its five columns as one text (no "|" in them).
+# CASE, not iif(): SQLite before 3.32 (still in some systems' Python) has no iif.
 _SELECT_DAY = (
-    f"SELECT key, iif({_NOT_TODAY}, NULL, ifnull(state, '') || '|' || ifnull(due, '') || '|'"
-    " || ifnull(last_review, '') || '|' || ifnull(suspended, 0) || '|' || ifnull(buried_until, '')) FROM cards"
+    f"SELECT key, CASE WHEN {_NOT_TODAY} THEN NULL ELSE ifnull(state, '') || '|' || ifnull(due, '') || '|'"
+    " || ifnull(last_review, '') || '|' || ifnull(suspended, 0) || '|' || ifnull(buried_until, '') END FROM cards"
 )
 
 # In the order of ReviewEntry's fields after ``id`` (see _review_values and _row_entry).
