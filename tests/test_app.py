@@ -1178,3 +1178,27 @@ async def test_ctrl_s_right_after_typing_saves_every_letter_typed(app, decks_dir
         burst(app, *" now", "ctrl+s")
         await settle(pilot, app)
         assert "## Which number is prime now?\nid: prime" in (decks_dir / "tiny.md").read_text()
+
+
+# ----------------------------------------------------------------- every screen's key bar at 80 columns
+
+
+@pytest.mark.parametrize("key", ["", "s", "d", "slash"])
+async def test_each_screens_bar_names_its_keys_and_quit_whole_at_80_columns(app, key):
+    """Textual's Footer cut "^q Quit" to "^q Qui" on the stats screen at 80x24 (seen in tmux); every
+    screen now draws gistquiz's KeyBar, each entry whole and inside the screen."""
+    from gistquiz.ui.widgets.key_bar import KeyBar
+
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        if key:
+            await pilot.press(key)
+            await settle(pilot, app)
+        bar = app.screen.query_one(KeyBar)
+        drawn = str(bar.render())
+        assert drawn.rstrip().endswith("^q Quit")
+        assert "Esc Back" in drawn or not key  # every screen but home goes back with Esc
+        assert bar.region.bottom <= 24 and bar.region.right <= 80 and bar.region.height == 1
+        for binding in app.screen.BINDINGS:
+            if getattr(binding, "show", True) and binding.description:
+                assert binding.description in drawn, (type(app.screen).__name__, binding.description)

@@ -13,7 +13,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Input, Static
+from textual.widgets import DataTable, Header, Input, Static
 
 from gistquiz import search
 from gistquiz.deck import Card
@@ -21,6 +21,7 @@ from gistquiz.scheduler import CardState
 from gistquiz.selection import Selection
 from gistquiz.session import Session
 from gistquiz.status import Status, status
+from gistquiz.ui.widgets.key_bar import KeyBar, binding_keys
 
 LIMIT = 200
 ROW_ACTIONS = ("toggle_suspend", "toggle_bury", "undo")
@@ -49,7 +50,7 @@ class BrowseScreen(Screen[None]):
         for label in ("Deck", "Card", "State", "Due", "Recall", "Kind", "Tags", "Demo"):
             table.add_column(label, key=label.lower())
         yield table
-        yield Footer()
+        yield KeyBar(binding_keys(self.BINDINGS))  # Textual's Footer cut "^q Quit" at 80 columns
 
     def on_mount(self) -> None:
         self.title = "Search"

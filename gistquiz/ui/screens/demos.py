@@ -11,10 +11,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Header, Static
 
 from gistquiz.registry import all_demos, problems
 from gistquiz.ui.widgets.demo_panel import DemoPanel
+from gistquiz.ui.widgets.key_bar import KeyBar, binding_keys
 
 WRAP_FROM = 100
 """From this many columns a claim wraps onto a second line in the list; below, it is cut to one (the panel
@@ -74,7 +75,7 @@ class DemosScreen(Screen[None]):
         with VerticalScroll(id="demo-view", can_focus=False):
             yield DemoPanel(id="demo")
             yield Static("", id="demo-cards")
-        yield Footer()
+        yield KeyBar(binding_keys(self.BINDINGS))  # Textual's Footer cut "^q Quit" at 80 columns
 
     def on_mount(self) -> None:
         self.title = "Demos"

@@ -16,12 +16,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Header, Static
 
 from gistquiz import fsrs_params
 from gistquiz.fit_job import Done, Job
 from gistquiz.selection import Selection
 from gistquiz.stats import Stats, compute
+from gistquiz.ui.widgets.key_bar import KeyBar, binding_keys
 
 SHADES = " ░▒▓█"
 """Heat map levels; the legend gives their counts, so the shade is not the only carrier."""
@@ -173,7 +174,7 @@ class StatsScreen(Screen[None]):
             leeches: DataTable[str] = DataTable(id="stats-leeches", cursor_type="row")
             leeches.add_columns("Lapses", "Deck", "Card")
             yield leeches
-        yield Footer()
+        yield KeyBar(binding_keys(self.BINDINGS))  # Textual's Footer cut "^q Quit" at 80 columns
 
     def on_mount(self) -> None:
         self.load()
