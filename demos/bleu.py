@@ -339,7 +339,7 @@ def count_block(
         room=np.cumsum(seg_len)[tok_seg] - np.arange(len(word)),  # (L,) tokens from here to segment end
     )
     n_roles = int(n_refs.max()) + 1
-    bits = (S - 1).bit_length() + max_n * V_b.bit_length() + (n_roles - 1).bit_length()
+    bits = (S - 1).bit_length() + max_n * word_bits(V_b) + (n_roles - 1).bit_length()
     count = matches_one_sort if bits <= 63 else matches_chained
     matches = count(tok, S, V_b, n_roles, max_n)
 
@@ -391,39 +391,54 @@ class BlockTokens:
 def matches_one_sort(tok: BlockTokens, S: int, V_b: int, n_roles: int, max_n: int) -> np.ndarray:
     """Clipped matches (S, max_n) from one sort of every token's max_n-gram.
 
-    Each token's key is its sentence, the next ``max_n`` word ids (0 past the
-    segment's end) and its role, packed into one int64. Sorted, the n-grams of
+    Each token's key is its sentence, the next ``max_n`` word ids and its role,
+    packed into one int64 (``word_bits(V_b)`` bits a word). Sorted, the n-grams of
     every order n are runs sharing the key's first n words: one sort serves all
-    orders, and each order is counted with linear passes (run ids, ``bincount``).
+    orders. A running count of each role's tokens, taken once, gives every run's
+    count per role by subtraction, so each order costs one pass to find its runs
+    and then work in proportion to the runs, not the tokens.
     """
-    w, rb = V_b.bit_length(), (n_roles - 1).bit_length()
+    w, rb = word_bits(V_b), (n_roles - 1).bit_length()
     L = len(tok.local)
+    # Past a segment's end the hypothesis reads word 0 and its references word V_b + 1: an n-gram
+    # that does not fit in its segment then never matches one of another role, and clips to 0.
+    pad = np.where(tok.role > 0, V_b + 1, 0)  # (L,)
     padded = np.concatenate((tok.local, np.zeros(max_n, np.int64)))  # (L + max_n,)
     key = tok.sentence.astype(np.int64)  # (L,)
     for k in range(max_n):
-        key = (key << w) | np.where(tok.room > k, padded[k : k + L], 0)  # (L,) append the k-th next word
+        key = (key << w) | np.where(tok.room > k, padded[k : k + L], pad)  # (L,) append the k-th next word
     key = sort_by_sentence((key << rb) | tok.role, tok.sentence, S)  # (L,)
-    role = key & ((1 << rb) - 1)  # (L,)
     matches = np.zeros((S, max_n), np.int64)
     if L == 0:
         return matches
+    before = role_counts_before(key & ((1 << rb) - 1), n_roles)  # (R, L + 1)
+    bounds = np.searchsorted(tok.sentence, np.arange(S + 1))  # (S + 1,) sentences keep their places in the sort
     # Where neighbours differ: a run of order n starts where they differ above the bits of words n+1.. and role.
     differs = np.empty(L, np.int64)  # (L,) key[i] ^ key[i - 1], all bits set at 0
     differs[0] = np.iinfo(np.int64).max
     np.bitwise_xor(key[1:], key[:-1], out=differs[1:])
     for n in range(1, max_n + 1):
-        shift = w * (max_n - n) + rb
-        new = differs >= (1 << shift)  # (L,) first token of each n-gram (sentence and first n words)
-        run = np.cumsum(new) - 1  # (L,) n-gram number
-        per_role = np.bincount((run << rb) | role, minlength=(int(run[-1]) + 1) << rb).reshape(-1, 1 << rb)  # (U, 2^rb)
-        in_refs = per_role[:, 1]  # (U,) most occurrences in one reference
+        starts = np.flatnonzero(differs >= (1 << w * (max_n - n) + rb))  # (U,) first token of each n-gram
+        edges = np.append(starts, L)  # (U + 1,)
+        per_role = [np.diff(counts.take(edges)) for counts in before]  # R of (U,): occurrences in each segment
+        in_refs = per_role[1]  # (U,) most occurrences in one reference
         for k in range(2, n_roles):
-            in_refs = np.maximum(in_refs, per_role[:, k])
-        ngram = key[new] >> shift  # (U,) sentence and first n words
-        fits = (ngram & ((1 << w) - 1)) != 0  # (U,) the n-th word is inside the segment: else no n-gram at all
-        clipped = np.minimum(per_role[:, 0], in_refs) * fits  # (U,)
-        matches[:, n - 1] = np.bincount(ngram >> (w * n), weights=clipped, minlength=S)
+            in_refs = np.maximum(in_refs, per_role[k])
+        running = np.concatenate(([0], np.cumsum(np.minimum(per_role[0], in_refs))))  # (U + 1,) clipped so far
+        matches[:, n - 1] = np.diff(running[np.searchsorted(starts, bounds)])  # (S,) every sentence starts a run
     return matches
+
+
+def word_bits(V_b: int) -> int:
+    """Bits of one word in a key: ids 1..V_b, and 0 and V_b + 1 past a segment's end."""
+    return (V_b + 1).bit_length()
+
+
+def role_counts_before(role: np.ndarray, n_roles: int) -> np.ndarray:
+    """``out[r, i]``: how many of ``role[:i]`` (L,) equal r, for i = 0..L; shape (n_roles, L + 1)."""
+    out = np.zeros((n_roles, len(role) + 1), np.int64)
+    np.cumsum(role == np.arange(n_roles)[:, None], axis=1, out=out[:, 1:])  # (R, L)
+    return out
 
 
 def sort_by_sentence(key: np.ndarray, sentence: np.ndarray, S: int) -> np.ndarray:
