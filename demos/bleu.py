@@ -357,8 +357,8 @@ def number_keys(word: np.ndarray) -> tuple[np.ndarray, int]:
     The same numbering ``np.unique(word, return_inverse=True)`` gives (up to order), without its
     sort: each key is hashed to a slot of a table and written there; a key that reads its own
     value back owns the slot, and the keys that lost theirs to another key (a collision) try again
-    with the next hash function in a fresh table. The slots in use are then ranked with a
-    running count. About a third of ``np.unique``'s time on a block of 30,000 words.
+    with the next hash function in a fresh table. The slots in use are then numbered in slot
+    order. About a quarter of ``np.unique``'s time on a block of 30,000 words.
     """
     bits = max(16, min(24, (2 * len(word)).bit_length()))  # tables about twice the keys: few collisions
     size = 1 << bits
@@ -369,13 +369,15 @@ def number_keys(word: np.ndarray) -> tuple[np.ndarray, int]:
         multiplier = HASH_MULTIPLIERS[rounds % len(HASH_MULTIPLIERS)] + np.uint64(2 * (rounds // len(HASH_MULTIPLIERS)))
         h = ((rest.view(np.uint64) * multiplier) >> np.uint64(64 - bits)).astype(np.int64)  # (T,) wraps mod 2^64
         table[h] = rest  # one of the keys hashed to a slot is left there
-        won = table[h] == rest  # (T,)
-        slot[todo[won]] = h[won] + rounds * size
-        todo, rest, rounds = todo[~won], rest[~won], rounds + 1
-    used = np.zeros(rounds * size, bool)
+        slot[todo] = h + rounds * size  # the losers' slots are written again in a later round
+        lost = table[h] != rest  # (T,)
+        todo, rest, rounds = todo[lost], rest[lost], rounds + 1
+    used = np.zeros(rounds * size, bool)  # (rounds * size,)
     used[slot] = True
-    rank = np.cumsum(used)  # (rounds * size,)
-    return rank[slot], int(rank[-1]) if len(rank) else 0
+    in_use = np.flatnonzero(used)  # (V,) a few thousand of the slots: cheaper than a running count over all
+    number = np.empty(rounds * size, np.int64)  # (rounds * size,) read only at the slots in use
+    number[in_use] = np.arange(1, len(in_use) + 1)
+    return number[slot], len(in_use)
 
 
 @dataclass
