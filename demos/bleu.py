@@ -340,7 +340,8 @@ def count_block(
     )
     n_roles = int(n_refs.max()) + 1
     bits = (S - 1).bit_length() + max_n * word_bits(V_b) + (n_roles - 1).bit_length()
-    count = matches_one_sort if bits <= 63 else matches_chained
+    fits = bits <= 63 and n_roles * len(word).bit_length() <= 63  # the key, and the packed role counts
+    count = matches_one_sort if fits else matches_chained
     matches = count(tok, S, V_b, n_roles, max_n)
 
     totals = np.maximum(0, hyp_len[:, None] - np.arange(max_n))  # (S, N) hypothesis n-grams
@@ -396,9 +397,9 @@ def matches_one_sort(tok: BlockTokens, S: int, V_b: int, n_roles: int, max_n: in
     Each token's key is its sentence, the next ``max_n`` word ids and its role,
     packed into one int64 (``word_bits(V_b)`` bits a word). Sorted, the n-grams of
     every order n are runs sharing the key's first n words: one sort serves all
-    orders. A running count of each role's tokens, taken once, gives every run's
-    count per role by subtraction, so each order costs one pass to find its runs
-    and then work in proportion to the runs, not the tokens.
+    orders. A running count of each role's tokens, taken once (all roles packed in
+    one int64), gives every run's count per role by one subtraction, so each order
+    costs one pass to find its runs and then work in proportion to the runs.
     """
     w, rb = word_bits(V_b), (n_roles - 1).bit_length()
     L = len(tok.local)
@@ -413,7 +414,9 @@ def matches_one_sort(tok: BlockTokens, S: int, V_b: int, n_roles: int, max_n: in
     matches = np.zeros((S, max_n), np.int64)
     if L == 0:
         return matches
-    before = role_counts_before(key & ((1 << rb) - 1), n_roles)  # (R, L + 1)
+    field = L.bit_length()  # bits of one role's count in the packed counts
+    before = np.zeros(L + 1, np.int64)  # (L + 1,) tokens of role r before position i, in bits r * field ...
+    np.cumsum(np.left_shift(1, (key & ((1 << rb) - 1)) * field), out=before[1:])
     bounds = np.searchsorted(tok.sentence, np.arange(S + 1))  # (S + 1,) sentences keep their places in the sort
     # Where neighbours differ: a run of order n starts where they differ above the bits of words n+1.. and role.
     differs = np.empty(L, np.int64)  # (L,) key[i] ^ key[i - 1], all bits set at 0
@@ -421,12 +424,12 @@ def matches_one_sort(tok: BlockTokens, S: int, V_b: int, n_roles: int, max_n: in
     np.bitwise_xor(key[1:], key[:-1], out=differs[1:])
     for n in range(1, max_n + 1):
         starts = np.flatnonzero(differs >= (1 << w * (max_n - n) + rb))  # (U,) first token of each n-gram
-        edges = np.append(starts, L)  # (U + 1,)
-        per_role = [np.diff(counts.take(edges)) for counts in before]  # R of (U,): occurrences in each segment
-        in_refs = per_role[1]  # (U,) most occurrences in one reference
+        per_role = np.diff(before.take(np.append(starts, L)))  # (U,) occurrences of each role, packed
+        in_hyp = per_role & ((1 << field) - 1)  # (U,)
+        in_refs = (per_role >> field) & ((1 << field) - 1)  # (U,) most occurrences in one reference
         for k in range(2, n_roles):
-            in_refs = np.maximum(in_refs, per_role[k])
-        running = np.concatenate(([0], np.cumsum(np.minimum(per_role[0], in_refs))))  # (U + 1,) clipped so far
+            in_refs = np.maximum(in_refs, (per_role >> k * field) & ((1 << field) - 1))
+        running = np.concatenate(([0], np.cumsum(np.minimum(in_hyp, in_refs))))  # (U + 1,) clipped so far
         matches[:, n - 1] = np.diff(running[np.searchsorted(starts, bounds)])  # (S,) every sentence starts a run
     return matches
 
@@ -434,13 +437,6 @@ def matches_one_sort(tok: BlockTokens, S: int, V_b: int, n_roles: int, max_n: in
 def word_bits(V_b: int) -> int:
     """Bits of one word in a key: ids 1..V_b, and 0 and V_b + 1 past a segment's end."""
     return (V_b + 1).bit_length()
-
-
-def role_counts_before(role: np.ndarray, n_roles: int) -> np.ndarray:
-    """``out[r, i]``: how many of ``role[:i]`` (L,) equal r, for i = 0..L; shape (n_roles, L + 1)."""
-    out = np.zeros((n_roles, len(role) + 1), np.int64)
-    np.cumsum(role == np.arange(n_roles)[:, None], axis=1, out=out[:, 1:])  # (R, L)
-    return out
 
 
 def sort_by_sentence(key: np.ndarray, sentence: np.ndarray, S: int) -> np.ndarray:

@@ -80,6 +80,15 @@ def test_corpus_bleu_equals_nltk_corpus_bleu(corpus, smoothing):
     assert same_score(ours.score, nltk_corpus_bleu(list_of_references, hypotheses, smoothing))
 
 
+@settings(max_examples=150, deadline=None)
+@given(corpora(max_sentences=3, max_refs=12), SMOOTHINGS)
+def test_corpus_bleu_with_many_references_equals_nltk(corpus, smoothing):
+    """Many references: past about 6 the packed role counts need more than 63 bits and the counter switches."""
+    list_of_references, hypotheses = corpus
+    ours = bleu.corpus_bleu(list_of_references, hypotheses, smoothing=smoothing, flavor="nltk")
+    assert same_score(ours.score, nltk_corpus_bleu(list_of_references, hypotheses, smoothing))
+
+
 @settings(max_examples=300, deadline=None)
 @given(corpora(), SMOOTHINGS)
 def test_corpus_bleu_equals_sacrebleu_corpus_score(corpus, smoothing):
