@@ -211,21 +211,27 @@ def encode_text(hypotheses: Sequence[str], references: Sequence[Sequence[str | N
     if not hypotheses:
         raise ValueError("the corpus is empty: BLEU needs at least one hypothesis")
     if references and all(None not in stream for stream in references):  # every line has every reference
-        per_line: list[Sequence[str]] = list(zip(*references, strict=True))
+        n_refs = np.full(len(hypotheses), len(references), np.int64)  # (S,) without a tuple per line
         segments = list(chain.from_iterable(zip(hypotheses, *references, strict=True)))
     else:
-        lines = zip(*references, strict=True)
-        per_line = [[ref for ref in refs if ref is not None] for refs in lines] or [[]] * len(hypotheses)
+        per_line = refs_per_line(references, len(hypotheses))
+        n_refs = np.fromiter(map(len, per_line), np.int64, len(hypotheses))  # (S,)
         segments = [seg for hyp, refs in zip(hypotheses, per_line, strict=True) for seg in (hyp, *refs)]
-    for i, refs in enumerate(per_line):
-        if not refs:
-            raise ValueError(f"hypothesis {i} has no reference")
-    n_refs = np.fromiter(map(len, per_line), np.int64, len(hypotheses))  # (S,)
     split = split_chunks(segments)
     if split is None:  # a line holds a NUL or a non-ASCII space: split it the slow way
+        per_line = refs_per_line(references, len(hypotheses))
         return encode_tokens([[ref.split() for ref in refs] for refs in per_line], [h.split() for h in hypotheses])
     word, seg_len = split
     return Segments(word, seg_len, n_refs, 0)
+
+
+def refs_per_line(references: Sequence[Sequence[str | None]], n_lines: int) -> list[list[str]]:
+    """The references of each line (sacrebleu's streams turned around), refusing a line with none."""
+    per_line = [[ref for ref in refs if ref is not None] for refs in zip(*references, strict=True)]
+    for i, refs in enumerate(per_line or [[]] * n_lines):
+        if not refs:
+            raise ValueError(f"hypothesis {i} has no reference")
+    return per_line
 
 
 def split_chunks(segments: list[str]) -> tuple[np.ndarray, np.ndarray] | None:
@@ -452,9 +458,10 @@ def sort_by_sentence(key: np.ndarray, sentence: np.ndarray, S: int) -> np.ndarra
         return np.sort(key)
     first = np.cumsum(counts) - counts  # (S,)
     grid = np.full((S, width), np.iinfo(np.int64).max)  # (S, W) the padding sorts after every key
-    grid[sentence, np.arange(len(key)) - first[sentence]] = key
+    cell = np.arange(len(key)) + (np.arange(S) * width - first)[sentence]  # (L,) flat index in the grid
+    grid.ravel()[cell] = key  # 1-D: half the time of grid[sentence, column] = key (line profile)
     grid.sort(axis=1)
-    return grid[np.arange(width) < counts[:, None]]  # (L,) the first counts[s] of row s, row after row
+    return grid.ravel().take(cell)  # (L,) the first counts[s] of row s, row after row
 
 
 def matches_chained(tok: BlockTokens, S: int, V_b: int, n_roles: int, max_n: int) -> np.ndarray:
