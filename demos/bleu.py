@@ -260,14 +260,12 @@ def split_bytes(segments: list[str], numbers: dict[bytes, int] | None = None) ->
         return None
     raw = text.encode() + bytes(8)  # 8 NULs: every word's next 8 bytes can be read
     b = np.frombuffer(raw, np.uint8)  # (N + 8,)
-    is_split = b <= 32  # (N + 8,) then the few control bytes that do not split words taken out
-    low = np.flatnonzero(is_split)  # (G,)
-    is_split[low] = SPLIT_BYTES[b[low]]
-    is_start = np.empty_like(is_split)  # (N + 8,) a word starts here
-    is_start[0] = not is_split[0]
-    np.greater(is_split[:-1], is_split[1:], out=is_start[1:])
-    starts = np.flatnonzero(is_start)  # (L,)
-    ends = np.flatnonzero(is_split[1:] > is_split[:-1]) + 1  # (L,) one past each word's last byte
+    is_split = np.empty(len(b) + 1, bool)  # (N + 9,) is_split[i + 1]: byte i splits; a split before the text
+    is_split[0] = True
+    SPLIT_BYTES.take(b, out=is_split[1:])
+    # From a split to the trailing NULs, the changes alternate: a word starts, a word ends (one pass finds both).
+    changes = np.flatnonzero(is_split[1:] != is_split[:-1])  # (2L,)
+    starts, ends = changes[0::2], changes[1::2]  # (L,) each word's first byte, one past its last
     seg_start = np.concatenate(([0], np.flatnonzero(b[:-8] == 0) + 1, [len(b)]))  # (M + 1,) first byte of each
     seg_len = np.diff(np.searchsorted(starts, seg_start))  # (M,) words starting in each segment
     length = ends - starts  # (L,)
