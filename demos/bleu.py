@@ -262,7 +262,9 @@ def split_bytes(segments: list[str], numbers: dict[bytes, int] | None = None) ->
     b = np.frombuffer(raw, np.uint8)  # (N + 8,)
     is_split = np.empty(len(b) + 1, bool)  # (N + 9,) is_split[i + 1]: byte i splits; a split before the text
     is_split[0] = True
-    SPLIT_BYTES.take(b, out=is_split[1:])
+    np.less_equal(b, 32, out=is_split[1:])  # the bytes str.split splits on, and the control bytes 1-8, 14-27
+    if np.any((b - np.uint8(1) < 8) | (b - np.uint8(14) < 14)):  # (wrapping uint8) a rare control byte: look up each
+        SPLIT_BYTES.take(b, out=is_split[1:])
     # From a split to the trailing NULs, the changes alternate: a word starts, a word ends (one pass finds both).
     changes = np.flatnonzero(is_split[1:] != is_split[:-1])  # (2L,)
     starts, ends = changes[0::2], changes[1::2]  # (L,) each word's first byte, one past its last
@@ -270,7 +272,7 @@ def split_bytes(segments: list[str], numbers: dict[bytes, int] | None = None) ->
     seg_len = np.diff(np.searchsorted(starts, seg_start))  # (M,) words starting in each segment
     length = ends - starts  # (L,)
     eight = np.ndarray((len(b) - 7,), np.int64, raw, strides=(1,))  # (N + 1,) the 8 bytes from each offset
-    word = eight[starts] & WORD_MASK[np.minimum(length, 8)]  # (L,) NUL-free words: the zero padding is unambiguous
+    word = eight.take(starts) & WORD_MASK[np.minimum(length, 8)]  # (L,) NUL-free words: zero padding is unambiguous
     long = np.flatnonzero(length > 8)
     if len(long):
         numbers = {} if numbers is None else numbers
