@@ -45,12 +45,15 @@ whenever every hypothesis has at least four words.
 The counting is vectorised with NumPy: each word becomes an integer id (numbered
 by hashing, per block of sentences), each token one integer key (its sentence,
 the next four word ids, which segment), and one sort of these keys (each
-sentence's as a row) counts the n-grams of every order for hundreds of sentences
-at once. :func:`corpus_bleu_text` takes raw lines as sacrebleu does and splits
-them as UTF-8 bytes in NumPy, a few thousand lines at a time, without making a
-Python string per word: on 10,000 two-reference sentences, from the same raw
-strings, it is about 14x faster than sacrebleu on a busy 2-core machine, and its
-time grows linearly with the corpus (``benchmarks/bench_bleu.py``).
+sentence's as a row) lines up the n-grams of every order for hundreds of
+sentences at once; a running count of each segment's tokens in that order,
+packed in one int64, gives every n-gram's count per segment by one subtraction.
+:func:`corpus_bleu_text` takes raw lines as sacrebleu does and splits them as
+UTF-8 bytes in NumPy, a few thousand lines at a time, without making a Python
+string per word: on 10,000 two-reference sentences, from the same raw strings,
+it takes about 1/25 of sacrebleu's CPU time (1/21 of its wall time on a busy
+2-core machine), and its time grows linearly with the corpus
+(``benchmarks/bench_bleu.py``).
 
 References: Papineni, Roukos, Ward & Zhu 2002, "BLEU: a method for automatic
 evaluation of machine translation"; Chen & Cherry 2014, "A Systematic
