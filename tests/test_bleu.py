@@ -80,6 +80,15 @@ def test_corpus_bleu_equals_nltk_corpus_bleu(corpus, smoothing):
     assert same_score(ours.score, nltk_corpus_bleu(list_of_references, hypotheses, smoothing))
 
 
+@settings(max_examples=150, deadline=None)
+@given(corpora(max_sentences=3, max_refs=12), SMOOTHINGS)
+def test_corpus_bleu_with_many_references_equals_nltk(corpus, smoothing):
+    """Many references: past about 6 the packed role counts need more than 63 bits and the counter switches."""
+    list_of_references, hypotheses = corpus
+    ours = bleu.corpus_bleu(list_of_references, hypotheses, smoothing=smoothing, flavor="nltk")
+    assert same_score(ours.score, nltk_corpus_bleu(list_of_references, hypotheses, smoothing))
+
+
 @settings(max_examples=300, deadline=None)
 @given(corpora(), SMOOTHINGS)
 def test_corpus_bleu_equals_sacrebleu_corpus_score(corpus, smoothing):
@@ -93,10 +102,23 @@ def test_corpus_bleu_equals_sacrebleu_corpus_score(corpus, smoothing):
 
 
 # Raw lines as sacrebleu reads them: words of 1-12 bytes (the 8-byte key and the long-word dict),
-# non-ASCII letters, runs of ASCII whitespace, empty lines, missing references (None), and now and
-# then a NUL or a non-ASCII space, which take the slow path.
+# non-ASCII letters, control bytes that str.split keeps in a word (an ANSI colour code), runs of ASCII
+# whitespace, empty lines, missing references (None), and now and then a NUL or a non-ASCII space,
+# which take the slow path.
 WORDS = st.sampled_from(
-    ["a", "bb", "the", "été", "日本", "12345678", "123456789", "longer_word!", "w\u00e9\u00e9\u00e9x"]
+    [
+        "a",
+        "bb",
+        "the",
+        "été",
+        "日本",
+        "12345678",
+        "123456789",
+        "longer_word!",
+        "w\u00e9\u00e9\u00e9x",
+        "\x1b[0m",
+        "a\x01b",
+    ]
 )
 GAPS = st.sampled_from([" ", "  ", "\t", " \n ", "\x1f", "\u3000", "\x00", "\u00a0"])
 
