@@ -112,19 +112,19 @@ class _TrustAsker:
         from gistquiz import trust
 
         say = self.lines.say
-        if self.deck_path is None:
+        gate = trust.gate_tests(self.session.store, self.deck_path, self.tests)
+        if gate.problem == "gone":
             say("the card's deck is gone: its tests do not run")
             return False
-        try:
-            code = trust.deck_code(self.deck_path)
-        except OSError as err:
-            say(f"{self.deck_path}: cannot read: {err.strerror or err}; the tests do not run")
+        if gate.problem == "unreadable":
+            say(f"{self.deck_path}: cannot read: {gate.reason}; the tests do not run")
             return False
-        if not trust.still_holds(code, self.tests):
+        if gate.problem == "changed":
             say(f"{self.deck_path} changed since the review started: its tests do not run (start it again)")
             return False
-        if trust.is_trusted(self.session.store, code):
+        if gate.trusted:
             return True
+        code = gate.code
         say(trust.question(code))
         if not self.lines.interactive:
             say("not run: the input is not a terminal, so nobody can say yes (r reveals the solution)")

@@ -75,8 +75,7 @@ def deck_code(path: str | Path) -> Code:
 
     Raises ``OSError`` when the file cannot be read (a question about a file that is gone runs nothing).
     """
-    p = Path(path)
-    return Code(p, _digest([p]), "deck", _inside(p, bundled_decks_dir()))
+    return deck_code_of(path, Path(path).read_bytes())
 
 
 def deck_code_of(path: str | Path, data: bytes) -> Code:
@@ -118,15 +117,35 @@ def demo_code(path: str | Path) -> Code:
     return Code(p, _digest([p, *also]), "demo", _inside(p, demos_dir()), also)
 
 
-def still_holds(code: Code, snippet: str) -> bool:
-    """Whether the file (as it is now, the content the learner is asked about) still holds ``snippet``, the
-    tests about to run as they were read when the decks loaded; if not, the file changed since, and the
-    decks must be read again before anything runs."""
+@dataclass(frozen=True)
+class TestsGate:
+    """Whether a deck's exercise tests may run now, from :func:`gate_tests` (each review words it its own way)."""
+
+    __test__ = False  # not a pytest class
+    code: Code | None = None
+    """The deck as it is now (what a question asks about); None when it is gone or unreadable."""
+    problem: str = ""
+    """"" (see ``trusted``), "gone" (the card has no deck file), "unreadable" (``reason`` says why), or
+    "changed" (the file no longer holds the tests read when the decks loaded: read the decks again)."""
+    reason: str = ""
+    trusted: bool = False
+    """The tests may run without asking."""
+
+
+def gate_tests(record: TrustRecord, deck_path: str | Path | None, tests: str) -> TestsGate:
+    """What stands between a deck's ``tests`` and their run: the file is read once, so the hash the learner
+    is asked about and the check that the file still holds these tests see the same bytes."""
+    if deck_path is None:
+        return TestsGate(problem="gone")
     try:
-        text = code.path.read_bytes().decode("utf-8", "replace")
-    except OSError:
-        return False
-    return snippet.strip() in text.replace("\r\n", "\n").replace("\r", "\n")
+        data = Path(deck_path).read_bytes()
+    except OSError as err:
+        return TestsGate(problem="unreadable", reason=err.strerror or str(err))
+    code = deck_code_of(deck_path, data)
+    text = data.decode("utf-8", "replace").replace("\r\n", "\n").replace("\r", "\n")
+    if tests.strip() not in text:
+        return TestsGate(code, "changed")
+    return TestsGate(code, trusted=is_trusted(record, code))
 
 
 def is_trusted(record: TrustRecord, code: Code) -> bool:

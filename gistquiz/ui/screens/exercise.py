@@ -223,23 +223,21 @@ class ExerciseScreen(Screen["Rating | None"]):
         if self.running:
             return
         if not self.trusted:
-            if self.deck_path is None:
+            gate = trust.gate_tests(self.app.workspace.store, self.deck_path, self.exercise.tests)
+            shown = self.app.shown_path(self.deck_path) if self.deck_path else ""
+            if gate.problem == "gone":
                 self.say("This card's deck is gone: its tests do not run.", "red")
                 return
-            try:
-                code = trust.deck_code(self.deck_path)
-            except OSError as err:
-                shown = self.app.shown_path(self.deck_path)
-                self.say(f"{shown}: cannot read: {err.strerror or err}; the tests do not run.", "red")
+            if gate.problem == "unreadable":
+                self.say(f"{shown}: cannot read: {gate.reason}; the tests do not run.", "red")
                 return
-            if not trust.still_holds(code, self.exercise.tests):
-                shown = self.app.shown_path(self.deck_path)
+            if gate.problem == "changed":
                 self.say(f"{shown} changed since the decks were read: go back and reload them (r).", "red")
                 return
-            if not trust.is_trusted(self.app.workspace.store, code):
+            if not gate.trusted:
                 self.running = True  # no second question while this one is asked
                 self.set_bar()
-                self.ask_trust(code)
+                self.ask_trust(gate.code)
                 return
             self.trusted = True
         self.start_run()
