@@ -307,22 +307,19 @@ def _trusted_ok(row: tuple) -> bool:
     path, digest, how, trusted_at = row
     if not (_texts(path, digest, trusted_at) and how in ("asked", "written")):
         return False
-    if len(digest) != 64 or digest.strip("0123456789abcdef"):
-        return False
-    try:
-        datetime.fromisoformat(trusted_at)
-    except ValueError:
-        return False
-    return True
+    return len(digest) == 64 and not digest.strip("0123456789abcdef") and _is_time(trusted_at)
 
 
 def _code_ok(row: tuple) -> bool:
     """An ``exercise_code`` row as :meth:`gistquiz.store.Store.save_exercise_code` writes it."""
     key, code, saved_at = row
-    if not (_texts(key, saved_at) and isinstance(code, str)):
-        return False
+    return _texts(key, saved_at) and isinstance(code, str) and _is_time(saved_at)
+
+
+def _is_time(text: str) -> bool:
+    """``text`` is an ISO time, as the store writes ``datetime.isoformat()``."""
     try:
-        datetime.fromisoformat(saved_at)
+        datetime.fromisoformat(text)
     except ValueError:
         return False
     return True
