@@ -38,6 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "demos"))
 
 import layers  # noqa: E402
 import tiny_cnn  # noqa: E402
+from allocator import keep_freed_memory  # noqa: E402
 from digits import load  # noqa: E402
 
 
@@ -275,7 +276,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=7, help="interleaved samples per measurement (default 7)")
     parser.add_argument("--scales", type=int, nargs="+", default=[1, 4, 16], help="batch multiples (default 1 4 16)")
     parser.add_argument("--only", default="", help="only the cases whose name contains this text")
+    parser.add_argument(
+        "--default-malloc",
+        action="store_true",
+        help="leave glibc's allocator as it starts (by default both contenders get the settings every demo runs"
+        " with: demos/allocator.py)",
+    )
     args = parser.parse_args(argv)
+    if not args.default_malloc:
+        keep_freed_memory()  # process-wide: PyTorch's CPU tensors come from the same malloc
     try:
         import torch
     except ImportError:

@@ -37,6 +37,8 @@ from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
 
+from allocator import keep_freed_memory
+
 Progress = Callable[..., None]
 """``progress(step, total, **info)``: called while a demo runs (info: loss, accuracy, message...)."""
 
@@ -382,6 +384,7 @@ def main(module: ModuleType, argv: Sequence[str] | None = None) -> int:
         progress = _silent_progress
     else:
         progress = _stderr_progress
+    keep_freed_memory()  # a training step's arrays reuse the last step's memory, as PyTorch's would
     start = time.perf_counter()
     result = module.run(seed=seed, progress=progress, **params)
     rep = module.report(result)

@@ -40,23 +40,27 @@ def affine_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> tuple[np.ndar
     w : (D, M) weights
     b : (M,) bias
     """
-    out = x.reshape(x.shape[0], -1) @ w + b  # (N, D) @ (D, M) -> (N, M)
-    return out, (x, w)
+    x_rows = x.reshape(x.shape[0], -1)  # (N, D); a copy if x is a transposed view, made once for both passes
+    out = x_rows @ w + b  # (N, D) @ (D, M) -> (N, M)
+    return out, (x_rows, x.shape, w)
 
 
 def affine_backward(dout: np.ndarray, cache: tuple) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Gradients ``dx`` (shaped like x), ``dw`` (D, M) and ``db`` (M,) from ``dout`` (N, M)."""
-    x, w = cache
-    x_rows = x.reshape(x.shape[0], -1)  # (N, D)
-    dx = (dout @ w.T).reshape(x.shape)  # (N, M) @ (M, D) -> (N, D) -> x.shape
+    x_rows, x_shape, w = cache
+    dx = (dout @ w.T).reshape(x_shape)  # (N, M) @ (M, D) -> (N, D) -> x.shape
     dw = x_rows.T @ dout  # (D, N) @ (N, M) -> (D, M)
     db = dout.sum(axis=0)  # (M,)
     return dx, dw, db
 
 
 def relu_forward(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``max(0, x)`` elementwise."""
-    out = np.maximum(x, 0.0)
+    """``max(0, x)`` elementwise.
+
+    Against an array of zeros rather than the scalar 0: NumPy 2.4 takes its vectorised loop only when
+    neither operand is broadcast, twice as fast here (6 against 13 us for the tiny CNN's (32, 16, 8, 8)).
+    """
+    out = np.maximum(x, np.zeros_like(x))  # zeros in x's memory layout
     return out, out
 
 
@@ -222,14 +226,18 @@ def max_pool_forward(x: np.ndarray, pool_param: dict[str, int]) -> tuple[np.ndar
     -------
     out : (N, C, H', W') with ``H' = 1 + (H - pool_height) // stride``
 
-    The maximum is built up over the window's offsets (4 for 2x2): a few
-    elementwise maxima of strided views. In NumPy this is about ten times
-    faster than CS231n's reshape trick (``x.reshape(N, C, H', 2, W', 2).max(axis=(3, 5))``),
-    whose reduction over two tiny axes is slow, and it works for any stride.
+    When the windows do not overlap (``stride`` equal to the window, the usual
+    2x2 pool), the input is first rearranged so that each window offset is one
+    contiguous block (:func:`offsets_first`); the maximum and its position are
+    then a few elementwise operations on long contiguous arrays, and the
+    backward pass is one comparison and the inverse rearrangement. Overlapping
+    windows take the maximum over strided views of each offset instead.
     """
     ph, pw, stride = pool_param["pool_height"], pool_param["pool_width"], pool_param["stride"]
     _, _, H, W = x.shape
     H_out, W_out = conv_output_size(H, ph, stride, 0), conv_output_size(W, pw, stride, 0)
+    if ph == pw == stride:
+        return _tiled_max_pool_forward(x, ph, pw, H_out, W_out, pool_param)
     views = [x[window_at(i, j, stride, H_out, W_out)] for i in range(ph) for j in range(pw)]  # each (N, C, H', W')
     # The first maximum makes the output (no copy of the first view, no maximum of it with itself)
     out = np.maximum(views[0], views[1]) if len(views) > 1 else views[0].copy()  # (N, C, H', W')
@@ -241,17 +249,15 @@ def max_pool_forward(x: np.ndarray, pool_param: dict[str, int]) -> tuple[np.ndar
 def max_pool_backward(dout: np.ndarray, cache: tuple) -> np.ndarray:
     """Route each window's gradient to its maximum; on a tie, to the first one (as PyTorch does).
 
-    When the windows tile the input exactly (window == stride and the sizes
-    divide), each input entry is in exactly one window: its gradient is written
-    once, with no zero-filling and no accumulation. Otherwise overlapping
-    windows add up and entries in no window get 0.
+    Entries in no window (the last rows or columns when the sizes do not
+    divide) get 0; where windows overlap, an entry's gradients add up.
     """
+    if isinstance(cache[0], str):  # ("tiled", ...) from the non-overlapping path
+        return _tiled_max_pool_backward(dout, cache)
     x, out, pool_param = cache
     ph, pw, stride = pool_param["pool_height"], pool_param["pool_width"], pool_param["stride"]
-    _, _, H, W = x.shape
     _, _, H_out, W_out = out.shape
-    tiles = ph == pw == stride and H % ph == 0 and W % pw == 0
-    dx = np.empty_like(x, dtype=dout.dtype) if tiles else np.zeros_like(x, dtype=dout.dtype)  # x's memory layout
+    dx = np.zeros_like(x, dtype=dout.dtype)  # x's memory layout
     is_max = np.empty(out.shape, dtype=bool)
     unclaimed = None  # windows whose maximum is not found yet (after the first offset: every window can be claimed)
     for i in range(ph):
@@ -263,10 +269,88 @@ def max_pool_backward(dout: np.ndarray, cache: tuple) -> np.ndarray:
             else:
                 is_max &= unclaimed
                 unclaimed ^= is_max
-            if tiles:
-                np.multiply(is_max, dout, out=dx[window])
-            else:
-                dx[window] += is_max * dout
+            dx[window] += is_max * dout
+    return dx
+
+
+def planes_first(x: np.ndarray) -> tuple[np.ndarray, bool]:
+    """``x`` (N, C, H, W) as a C-contiguous array of its images' planes: (N, C, H, W), or (C, N, H, W) and True
+    when that is how ``x`` is laid out (a conv layer's output is): no copy in either case."""
+    swapped = x.transpose(1, 0, 2, 3)
+    if not x.flags.c_contiguous and swapped.flags.c_contiguous:
+        return swapped, True
+    return np.ascontiguousarray(x), False
+
+
+def offsets_first(planes: np.ndarray, ph: int, pw: int) -> np.ndarray:
+    """Non-overlapping ``ph x pw`` windows of contiguous planes (A, B, ph H', pw W') as (ph pw, A B H' W'):
+    row ``k = i pw + j`` holds every window's entry at offset (i, j), windows in row-major order.
+
+    Two passes of long strided copies: the columns' offsets ``j`` apart (element by element), then the
+    rows' offsets ``i`` (a row of W' entries moved as one item). Copying through a transposed view
+    instead (``reshape(..., ph, W', pw).transpose(...)``) takes twice as long: its innermost loop is W' long.
+    """
+    A, B, H, W = planes.shape
+    H_out, W_out = H // ph, W // pw
+    flat = planes.reshape(-1, pw)  # (A B H W', pw): consecutive entries in a row
+    by_col = np.empty((pw, flat.shape[0]), dtype=planes.dtype)  # (pw, A B H W')
+    for j in range(pw):
+        by_col[j] = flat[:, j]
+    row = np.dtype((np.void, W_out * planes.itemsize))  # W' entries as one item
+    rows = by_col.reshape(pw, A * B * H_out, ph, W_out).view(row)[..., 0]  # (pw, A B H', ph)
+    out = np.empty((ph, pw, A * B * H_out), dtype=row)
+    for i in range(ph):
+        out[i] = rows[:, :, i]
+    return out.view(planes.dtype).reshape(ph * pw, A * B * H_out * W_out)
+
+
+def windows_back(blocks: np.ndarray, shape: tuple[int, int, int, int], ph: int, pw: int) -> np.ndarray:
+    """Inverse of :func:`offsets_first`: (ph pw, A B H' W') -> contiguous (A, B, ph H', pw W')."""
+    A, B, H, W = shape
+    H_out, W_out = H // ph, W // pw
+    row = np.dtype((np.void, W_out * blocks.itemsize))
+    rows = blocks.reshape(ph, pw, A * B * H_out, W_out).view(row)[..., 0]  # (ph, pw, A B H')
+    by_col = np.empty((pw, A * B * H_out, ph, W_out), dtype=blocks.dtype)
+    by_col_rows = by_col.view(row)[..., 0]  # (pw, A B H', ph)
+    for i in range(ph):
+        by_col_rows[:, :, i] = rows[i]
+    out = np.empty(shape, dtype=blocks.dtype)
+    flat = out.reshape(-1, pw)
+    for j in range(pw):
+        flat[:, j] = by_col[j].reshape(-1)
+    return out
+
+
+def _tiled_max_pool_forward(
+    x: np.ndarray, ph: int, pw: int, H_out: int, W_out: int, pool_param: dict[str, int]
+) -> tuple[np.ndarray, tuple]:
+    cropped = x[:, :, : H_out * ph, : W_out * pw]  # entries in no window are dropped
+    planes, swapped = planes_first(cropped)
+    blocks = offsets_first(planes, ph, pw)  # (ph pw, A B H' W')
+    index = np.min_scalar_type(ph * pw - 1)  # uint8 for any window up to 16x16
+    out = blocks[0].copy()  # (A B H' W',)
+    first = np.zeros(out.shape, dtype=index)  # offset of each window's first maximum
+    for k in range(1, ph * pw):
+        later = np.greater(blocks[k], out).view(np.uint8)  # strictly greater: a tie keeps the earlier offset
+        np.maximum(first, later * index.type(k), out=first)  # k is above every earlier offset
+        np.maximum(out, blocks[k], out=out)  # NaN propagates, as in the overlapping path
+    out = out.reshape(*planes.shape[:2], H_out, W_out)
+    out = out.transpose(1, 0, 2, 3) if swapped else out  # (N, C, H', W') in x's layout
+    return out, ("tiled", x.shape, planes.shape, swapped, first, pool_param)
+
+
+def _tiled_max_pool_backward(dout: np.ndarray, cache: tuple) -> np.ndarray:
+    _, x_shape, planes_shape, swapped, first, pool_param = cache
+    ph, pw = pool_param["pool_height"], pool_param["pool_width"]
+    d = (dout.transpose(1, 0, 2, 3) if swapped else dout).reshape(-1)  # (A B H' W',) in the blocks' order
+    at_max = first == np.arange(ph * pw, dtype=first.dtype)[:, None]  # (ph pw, A B H' W')
+    routed = at_max * d  # the gradient at each window's first maximum, 0 elsewhere
+    dplanes = windows_back(routed, planes_shape, ph, pw)  # (A, B, ph H', pw W')
+    dcropped = dplanes.transpose(1, 0, 2, 3) if swapped else dplanes
+    if dcropped.shape == x_shape:
+        return dcropped
+    dx = np.zeros(x_shape, dtype=dout.dtype)
+    dx[:, :, : dcropped.shape[2], : dcropped.shape[3]] = dcropped
     return dx
 
 

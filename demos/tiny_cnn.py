@@ -154,6 +154,20 @@ def feature_maps(weights: dict[str, np.ndarray], x: np.ndarray) -> np.ndarray:
     return relu_forward(a1)[0]
 
 
+def flat_copy(weights: dict[str, np.ndarray]) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """A copy of ``weights`` as one flat vector, and a dict of views into it shaped as the weights are.
+
+    Updating the vector updates every weight at once: three array operations per SGD step instead of
+    three per weight (6 weights here), with the same arithmetic on every entry.
+    """
+    flat = np.concatenate([w.ravel() for w in weights.values()])
+    views, start = {}, 0
+    for k, w in weights.items():
+        views[k] = flat[start : start + w.size].reshape(w.shape)
+        start += w.size
+    return flat, views
+
+
 def learning_rate(lr: float, step: int, total_steps: int, schedule: str) -> float:
     """Cosine decay from ``lr`` to 0 (Loshchilov & Hutter 2017): big steps first, fine ones at the end."""
     if schedule == "constant":
@@ -184,8 +198,8 @@ def train(
 
     ``weights`` (from :func:`init_weights`, or pretrained ones) is not modified.
     """
-    weights = {k: v.copy() for k, v in weights.items()}
-    velocity = {k: np.zeros_like(v) for k, v in weights.items()}
+    flat, weights = flat_copy(weights)  # every weight a view into one vector: one update for all of them
+    velocity = np.zeros_like(flat)
     dropout_param = {"p": dropout, "mode": "train", "rng": rng}
     n = len(data.y_train)
     steps_per_epoch = -(-n // batch_size)
@@ -197,10 +211,9 @@ def train(
             batch = order[start : start + batch_size]
             loss, grads = loss_and_grads(weights, data.x_train[batch], data.y_train[batch], dropout_param)
             lr_t = learning_rate(lr, len(history.step_loss), total_steps, schedule)
-            for k, g in grads.items():
-                velocity[k] *= momentum
-                velocity[k] -= lr_t * g
-                weights[k] += velocity[k]
+            velocity *= momentum
+            velocity -= lr_t * np.concatenate([grads[k].ravel() for k in weights])  # in the weights' order
+            flat += velocity
             history.step_loss.append(loss)
         history.epoch_loss.append(float(np.mean(history.step_loss[-steps_per_epoch:])))
         history.test_accuracy.append(float(np.mean(predict(weights, data.x_test) == data.y_test)))

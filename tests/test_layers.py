@@ -194,6 +194,62 @@ def test_max_pool_backward_matches_numerical_gradient(rng, shape, pool):
     assert rel_error(dx, num) < KINKED
 
 
+def max_pool_by_window(x: np.ndarray, dout: np.ndarray, ph: int, pw: int, stride: int):
+    """The reference: one window at a time, ``argmax`` (the first maximum in row-major order)."""
+    N, C, H_out, W_out = dout.shape
+    out, dx = np.empty_like(dout), np.zeros(x.shape, dtype=dout.dtype)
+    for n, c, i, j in np.ndindex(N, C, H_out, W_out):
+        window = x[n, c, i * stride : i * stride + ph, j * stride : j * stride + pw]
+        k = int(np.argmax(window))
+        out[n, c, i, j] = window.flat[k]
+        dx[n, c, i * stride + k // pw, j * stride + k % pw] += dout[n, c, i, j]
+    return out, dx
+
+
+@pytest.mark.parametrize(
+    ("shape", "pool"),
+    [
+        ((3, 4, 8, 8), (2, 2, 2)),
+        ((2, 3, 9, 7), (2, 2, 2)),  # the last row is in no window
+        ((2, 2, 9, 12), (3, 3, 3)),
+        ((2, 2, 6, 8), (3, 2, 3)),  # ph != pw: the overlapping path's strided views
+        ((1, 1, 8, 8), (1, 1, 1)),
+    ],
+)
+@pytest.mark.parametrize("layout", ["contiguous", "channels first", "strided"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_max_pool_equals_the_window_by_window_reference_on_ties_in_every_memory_layout(rng, shape, pool, layout, dtype):
+    x = rng.integers(0, 3, size=shape).astype(dtype)  # ties in most windows
+    if layout == "channels first":  # (C, N, H, W) memory seen as (N, C, H, W): how a conv layer returns its output
+        x = np.ascontiguousarray(x.transpose(1, 0, 2, 3)).transpose(1, 0, 2, 3)
+    elif layout == "strided":
+        x = np.repeat(x, 2, axis=3)[..., ::2]
+    ph, pw, stride = pool
+    out, cache = max_pool_forward(x, {"pool_height": ph, "pool_width": pw, "stride": stride})
+    dout = rng.normal(size=out.shape).astype(dtype)
+    dx = max_pool_backward(dout, cache)
+    out_ref, dx_ref = max_pool_by_window(x, dout, ph, pw, stride)
+    assert out.dtype == dx.dtype == dtype and dx.shape == x.shape
+    assert np.array_equal(out, out_ref)
+    assert np.array_equal(dx, dx_ref)
+
+
+def test_max_pool_takes_nan_as_the_maximum_of_its_window():
+    x = np.arange(16.0).reshape(1, 1, 4, 4)
+    x[0, 0, 0, 1] = np.nan
+    out, _ = max_pool_forward(x, {"pool_height": 2, "pool_width": 2, "stride": 2})
+    assert np.isnan(out[0, 0, 0, 0]) and np.array_equal(out[0, 0, 1], [13.0, 15.0])
+
+
+def test_keep_freed_memory_reaches_glibc_malloc():
+    import platform
+
+    from allocator import keep_freed_memory
+
+    expected = platform.libc_ver()[0] == "glibc"
+    assert keep_freed_memory() is expected
+
+
 @pytest.mark.parametrize(("shape", "pool"), [((1, 1, 4, 4), (2, 2, 2)), ((1, 1, 4, 4), (3, 3, 1))])
 def test_max_pool_backward_gives_a_tied_window_gradient_to_its_first_maximum(shape, pool):
     x = np.zeros(shape)  # every entry of every window is a maximum (as after ReLU)

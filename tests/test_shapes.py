@@ -36,11 +36,11 @@ def test_default_trace_is_the_tiny_cnns_real_forward_pass_and_weight_count():
     weights = tiny_cnn.init_weights(np.random.default_rng(0), p["filters"], p["hidden"])
     _, caches = tiny_cnn.forward(weights, np.zeros((2, 1, 8, 8)), {"p": 0.0, "mode": "test"})
     conv_out = caches[1]  # relu_forward's cache is its output: (N, F, 8, 8)
-    fc1_input = caches[3][0]  # affine_forward's cache holds its input: the pooled maps (N, F, 4, 4)
+    fc1_rows, fc1_input_shape = caches[3][:2]  # affine_forward's cache: its input as rows, and its shape
     by_name = {r.name.split(" ")[0]: r.shape for r in rows}
     assert by_name["relu1"] == conv_out.shape[1:]
-    assert by_name["pool1"] == fc1_input.shape[1:]
-    assert by_name["flatten"] == (int(np.prod(fc1_input.shape[1:])),)
+    assert by_name["pool1"] == fc1_input_shape[1:]  # the pooled maps (F, 4, 4)
+    assert by_name["flatten"] == fc1_rows.shape[1:]
     assert sum(r.weights for r in rows) == sum(w.size for w in weights.values())
 
 
