@@ -1,6 +1,6 @@
 """Time every demo at its default settings as a ratio to ``python -c "import numpy"`` run in between.
 
-    python benchmarks/bench_demo_times.py [--repeat 5] [--only NAME ...] [--compare DIR] [--headlines]
+    python benchmarks/bench_demo_times.py [--repeat 5] [--only NAME ...] [--compare DIR] [--headlines] [--no-compile]
 
 The demos are found the way the app finds them (``gistquiz.registry``: every
 ``demos/*.py`` with a top-level ``PARAMS`` and ``def run(``). Each run is a
@@ -18,6 +18,10 @@ Three times per run, from the moment the process is started:
   result event, so this is when the headline appears);
 - ``exit``: the process has ended (interpreter shutdown included).
 
+The demos' own modules (``layers``, ``harness``, ...) are compiled to bytecode
+first, as a wheel install has them and as Python itself keeps them after a
+demo's first run; ``--no-compile`` leaves that to the environment.
+
 Each column prints the median ratio, its IQR (25th-75th percentile) and n.
 Exit status 1 if a demo fails, or if ``--budget`` is given and a median
 ``result`` ratio exceeds it.
@@ -26,6 +30,7 @@ Exit status 1 if a demo fails, or if ``--budget`` is given and a median
 from __future__ import annotations
 
 import argparse
+import compileall
 import json
 import os
 import statistics
@@ -132,6 +137,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--budget", type=float, help="exit 1 if a median result ratio exceeds this")
     parser.add_argument("--timeout", type=float, default=120.0, help="seconds before a run is killed (default 120)")
     parser.add_argument("--headlines", action="store_true", help="also print each demo's headline sentence")
+    parser.add_argument(
+        "--no-compile",
+        action="store_true",
+        help="leave the demos' bytecode as it is (with PYTHONDONTWRITEBYTECODE=1 in the environment, every run then"
+        " compiles the modules a demo imports, about 20 ms)",
+    )
     args = parser.parse_args(argv)
     if args.repeat < 1:
         parser.error("--repeat must be at least 1")
@@ -139,6 +150,10 @@ def main(argv: list[str] | None = None) -> int:
     env = {**os.environ, **ONE_THREAD}
     paths = demo_paths(args.only)
     others = demo_paths([], args.compare.resolve()) if args.compare else {}
+    if not args.no_compile:  # the demos' modules as an install has them: bytecode compiled once, then read
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        for folder in {DEMOS, *(p.parent for p in others.values())}:
+            compileall.compile_dir(folder, quiet=1, maxlevels=0)
     rows: list[tuple[str, str, list[float], Samples]] = []
     for name, path in paths.items():
         print(f"timing {name} ...", file=sys.stderr, flush=True)

@@ -38,8 +38,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "demos"))
 
 import layers  # noqa: E402
 import tiny_cnn  # noqa: E402
-from allocator import keep_freed_memory  # noqa: E402
 from digits import load  # noqa: E402
+from harness import keep_freed_memory  # noqa: E402
 
 
 @dataclass
@@ -280,7 +280,7 @@ def main(argv: list[str] | None = None) -> int:
         "--default-malloc",
         action="store_true",
         help="leave glibc's allocator as it starts (by default both contenders get the settings every demo runs"
-        " with: demos/allocator.py)",
+        " with: harness.keep_freed_memory)",
     )
     args = parser.parse_args(argv)
     if not args.default_malloc:

@@ -49,9 +49,40 @@ def digits_file() -> Path:
 
 def read_digits() -> tuple[np.ndarray, np.ndarray]:
     """``load_digits()``'s ``images`` (1797, 8, 8) float64 in 0..16 and ``target`` (1797,) int."""
-    with gzip.open(digits_file(), "rt") as f:
-        table = np.loadtxt(f, delimiter=",")  # (1797, 65): 64 pixels, then the digit
+    with gzip.open(digits_file(), "rb") as f:
+        data = f.read()
+    table = parse_integer_csv(data, columns=65)  # (1797, 65): 64 pixels, then the digit
+    if table is None:  # not the plain integers it has always held: the general reader
+        table = np.loadtxt(data.decode("ascii").splitlines(), delimiter=",")
     return table[:, :-1].reshape(-1, 8, 8), table[:, -1].astype(int)
+
+
+def parse_integer_csv(data: bytes, columns: int) -> np.ndarray | None:
+    """Rows of ``columns`` comma-separated non-negative integers, one row per line, as float64 (rows, columns);
+    None if ``data`` holds anything else (a sign, a decimal point, an empty field, a short row).
+
+    Vectorised over the bytes: 1-2 ms for the digits' 265 kB, where ``np.loadtxt`` takes 16 ms.
+    """
+    if not data.endswith(b"\n"):
+        data += b"\n"
+    b = np.frombuffer(data, dtype=np.uint8)  # (n_bytes,)
+    is_sep = (b == ord(",")) | (b == ord("\n"))
+    is_digit = (b >= ord("0")) & (b <= ord("9"))
+    if not np.all(is_sep | is_digit):
+        return None
+    ends = np.flatnonzero(is_sep)  # (n_fields,) where each field ends
+    starts = np.concatenate([[0], ends[:-1] + 1])
+    lengths = ends - starts
+    line_ends = np.flatnonzero(b[ends] == ord("\n"))  # field numbers that end a row
+    if lengths.min() < 1 or lengths.max() > 15 or len(ends) % columns:
+        return None  # an empty field, or a number float64 might not hold exactly
+    if not np.array_equal(line_ends, np.arange(columns - 1, len(ends), columns)):
+        return None  # a row with too few or too many fields
+    values = (b[starts] - ord("0")).astype(np.float64)  # (n_fields,) each number's first digit
+    for k in range(1, lengths.max()):  # Horner's rule, one digit position at a time: value * 10 + next digit
+        longer = np.flatnonzero(lengths > k)  # the fields with a (k+1)-th digit
+        values[longer] = values[longer] * 10 + (b[starts[longer] + k] - ord("0"))
+    return values.reshape(-1, columns)
 
 
 def approximate_mode(class_counts: np.ndarray, n_draws: int, rng: np.random.RandomState) -> np.ndarray:
@@ -62,7 +93,7 @@ def approximate_mode(class_counts: np.ndarray, n_draws: int, rng: np.random.Rand
     need = int(n_draws - floored.sum())
     if need > 0:
         remainder = continuous - floored
-        for value in np.sort(np.unique(remainder))[::-1]:
+        for value in sorted(set(remainder.tolist()), reverse=True):  # np.unique would import numpy.ma: 8 ms
             (tied,) = np.where(remainder == value)
             take = min(len(tied), need)
             floored[rng.choice(tied, size=take, replace=False)] += 1  # draws even when taking all: same stream

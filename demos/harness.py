@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import codecs
+import ctypes
 import functools
 import json
 import math
@@ -36,8 +37,6 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
-
-from allocator import keep_freed_memory
 
 Progress = Callable[..., None]
 """``progress(step, total, **info)``: called while a demo runs (info: loss, accuracy, message...)."""
@@ -400,6 +399,36 @@ def main(module: ModuleType, argv: Sequence[str] | None = None) -> int:
     from textreport import render_text  # only the human report needs it
 
     return write_stdout(name, render_text(rep, color=sys.stdout is not None and sys.stdout.isatty() and _shows("▀")))
+
+
+# --------------------------------------------------------------------------- the process
+
+M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3  # glibc's <malloc.h>
+MMAP_THRESHOLD_MAX = 32 * 2**20  # glibc's own ceiling on 64-bit systems
+
+
+def keep_freed_memory(trim_mib: int = 256) -> bool:
+    """Keep freed memory in the process for the next array of the same size; True if it applied.
+
+    A training step allocates the same arrays every time: a batch's activations, their gradients,
+    im2col's columns. glibc's ``malloc`` hands an array above its mmap threshold (128 KiB at start)
+    straight to the kernel with ``mmap`` and gives it back at ``free``, so the next step's array
+    touches fresh pages, a page fault per 4 KiB: the tiny CNN's test pass over 360 images took 1,470
+    of them, and its max-pool 1.4 ms instead of 0.25 (``benchmarks/bench_numpy_vs_torch.py``).
+
+    This raises the thresholds (what ``MALLOC_MMAP_THRESHOLD_`` and ``MALLOC_TRIM_THRESHOLD_`` in the
+    environment would do): arrays up to 32 MiB come from the heap, and up to ``trim_mib`` MiB of freed
+    memory stays there. It applies to the whole process, PyTorch's tensors too; without glibc it does
+    nothing. :func:`main` calls it before a demo runs.
+    """
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        mallopt = ctypes.CDLL(None).mallopt  # the symbols already loaded: the C library's
+    except (OSError, AttributeError):  # musl and others have no mallopt
+        return False
+    mallopt.argtypes, mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
+    return bool(mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD_MAX)) and bool(mallopt(M_TRIM_THRESHOLD, trim_mib * 2**20))
 
 
 def _emit(obj: dict[str, Any]) -> None:

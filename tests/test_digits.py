@@ -9,7 +9,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from digits import load, read_digits, stratified_split
+from digits import digits_file, load, parse_integer_csv, read_digits, stratified_split
+from hypothesis import given
+from hypothesis import strategies as st
 
 DEMOS = Path(__file__).resolve().parents[1] / "demos"
 
@@ -57,7 +59,32 @@ def test_load_gives_the_split_the_demos_had_with_scikit_learn(reference):
         assert ours.dtype == theirs.dtype
 
 
-def test_loading_the_digits_does_not_import_scikit_learn():
-    code = "import sys, digits; digits.load(); print('sklearn' in sys.modules)"
+def test_loading_the_digits_imports_neither_scikit_learn_nor_numpy_ma():
+    code = "import sys, digits; digits.load(); print('sklearn' in sys.modules, 'numpy.ma' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=DEMOS)
-    assert out.stdout.strip() == "False"
+    assert out.stdout.strip() == "False False"
+
+
+def test_the_integer_csv_reader_gives_loadtxts_table_for_the_digits_file():
+    import gzip
+
+    with gzip.open(digits_file(), "rb") as f:
+        data = f.read()
+    table = parse_integer_csv(data, columns=65)
+    expected = np.loadtxt(data.decode("ascii").splitlines(), delimiter=",")
+    assert table is not None and table.dtype == expected.dtype
+    np.testing.assert_array_equal(table, expected)
+
+
+@given(st.lists(st.lists(st.integers(0, 10**15 - 1), min_size=3, max_size=3), min_size=1, max_size=30), st.booleans())
+def test_the_integer_csv_reader_gives_loadtxts_table(rows, final_newline):
+    text = "\n".join(",".join(map(str, row)) for row in rows) + ("\n" if final_newline else "")
+    table = parse_integer_csv(text.encode(), columns=3)
+    np.testing.assert_array_equal(table, np.loadtxt(text.splitlines(), delimiter=",", ndmin=2))
+
+
+@pytest.mark.parametrize(
+    "data", [b"1,2\n3\n", b"1,2,3\n", b"1,-2\n", b"1.5,2\n", b"1e3,2\n", b"1,,2\n", b"1,2\r\n", b"", b"1,2\n\n"]
+)
+def test_the_integer_csv_reader_declines_anything_but_rows_of_plain_integers(data):
+    assert parse_integer_csv(data, columns=2) is None  # read_digits then falls back to np.loadtxt

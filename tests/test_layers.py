@@ -244,7 +244,7 @@ def test_max_pool_takes_nan_as_the_maximum_of_its_window():
 def test_keep_freed_memory_reaches_glibc_malloc():
     import platform
 
-    from allocator import keep_freed_memory
+    from harness import keep_freed_memory
 
     expected = platform.libc_ver()[0] == "glibc"
     assert keep_freed_memory() is expected
