@@ -380,8 +380,9 @@ def dropout_forward(x: np.ndarray, dropout_param: dict[str, Any]) -> tuple[np.nd
         rng = np.random.default_rng(dropout_param["seed"])
     else:
         rng = dropout_param.get("rng") or np.random.default_rng()
-    # 0 or 1/(1-p), shaped like x; drawn in float64 whatever x is, so a seed gives the same mask in float32
-    mask = ((rng.random(x.shape) >= p) / (1.0 - p)).astype(np.result_type(x, np.float32), copy=False)
+    keep = rng.random(x.shape) >= p  # drawn in float64 whatever x is, so a seed gives the same mask in float32
+    dtype = np.result_type(x, np.float32)
+    mask = keep * dtype.type(1.0 / (1.0 - p))  # 0 or 1/(1-p), shaped like x (np.where would branch: 9x slower)
     return x * mask, mask
 
 
