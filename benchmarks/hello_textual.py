@@ -8,6 +8,8 @@ screen) and drives it with the same keypress loop (the key flips the text), inte
 
 from __future__ import annotations
 
+import sys
+
 from textual.app import App, ComposeResult
 from textual.widgets import Static
 
@@ -25,7 +27,7 @@ class HelloApp(App[None]):
         self.query_one("#hello", Static).update(f"{TEXT} {self.presses}")
 
 
-if __name__ == "__main__":
+if __name__ == "__main__" and not sys.argv[1:]:
     HelloApp().run()
 
 
@@ -88,3 +90,42 @@ class CardFloorApp(App[None]):
 
     def action_next(self) -> None:
         self.show(self.index + 1)
+
+
+class HomeFloorApp(App[None]):
+    """The floor of gistquiz's first paint: its home screen's widgets and styles, and nothing of gistquiz.
+
+    The same tree (a header, the hint, an empty deck table, three more lines, a one-row key bar) under the
+    same CSS, drawn by Textual alone: no command-line parsing, no workspace, no gistquiz module. What the
+    first paint costs beyond this is gistquiz's own code; what this costs beyond :class:`HelloApp` is the
+    widgets the screen shows.
+    """
+
+    TITLE, SUB_TITLE = "gistquiz", "notes that prove themselves"
+    CSS = """
+    HeaderIcon { display: none; }
+    #home { padding: 0 1; }
+    #hint { color: $text-muted; margin: 1 0; }
+    #decks { height: auto; max-height: 14; }
+    #today, #reloaded { margin-top: 1; }
+    #reloaded { display: none; }
+    #problems { margin-top: 1; color: $warning; }
+    #keys { dock: bottom; height: 1; }
+    """
+
+    def compose(self) -> ComposeResult:
+        from textual.containers import Vertical
+        from textual.widgets import DataTable, Header
+
+        yield Header()
+        with Vertical(id="home"):
+            yield Static("Loading decks…", id="hint")
+            yield DataTable(id="decks", cursor_type="row", zebra_stripes=True)
+            yield Static("", id="today")
+            yield Static("", id="reloaded")
+            yield Static("", id="problems")
+        yield Static(" Enter Review  q Quiz  d Demos  s Stats  / Search  r Reload  ? Keys  ^q Quit", id="keys")
+
+
+if __name__ == "__main__" and sys.argv[1:] == ["--home-floor"]:
+    HomeFloorApp().run()

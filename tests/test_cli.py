@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from gistquiz.cli import build_parser, cmd_app, cmd_decks, cmd_stats, main
+from gistquiz.cli import app_parser, build_parser, cmd_app, cmd_decks, cmd_stats, main, opens_the_app
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -200,6 +200,24 @@ def test_demo_list_and_unknown_demo(tmp_path):
 def test_app_without_a_terminal_says_so(tmp_path):
     out = gq(home=tmp_path)
     assert out.returncode == 2 and "needs a terminal" in out.stderr
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [[], ["--home", "H"], ["--home=H"], ["--decks", "D", "--decks", "E"], ["--home", "H", "--decks=D"]],
+)
+def test_a_command_line_that_only_opens_the_app_parses_as_the_full_parser_does(argv):
+    assert opens_the_app(argv)
+    ours, full = app_parser().parse_args(argv), build_parser().parse_args(argv)
+    assert ours.handler is full.handler is cmd_app
+    assert {k: v for k, v in vars(ours).items()} == {k: v for k, v in vars(full).items() if k != "command"}
+
+
+@pytest.mark.parametrize(
+    "argv", [["--help"], ["-h"], ["--version"], ["--home"], ["decks"], ["--home", "H", "check"], ["--homes=H"]]
+)
+def test_anything_else_goes_to_the_full_parser(argv):
+    assert not opens_the_app(argv)
 
 
 def test_main_returns_exit_codes_in_process(tmp_path, tiny, capsys):
