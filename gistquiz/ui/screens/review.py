@@ -25,6 +25,7 @@ from typing import Any
 from rich.console import Group
 from rich.markdown import Markdown as RichMarkdown
 from rich.rule import Rule
+from rich.style import Style
 from rich.text import Text
 from textual import events, on
 from textual.app import ComposeResult
@@ -312,7 +313,8 @@ class ReviewScreen(Screen[None]):
             preview = self.session.preview(self.card)
             for r in Rating:
                 label = f" {r.key} {r.label} {format_interval(preview[r])} "
-                bar.append_text(Text.from_markup(f"[@click=screen.rate({int(r)})][reverse]{label}[/reverse][/]"))
+                # the style "[@click=screen.rate(N)][reverse]" markup gives, built directly: 3 us, not 24
+                bar.append(label, style=Style(reverse=True, meta={"@click": ("screen.rate", (int(r),))}))
                 bar.append("  ")
         self.query_one("#answer-bar", Static).update(bar)
         self.query_one("#keys", KeyBar).show(self.keys(), typing=self.typing())

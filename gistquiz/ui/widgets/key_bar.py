@@ -16,7 +16,9 @@ learns the card scrolls, and the bar keeps its rows.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 
 from rich.style import Style
 from rich.text import Text
@@ -85,25 +87,35 @@ def with_scroll_key(keys: list[Key], scroll: Key, width: int, app_keys: int) -> 
 
 
 def _row_count(keys: list[Key], width: int) -> int:
-    return len(key_rows(keys, width).plain.split("\n"))
+    return 1 + sum(new_row for _, new_row in _placed(keys, width))
+
+
+def _placed(keys: list[Key], width: int) -> Iterator[tuple[Key, bool]]:
+    """Each entry, and whether it starts a new row: rows of at most ``width`` cells, broken only between
+    entries (arithmetic only: the row count is asked for at every keypress, the text only when it changes)."""
+    used = 0
+    for k in keys:
+        size = len(k.key) + 1 + len(k.label)
+        new_row = bool(used) and used + len(GAP) + size > width
+        used = (0 if new_row or not used else used + len(GAP)) + size
+        yield k, new_row
 
 
 def key_rows(keys: list[Key], width: int) -> Text:
     """The entries laid out in rows of at most ``width`` cells, breaking only between entries."""
+    return _key_rows(tuple(keys), width).copy()
+
+
+@lru_cache(maxsize=64)
+def _key_rows(keys: tuple[Key, ...], width: int) -> Text:
+    """:func:`key_rows`, kept: a review alternates between a few bars, and each costs about 100 us to build."""
     text = Text(no_wrap=True, overflow="ellipsis")
-    used = 0
-    for k in keys:
-        size = len(k.key) + 1 + len(k.label)
-        if used and used + len(GAP) + size > width:
-            text.append("\n")
-            used = 0
-        elif used:
-            text.append(GAP)
-            used += len(GAP)
+    for i, (k, new_row) in enumerate(_placed(keys, width)):
+        if i:
+            text.append("\n" if new_row else GAP)
         click = Style(meta={"@click": k.action})
         text.append(k.key, style=Style(bold=True) + click)
         text.append(f" {k.label}", style=click)
-        used += size
     return text
 
 
