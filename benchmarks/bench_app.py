@@ -67,25 +67,30 @@ def screen_times(command: Sequence[str], markers: Sequence[bytes], env: dict[str
         os.close(main)
 
 
-def first_screens(home: Path, repeat: int) -> tuple[list[float], list[float], list[float], list[float]]:
-    """Interleaved starts, ``repeat`` each: (hello-world shown, the home screen's floor painted, gistquiz first
-    paint, gistquiz decks shown). The floor is ``hello_textual.HomeFloorApp``: the home screen's widgets
-    and styles drawn by Textual alone."""
-    hello_cmd = [sys.executable, str(HERE / "hello_textual.py")]
-    floor_cmd = [sys.executable, str(HERE / "hello_textual.py"), "--home-floor"]
+def first_screens(home: Path, repeat: int) -> dict[str, list[float]]:
+    """Interleaved starts, ``repeat`` each: hello-world shown; the floors (``hello_textual.HomeFloorApp``, the
+    home screen's widgets and styles drawn by Textual alone, painted; ``TableFloorApp``, the same then its
+    table filled from the same files by the standard library, table shown); gistquiz's first paint and
+    table shown."""
+    script = str(HERE / "hello_textual.py")
+    hello_cmd = [sys.executable, script]
+    floor_cmd = [sys.executable, script, "--home-floor"]
+    table_floor_cmd = [sys.executable, script, "--table-floor"]
     ours_cmd = [sys.executable, "-m", "gistquiz"]
     env = {"GISTQUIZ_HOME": str(home)}
-    screen_times(hello_cmd, [HELLO_SHOWN], env)  # warm the file cache and the bytecode of all three
+    screen_times(ours_cmd, [FIRST_PAINT, DECKS_SHOWN], env)  # warm the file cache, the bytecode, the parse cache
+    screen_times(hello_cmd, [HELLO_SHOWN], env)
     screen_times(floor_cmd, [FIRST_PAINT], env)
-    screen_times(ours_cmd, [FIRST_PAINT, DECKS_SHOWN], env)
-    hello, floor, painted, shown = [], [], [], []
+    screen_times(table_floor_cmd, [DECKS_SHOWN], env)
+    times: dict[str, list[float]] = {"hello": [], "paint floor": [], "table floor": [], "painted": [], "shown": []}
     for _ in range(repeat):
-        hello += screen_times(hello_cmd, [HELLO_SHOWN], env)
-        floor += screen_times(floor_cmd, [FIRST_PAINT], env)
+        times["hello"] += screen_times(hello_cmd, [HELLO_SHOWN], env)
+        times["paint floor"] += screen_times(floor_cmd, [FIRST_PAINT], env)
+        times["table floor"] += screen_times(table_floor_cmd, [DECKS_SHOWN], env)
         first, decks = screen_times(ours_cmd, [FIRST_PAINT, DECKS_SHOWN], env)
-        painted.append(first)
-        shown.append(decks)
-    return hello, floor, painted, shown
+        times["painted"].append(first)
+        times["shown"].append(decks)
+    return times
 
 
 async def timed_key(app, pilot, key: str, char: str, done: Callable[[], bool]) -> float:
@@ -235,12 +240,13 @@ def main(argv: list[str] | None = None) -> int:
         tmp = Path(tmp_name)
         home = tmp / "home"
         home.mkdir()
-        hello, home_floor, painted, shown = first_screens(home, args.repeat)
+        t = first_screens(home, args.repeat)
         med = statistics.median
-        rows.append(("first paint", hello, painted, med(painted) / med(hello), 1.15))
-        rows.append(("deck table shown", hello, shown, med(shown) / med(hello), 1.3))
-        floors.append(("first paint", hello, home_floor, painted))
-        floors.append(("deck table shown", hello, home_floor, shown))
+        hello = t["hello"]
+        rows.append(("first paint", hello, t["painted"], med(t["painted"]) / med(hello), 1.15))
+        rows.append(("deck table shown", hello, t["shown"], med(t["shown"]) / med(hello), 1.3))
+        floors.append(("first paint", hello, t["paint floor"], t["painted"]))
+        floors.append(("deck table shown", hello, t["table floor"], t["shown"]))
         deck_dir = tmp / "decks"
         deck_dir.mkdir()
         make_deck(deck_dir / "gen.md", args.cards)
@@ -263,8 +269,9 @@ def main(argv: list[str] | None = None) -> int:
         o = f"{p95(ours) * 1000:8.1f} ms p95" if stat else summary(ours)
         print(f"{name:<32} {a} | {o} | {ratio:5.2f}x (<= {goal}x)")
     print("\nThe floors (benchmarks/hello_textual.py), Textual alone drawing what gistquiz's screen shows: the")
-    print("home screen's widgets and styles (HomeFloorApp, first paint); the review screen's widgets repainted")
-    print("with the same cards' Markdown (CardFloorApp, keypress). hello | floor | ours | floor/hello, ours/floor")
+    print("home screen's widgets and styles (HomeFloorApp, first paint), then its table filled from the same files")
+    print("by the standard library (TableFloorApp); the review screen's widgets repainted with the same cards'")
+    print("Markdown (CardFloorApp, keypress). hello | floor | ours | floor/hello, ours/floor")
     for name, anchor, floor, ours in floors:
         med = statistics.median
         print(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sys
 
+from textual import work
 from textual.app import App, ComposeResult
 from textual.widgets import Static
 
@@ -127,5 +128,56 @@ class HomeFloorApp(App[None]):
         yield Static(" Enter Review  q Quiz  d Demos  s Stats  / Search  r Reload  ? Keys  ^q Quit", id="keys")
 
 
+class TableFloorApp(HomeFloorApp):
+    """The floor of the deck table: :class:`HomeFloorApp`, then, after its first paint, the same numbers from
+    the same files with the standard library alone, in a thread as gistquiz's home screen does.
+
+    It reads every deck's entry in gistquiz's parse cache (``$GISTQUIZ_HOME/cache/decks``: one JSON line of
+    key, one of cards by column) after hashing the deck file it names, as the cache's check does; counts
+    each deck's cards, the ones the review database has seen and the ones due today (one ``SELECT`` of the
+    ``cards`` table); and fills the table. No scheduler, no gistquiz module: what the table costs beyond
+    this is gistquiz's own code. It assumes a warm cache (``bench_app.py`` starts gistquiz first).
+    """
+
+    def on_mount(self) -> None:
+        self.call_after_refresh(self.load)
+
+    @work(thread=True)
+    def load(self) -> None:
+        import hashlib
+        import json
+        import os
+        import sqlite3
+        from datetime import UTC, datetime, timedelta
+        from pathlib import Path
+
+        home = Path(os.environ["GISTQUIZ_HOME"])
+        decks = []
+        for entry in sorted((home / "cache" / "decks").glob("*.json")):
+            key_line, body_line = entry.read_text(encoding="utf-8").split("\n", 1)
+            key = json.loads(key_line)["key"]
+            hashlib.blake2b(Path(key["path"]).read_bytes()).hexdigest()  # the cache's freshness check
+            body = json.loads(body_line)
+            decks.append((body["title"], set(body["cards"]["key"])))
+        tomorrow = (datetime.now(UTC) + timedelta(days=1)).isoformat()
+        with sqlite3.connect(f"file:{home / 'gistquiz.sqlite3'}?mode=ro", uri=True) as db:
+            rows = db.execute("SELECT key, due FROM cards").fetchall()
+        seen = {k for k, _ in rows}
+        due = {k for k, d in rows if d and d < tomorrow}
+        counts = [(t, len(keys - seen), len(keys & due), len(keys)) for t, keys in decks]
+        self.call_from_thread(self.show, counts)
+
+    def show(self, counts: list[tuple[str, int, int, int]]) -> None:
+        from textual.widgets import DataTable
+
+        table = self.query_one("#decks", DataTable)
+        table.add_columns("Deck", "New", "Due", "Total")
+        for row in counts:
+            table.add_row(*row)
+        self.query_one("#hint", Static).update("Enter: review the deck under the cursor · q: quiz it · ?: all keys")
+
+
 if __name__ == "__main__" and sys.argv[1:] == ["--home-floor"]:
     HomeFloorApp().run()
+if __name__ == "__main__" and sys.argv[1:] == ["--table-floor"]:
+    TableFloorApp().run()
