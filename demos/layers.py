@@ -275,7 +275,8 @@ def max_pool_backward(dout: np.ndarray, cache: tuple) -> np.ndarray:
 
 def planes_first(x: np.ndarray) -> tuple[np.ndarray, bool]:
     """``x`` (N, C, H, W) as a C-contiguous array of its images' planes: (N, C, H, W), or (C, N, H, W) and True
-    when that is how ``x`` is laid out (a conv layer's output is): no copy in either case."""
+    when that is how ``x`` is laid out (a conv layer's output is). Either layout is used as it is; any other
+    (a crop, a strided view) is copied once."""
     swapped = x.transpose(1, 0, 2, 3)
     if not x.flags.c_contiguous and swapped.flags.c_contiguous:
         return swapped, True

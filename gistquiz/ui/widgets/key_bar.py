@@ -18,7 +18,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import lru_cache
 
 from rich.style import Style
 from rich.text import Text
@@ -103,12 +102,6 @@ def _placed(keys: list[Key], width: int) -> Iterator[tuple[Key, bool]]:
 
 def key_rows(keys: list[Key], width: int) -> Text:
     """The entries laid out in rows of at most ``width`` cells, breaking only between entries."""
-    return _key_rows(tuple(keys), width).copy()
-
-
-@lru_cache(maxsize=64)
-def _key_rows(keys: tuple[Key, ...], width: int) -> Text:
-    """:func:`key_rows`, kept: a review alternates between a few bars, and each costs about 100 us to build."""
     text = Text(no_wrap=True, overflow="ellipsis")
     for i, (k, new_row) in enumerate(_placed(keys, width)):
         if i:
