@@ -76,12 +76,26 @@ def backups(folder: Path) -> list[Backup]:
     found = []
     for path in folder.glob(f"{PREFIX}*{SUFFIX}"):
         parts = path.name[len(PREFIX) : -len(SUFFIX)].split("-", 2)
-        try:
-            taken = datetime.strptime(f"{parts[0]}-{parts[1]}", "%Y%m%d-%H%M%S").replace(tzinfo=UTC)
-        except (ValueError, IndexError):
+        if (taken := _stamp_time(parts)) is None:
             continue  # not one of ours
         found.append(Backup(path, taken, parts[2] if len(parts) > 2 else ""))
     return sorted(found, key=lambda b: (b.taken_at, _mtime(b.path)), reverse=True)  # two in one second: mtime
+
+
+def _stamp_time(parts: list[str]) -> datetime | None:
+    """The UTC time of a backup's name stamp (``_free_name``'s ``YYYYmmdd-HHMMSS``), else ``None``.
+
+    Read by hand, not with ``strptime``: the first ``strptime`` of a process builds its locale's tables, a few
+    milliseconds of every start of the app (its home screen lists the backups)."""
+    if len(parts) < 2 or len(parts[0]) != 8 or len(parts[1]) != 6 or not (parts[0] + parts[1]).isascii():
+        return None
+    if not (parts[0].isdigit() and parts[1].isdigit()):
+        return None
+    d, t = parts[0], parts[1]
+    try:
+        return datetime(int(d[:4]), int(d[4:6]), int(d[6:]), int(t[:2]), int(t[2:4]), int(t[4:]), tzinfo=UTC)
+    except ValueError:
+        return None
 
 
 def prune(folder: Path, keep: int | None = None) -> list[Path]:

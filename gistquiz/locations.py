@@ -10,7 +10,6 @@ and ``demos/`` folders beside the package.
 from __future__ import annotations
 
 import os
-from importlib.resources import files
 from pathlib import Path
 
 APP_NAME = "gistquiz"
@@ -51,6 +50,12 @@ def settings_path(home_dir: Path) -> Path:
 
 
 def _bundled(name: str) -> Path:
+    here = Path(__file__).parent
+    if here.is_dir():  # the package is a folder on disk (not in a zip): no need of importlib.resources' readers,
+        # whose import (zipfile among them) took 2-3 ms of the first screen
+        return here / "bundled" / name if (here / "bundled" / name).is_dir() else here.parent / name
+    from importlib.resources import files
+
     package = files(APP_NAME)
     installed = package / "bundled" / name
     if installed.is_dir():

@@ -208,6 +208,32 @@ def test_the_daily_backup_is_taken_once_a_day(db):
         assert backup.daily(store, T0 + timedelta(hours=25)) is not None
 
 
+@pytest.mark.parametrize(
+    "name",
+    [
+        "gistquiz-20260304-150607-daily.sqlite3",
+        "gistquiz-20261231-235959-import.2.sqlite3",
+        "gistquiz-20260230-120000-daily.sqlite3",  # no such day
+        "gistquiz-2026034-150607-daily.sqlite3",
+        "gistquiz-20260304-1506-daily.sqlite3",
+        "gistquiz-2026030４-150607-daily.sqlite3",  # a digit, but not an ASCII one
+        "gistquiz-+2026030-150607-daily.sqlite3",
+        "gistquiz-latest.sqlite3",
+        "gistquiz-.sqlite3",
+    ],
+)
+def test_a_backup_name_is_read_as_strptime_reads_the_stamp_it_was_written_with(tmp_path, name):
+    (tmp_path / name).write_bytes(b"")
+    parts = name[len("gistquiz-") : -len(".sqlite3")].split("-", 2)
+    try:
+        expected = datetime.strptime(f"{parts[0]}-{parts[1]}", "%Y%m%d-%H%M%S").replace(tzinfo=UTC)
+        assert len(parts[0]) == 8 and len(parts[1]) == 6 and (parts[0] + parts[1]).isascii()
+    except (ValueError, IndexError, AssertionError):
+        expected = None
+    found = backup.backups(tmp_path)
+    assert [b.taken_at for b in found] == ([expected] if expected else [])
+
+
 def test_importing_history_backs_up_first(db):
     with Store(db) as store:
         store.import_reviews([])
