@@ -316,7 +316,7 @@ class ReviewScreen(Screen[None]):
                 # the style "[@click=screen.rate(N)][reverse]" markup gives, built directly: 3 us, not 24
                 bar.append(label, style=Style(reverse=True, meta={"@click": ("screen.rate", (int(r),))}))
                 bar.append("  ")
-        self.query_one("#answer-bar", Static).update(bar)
+        self.query_one("#answer-bar", Static).update(bar, layout=False)  # one row whatever it says (its CSS)
         self.query_one("#keys", KeyBar).show(self.keys(), typing=self.typing())
 
     def on_descendant_focus(self) -> None:
@@ -341,7 +341,8 @@ class ReviewScreen(Screen[None]):
         self.sub_title = self.card_state()
         self.query_one("#progress", Static).update(
             f"{c.total} left · {c.new} new · {c.learning} learning · {c.review} review · "
-            f"{self.answered} answered · {minutes}:{seconds:02d}{mode}"
+            f"{self.answered} answered · {minutes}:{seconds:02d}{mode}",
+            layout=False,  # one row (its CSS): the clock's tick each second lays nothing out again
         )
 
     # ----------------------------------------------------------------- answering

@@ -133,6 +133,7 @@ class KeyBar(Static):
         self.view: Widget | None = None
         """The scrolling view whose scroll key the bar names when its content overflows (see :meth:`follow`)."""
         self._laid_out: tuple[tuple[Key, ...], int] | None = None
+        self._rows = 0
 
     def show(self, keys: list[Key], typing: bool = False) -> None:
         """Show these keys (a screen calls this when its state changes); a no-op when nothing changed."""
@@ -179,8 +180,11 @@ class KeyBar(Static):
         if (scroll := self.scroll_key) is not None:
             keys = tuple(with_scroll_key(list(keys), scroll, width, len(APP_KEYS)))
         if self._laid_out != (keys, width):
-            self._laid_out = (keys, width)
-            self.update(key_rows(list(keys), width))
+            rows = _row_count(list(keys), width)
+            same_rows = self._laid_out is not None and rows == self._rows
+            self._laid_out, self._rows = (keys, width), rows
+            # The bar's height is its row count: the screen is laid out again only when that changes.
+            self.update(key_rows(list(keys), width), layout=not same_rows)
 
     @property
     def all_keys(self) -> list[Key]:
