@@ -40,7 +40,7 @@ from gistquiz.errors import DeckError, DeckFileError
 
 if TYPE_CHECKING:
     from gistquiz.deck_cache import DeckCache
-    from gistquiz.exercise import Exercise
+    from gistquiz.exercise_card import Exercise
 
 METADATA_KEYS = ("id", "tags", "demo", "type")
 CARD_TYPES = ("basic", "reversed", "typed", "exercise")

@@ -204,6 +204,6 @@ def decode(body: dict[str, Any], path: str, source: str) -> Deck:
 
 
 def _exercise(starter: str, tests: str, solution: str, tests_line: int):
-    from gistquiz.exercise import Exercise  # only decks with exercises pay for the import, as in the parser
+    from gistquiz.exercise_card import Exercise  # only decks with exercises pay for the import, as in the parser
 
     return Exercise(starter, tests, solution, tests_line)

@@ -39,6 +39,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from gistquiz.exercise_card import Exercise
+
 CHILD = Path(__file__).with_name("exercise_child.py")
 _FENCE = re.compile(r"^(```+|~~~+)[ \t]*python(?:[ \t]+(tests|solution))?[ \t]*$", re.MULTILINE)
 
@@ -51,24 +53,6 @@ class Limits:
     memory_bytes: int = 1 << 30
     """Address space of the learner's process, NumPy's own start-up aside."""
     file_bytes: int = 16 << 20
-
-
-@dataclass(frozen=True)
-class Exercise:
-    starter: str
-    tests: str
-    solution: str = ""
-    tests_line: int = 0
-    """Line of the tests block in the deck file (for messages)."""
-
-    @property
-    def test_names(self) -> list[str]:
-        return test_names(self.tests)
-
-    @property
-    def functions(self) -> list[str]:
-        """The functions the starter asks for: what the tests may call."""
-        return defined_functions(self.starter)
 
 
 @dataclass(frozen=True)

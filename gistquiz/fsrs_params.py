@@ -22,8 +22,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from fsrs.scheduler import DEFAULT_PARAMETERS, LOWER_BOUNDS_PARAMETERS, UPPER_BOUNDS_PARAMETERS
-
 if TYPE_CHECKING:
     from gistquiz.store import Store
 
@@ -59,6 +57,8 @@ class ParameterEvent:
 
 def bounds_problem(vector: Sequence[float]) -> str | None:
     """What is wrong with ``vector`` as FSRS-6 parameters by py-fsrs's bounds (fsrs-rs checks none), or None."""
+    from fsrs.scheduler import DEFAULT_PARAMETERS, LOWER_BOUNDS_PARAMETERS, UPPER_BOUNDS_PARAMETERS
+
     if len(vector) != len(DEFAULT_PARAMETERS):
         return f"{len(vector)} parameters, FSRS-6 has {len(DEFAULT_PARAMETERS)}"
     for i, (w, low, high) in enumerate(zip(vector, LOWER_BOUNDS_PARAMETERS, UPPER_BOUNDS_PARAMETERS, strict=True)):

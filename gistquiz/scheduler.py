@@ -29,12 +29,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import IntEnum
-from typing import Any
-
-import fsrs
-from fsrs.scheduler import FUZZ_RANGES
+from typing import TYPE_CHECKING, Any
 
 from gistquiz.settings import Settings
+
+if TYPE_CHECKING:
+    import fsrs
 
 
 class Rating(IntEnum):
@@ -148,7 +148,12 @@ class Scheduler:
         self.settings = settings or Settings()
         self.parameters: dict[str | None, tuple[float, ...]] = {k: tuple(v) for k, v in (parameters or {}).items()}
         self._by_vector: dict[tuple[float, ...] | None, fsrs.Scheduler] = {}
-        self._fsrs = self._scheduler_for(self.parameters.get(None))
+
+    @property
+    def _fsrs(self) -> fsrs.Scheduler:
+        """py-fsrs's scheduler under the global parameters. Each one is made when first used, and py-fsrs is
+        imported then: the deck table (day starts and due dates, no scheduling) does not wait on it."""
+        return self._scheduler_for(self.parameters.get(None))
 
     def with_parameters(self, parameters: Parameters | None) -> Scheduler:
         """The same settings under other parameters (``rebuild`` replays each answer under those in force)."""
@@ -157,10 +162,16 @@ class Scheduler:
     def parameters_for(self, deck: str) -> tuple[float, ...]:
         """The vector that schedules ``deck``: its own, else the global one, else py-fsrs's defaults."""
         vector = self.parameters.get(deck) or self.parameters.get(None)
-        return tuple(vector) if vector else tuple(fsrs.scheduler.DEFAULT_PARAMETERS)
+        if vector:
+            return tuple(vector)
+        from fsrs.scheduler import DEFAULT_PARAMETERS
+
+        return tuple(DEFAULT_PARAMETERS)
 
     def _scheduler_for(self, vector: tuple[float, ...] | None) -> fsrs.Scheduler:
         if vector not in self._by_vector:
+            import fsrs
+
             s = self.settings
             self._by_vector[vector] = fsrs.Scheduler(
                 **({"parameters": vector} if vector else {}),
@@ -179,6 +190,8 @@ class Scheduler:
         """The card's state after answering it with ``rating`` at ``now`` (UTC)."""
         if now.tzinfo is None or now.utcoffset() != timedelta(0):
             raise ValueError("review times must be timezone-aware UTC")
+        import fsrs  # imported once, at the first review (see _fsrs); then a lookup in sys.modules
+
         now = now.astimezone(UTC)
         before = self._to_fsrs(card, now)
         after, _ = self._fsrs_for(card.deck).review_card(before, fsrs.Rating(int(rating)), now)
@@ -217,6 +230,8 @@ class Scheduler:
         return self._fsrs_for(card.deck).get_card_retrievability(self._to_fsrs(card, now), now)
 
     def _to_fsrs(self, card: CardState, now: datetime) -> fsrs.Card:
+        import fsrs
+
         if card.state == State.NEW:
             return fsrs.Card(card_id=0, due=now)
         # The study-day clock: py-fsrs sees exactly the study days elapsed (module docstring). A last review
@@ -240,6 +255,8 @@ class Scheduler:
         days = interval.days
         if days < 2.5:
             return interval
+        from fsrs.scheduler import FUZZ_RANGES
+
         delta = 1.0
         for r in FUZZ_RANGES:
             delta += r["factor"] * max(min(float(days), r["end"]) - r["start"], 0.0)

@@ -19,11 +19,14 @@ import heapq
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from gistquiz.deck import Card, Kind, gc_paused
-from gistquiz.grading import Grade
 from gistquiz.scheduler import CardState, Rating, Scheduler, State, utcnow
 from gistquiz.store import NOT_TODAY, AnsweredElsewhere, QueueState, ReviewEntry, Store
+
+if TYPE_CHECKING:
+    from gistquiz.grading import Grade  # a quiz's result: only its rating is read here
 
 LEARN_AHEAD = timedelta(minutes=20)
 LEECH_NOTICE = "Leech: this card lapsed many times and is now suspended. Consider rewriting it."

@@ -20,7 +20,6 @@ Example ``settings.toml``::
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import asdict, dataclass, fields
 from datetime import timedelta
 from pathlib import Path
@@ -118,6 +117,8 @@ def load(path: Path) -> Settings:
     except UnicodeDecodeError as err:
         line, problem = not_utf8(data, err)
         raise UserError(f"{path}:{line}: {problem}: save it as UTF-8, or delete it to use the defaults") from None
+    import tomllib  # here, not at the top: a new learner has no settings file, and the first screen waits on this
+
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
@@ -140,5 +141,7 @@ def write_number(path: Path, key: str, value: float) -> None:
     new, n = line.subn(lambda m: f"{m.group(1)}{value}{m.group(2)}", text, count=1)
     if n == 0:  # a top-level key must come before the first [table]
         new = f"{key} = {value}\n" + text
+    import tomllib
+
     validate(tomllib.loads(new), str(path))
     path.write_text(new, encoding="utf-8")

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from textual.app import App, SuspendNotSupported
 from textual.binding import Binding
+from textual.screen import Screen
 
 from gistquiz.editor import HOW_TO_SET, EditorError, describe_run, find_editor
 from gistquiz.workspace import Workspace
@@ -50,10 +51,12 @@ class GistQuizApp(App[None]):
         self.workspace = workspace
         self.clock = clock
 
-    def on_mount(self) -> None:
+    def get_default_screen(self) -> Screen:
+        """Home is the bottom of the screen stack: composed first, rather than pushed over an empty screen
+        that Textual would compose and lay out for nothing before the first paint."""
         from gistquiz.ui.screens.home import HomeScreen
 
-        self.push_screen(HomeScreen())
+        return HomeScreen()
 
     def open_review(self, selection: Selection, cram: bool = False) -> None:
         """The one way into a review: a deck or all of them from home, a card from search, a leech from stats.
