@@ -11,22 +11,28 @@ light: it imports its parts when first used).
 
 from __future__ import annotations
 
-import argparse
 import importlib
 import json
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from types import SimpleNamespace
+from typing import TYPE_CHECKING
 
 from gistquiz import __version__
 from gistquiz.errors import StoreError, UserError
 from gistquiz.workspace import Workspace
+
+if TYPE_CHECKING:
+    import argparse
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 
 
 def build_parser() -> argparse.ArgumentParser:
     """Every command, each with the ``handler`` that runs it; with no command, the app's."""
+    import argparse
+
     common = _common_options()
     parser = argparse.ArgumentParser(
         prog="gistquiz",
@@ -48,6 +54,8 @@ def app_parser() -> argparse.ArgumentParser:
 
     Building every command's parser takes about 9 ms and imports their modules; the app's first frame waits
     for it, and needs none of it."""
+    import argparse
+
     parser = argparse.ArgumentParser(prog="gistquiz", parents=[_common_options()], add_help=False)
     parser.set_defaults(handler=cmd_app)
     return parser
@@ -85,8 +93,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _main(argv: Sequence[str] | None = None) -> int:
     given = sys.argv[1:] if argv is None else list(argv)
-    parser = app_parser() if opens_the_app(given) else build_parser()
-    args = parser.parse_args(given)
+    if given:
+        parser = app_parser() if opens_the_app(given) else build_parser()
+        args: argparse.Namespace | SimpleNamespace = parser.parse_args(given)
+    else:  # a bare ``gistquiz`` opens the app: no parser (argparse's import and a parser, 2 ms of the first frame)
+        args = SimpleNamespace(handler=cmd_app)
     try:
         return args.handler(args)
     except UserError as err:
@@ -101,6 +112,8 @@ def _main(argv: Sequence[str] | None = None) -> int:
 
 def _common_options() -> argparse.ArgumentParser:
     """``--home`` and ``--decks``, accepted before and after the command (a subcommand's copy wins)."""
+    import argparse
+
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
         "--home",
@@ -121,6 +134,7 @@ def _common_options() -> argparse.ArgumentParser:
 def add_parsers(sub, common: argparse.ArgumentParser) -> None:
     """The commands this module runs: the app, decks, check, review, stats, rebuild, repair, backup, demo and
     new-demo."""
+    import argparse
 
     def command(name: str, handler: Callable[[argparse.Namespace], int], help: str, description: str):
         p = sub.add_parser(name, parents=[common], help=help, description=description)

@@ -22,7 +22,6 @@ from textual.app import App, SuspendNotSupported
 from textual.binding import Binding
 from textual.screen import Screen
 
-from gistquiz.editor import HOW_TO_SET, EditorError, describe_run, find_editor
 from gistquiz.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -132,6 +131,8 @@ class GistQuizApp(App[None]):
         notification: the command is checked before suspending, and nothing raised while suspended
         escapes the ``with`` block, because Textual's ``suspend()`` does not restore the screen then.
         """
+        from gistquiz.editor import HOW_TO_SET, EditorError, describe_run, find_editor
+
         try:
             editor = find_editor()
         except EditorError as err:
