@@ -306,16 +306,34 @@ def timed_in_a_new_process(fn: Callable[[Path], int], arg: Path, warm: Path) -> 
     return float(cpu), float(kernel), int(float(faults))
 
 
+def bare_join(db: Path) -> int:
+    """The floor of joining a deck's cards with their stored rows by key, and nothing else: the keys as one
+    list (as the deck's cards come), the stored rows into a dict by key, a dict of the cards by key (as a
+    session holds them), and one lookup per card. Its growth from 10,000 to 100,000 cards is what memory
+    alone adds to any code that joins the two (each step is linear in the number of its operations)."""
+    import sqlite3
+
+    con = sqlite3.connect(db)
+    keys = [key for (key,) in con.execute("SELECT key FROM cards ORDER BY rowid")]
+    stored = dict(con.execute("SELECT key, state FROM cards"))
+    con.close()
+    by_key = {key: key for key in keys}
+    missing = object()
+    get = stored.get
+    return sum(1 for key in by_key if get(key, missing) is not missing)
+
+
 def open_ratios(folder: Path, sizes: tuple[int, ...], rounds: int, fresh_rounds: int = 9) -> None:
     """Reopening an unchanged collection (``open_collection``) against ``bare_read`` of its rows, A B A B.
 
     Each run is timed twice: CPU time (``process_time``: what the code costs, steady on a shared machine)
     and wall time (what a learner waits, disk reads included, but inflated by other processes' load).
 
-    Then both again, each run in a new process (``timed_in_a_new_process``), as a learner opens the
-    collection: the repeated opens in one process reuse the memory the last open freed when it is small
-    (2 page faults an open at 10,000 cards) but not when it is big (16,000 at 100,000), which a single
-    open never gets at either size; so growth is judged on the new processes' runs.
+    Then both again, with ``bare_join`` (the floor of the growth) between them, each run in a new process
+    (``timed_in_a_new_process``), as a learner opens the collection: the repeated opens in one process
+    reuse the memory the last open freed when it is small (2 page faults an open at 10,000 cards) but not
+    when it is big (16,000 at 100,000), which a single open never gets at either size; so growth is
+    judged on the new processes' runs.
     """
     from gistquiz import locations
 
@@ -324,7 +342,7 @@ def open_ratios(folder: Path, sizes: tuple[int, ...], rounds: int, fresh_rounds:
     fresh: dict[tuple[str, int], list[tuple[float, float, int]]] = {}
     warm_home = folder / "home10"
     make_collection(warm_home, 10)
-    warm = {"anchor": locations.database_path(warm_home), "ours": warm_home}
+    warm = {"anchor": locations.database_path(warm_home), "join": locations.database_path(warm_home), "ours": warm_home}
     for n in sizes:
         home = folder / f"home{n}"
         make_collection(home, n)
@@ -364,10 +382,10 @@ def open_ratios(folder: Path, sizes: tuple[int, ...], rounds: int, fresh_rounds:
             kernel, faults = statistics.median(times[name, "sys"]) * 1e3, statistics.median(times[name, "faults"])
             print(f"  {name}: of its CPU time, the kernel's {kernel:.1f} ms ({faults:,.0f} page faults)")
         for _ in range(fresh_rounds):
-            for name, fn, arg in (("anchor", bare_read, db), ("ours", open_collection, home)):
+            for name, fn, arg in (("anchor", bare_read, db), ("join", bare_join, db), ("ours", open_collection, home)):
                 fresh.setdefault((name, n), []).append(timed_in_a_new_process(fn, arg, warm[name]))
         print(f"  each run in a new process, {fresh_rounds} interleaved rounds (CPU ms, median IQR):")
-        for name in ("anchor", "ours"):
+        for name in ("anchor", "join", "ours"):
             (m, iqr, _), runs = spread([r[0] for r in fresh[name, n]]), fresh[name, n]
             kernel, faults = statistics.median(r[1] for r in runs) * 1e3, statistics.median(r[2] for r in runs)
             cells = f"{m * 1e3:8.1f} {iqr * 1e3:6.1f}"
@@ -382,7 +400,7 @@ def open_ratios(folder: Path, sizes: tuple[int, ...], rounds: int, fresh_rounds:
             user = (medians[name, b] - kernels[name, b]) / (medians[name, a] - kernels[name, a])
             line = f"{name}, CPU time, repeated in one process: t({b:,}) / t({a:,}) = {growth:.1f}"
             print(f"{line}, without the kernel's {user:.1f} (linear: {b // a})")
-        for name in ("anchor", "ours"):
+        for name in ("anchor", "join", "ours"):
             cpu = [statistics.median(r[0] for r in fresh[name, size]) for size in sizes]
             user = [statistics.median(r[0] - r[1] for r in fresh[name, size]) for size in sizes]
             line = f"{name}, CPU time, one open per new process: t({b:,}) / t({a:,}) = {cpu[1] / cpu[0]:.1f}"
