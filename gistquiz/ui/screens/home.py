@@ -14,12 +14,12 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Header, Static
 
 from gistquiz.errors import StoreError, UserError
-from gistquiz.selection import Selection
 from gistquiz.ui.in_order import after_queued_keys
 from gistquiz.ui.widgets.key_bar import KeyBar, binding_keys
 
 if TYPE_CHECKING:
     from gistquiz.overview import DeckCounts, Today
+    from gistquiz.selection import Selection
 
 ALL = "*"
 
@@ -202,6 +202,8 @@ class HomeScreen(Screen[None]):
 
     def selected(self) -> Selection | None:
         """The row under the cursor: a deck, or all of them."""
+        from gistquiz.selection import Selection  # not before a deck is picked: the first frame waits on imports
+
         table = self.query_one("#decks", DataTable)
         if not self.counts or table.row_count == 0:
             return None
@@ -233,6 +235,7 @@ class HomeScreen(Screen[None]):
         self.app.push_screen(DemosScreen())
 
     def action_stats(self) -> None:
+        from gistquiz.selection import Selection
         from gistquiz.ui.screens.stats import StatsScreen
 
         self.app.push_screen(StatsScreen(self.selected() or Selection.every_deck()))
