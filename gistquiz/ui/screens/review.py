@@ -25,13 +25,13 @@ from typing import Any
 from rich.console import Group
 from rich.markdown import Markdown as RichMarkdown
 from rich.rule import Rule
-from rich.style import Style
-from rich.text import Text
 from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
+from textual.content import Content
 from textual.screen import Screen
+from textual.style import Style
 from textual.widgets import Header, Input, Static
 
 from gistquiz import grading, quiz
@@ -56,6 +56,16 @@ GIVES_WAY = {"p": 4, "e": 3, "b": 2, "s": 1}
 
 MIN_SIZE = (40, 12)
 """The smallest terminal (columns, rows) in which a card, its answer box and the rating bar all show."""
+
+
+def _button(action: str) -> Style:
+    """A reversed label that runs ``action`` when clicked (what ``[@click=ACTION][reverse]`` markup gives)."""
+    return Style(reverse=True) + Style.from_meta({"@click": action})
+
+
+_DIM = Style(dim=True)
+_RATE = {r: _button(f"screen.rate({int(r)})") for r in Rating}
+"""The answer bar's rating buttons, built once."""
 
 
 class ReviewScreen(Screen[None]):
@@ -297,26 +307,24 @@ class ReviewScreen(Screen[None]):
 
         Each entry of the answer bar is clickable, so the mouse works too.
         """
-        bar = Text(justify="center")
+        # Textual's own Content, built from parts (centred by the bar's CSS): a Rich Text was converted to it at
+        # every update, and a markup string parsed (the review benchmark's key repaints the bar twice).
+        parts: list[str | tuple[str, Style]] = []
         if self.card is None:
-            bar.append("Escape: back to the decks", style="dim")
+            parts.append(("Escape: back to the decks", _DIM))
         elif not self.revealed:
             if self.typing():
-                bar.append_text(Text.from_markup("[@click=screen.check_typed_now][reverse] Check [/reverse][/]  Enter"))
+                parts += [(" Check ", _button("screen.check_typed_now")), "  Enter"]
             else:
                 if letters := self.options_to_pick():
                     many = "toggle, Enter checks" if self.several_right() else "answers"
-                    bar.append(f"a letter {letters[0]}-{letters[-1]} {many} · ", style="dim")
-                label = self.show_key().label
-                bar.append_text(Text.from_markup(f"[@click=screen.reveal][reverse] {label} [/reverse][/]  Space"))
+                    parts.append((f"a letter {letters[0]}-{letters[-1]} {many} · ", _DIM))
+                parts += [(f" {self.show_key().label} ", _button("screen.reveal")), "  Space"]
         else:
             preview = self.session.preview(self.card)
             for r in Rating:
-                label = f" {r.key} {r.label} {format_interval(preview[r])} "
-                # the style "[@click=screen.rate(N)][reverse]" markup gives, built directly: 3 us, not 24
-                bar.append(label, style=Style(reverse=True, meta={"@click": ("screen.rate", (int(r),))}))
-                bar.append("  ")
-        self.query_one("#answer-bar", Static).update(bar, layout=False)  # one row whatever it says (its CSS)
+                parts += [(f" {r.key} {r.label} {format_interval(preview[r])} ", _RATE[r]), "  "]
+        self.query_one("#answer-bar", Static).update(Content.assemble(*parts), layout=False)  # one row (its CSS)
         self.query_one("#keys", KeyBar).show(self.keys(), typing=self.typing())
 
     def on_descendant_focus(self) -> None:

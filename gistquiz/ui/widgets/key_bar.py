@@ -19,10 +19,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from rich.style import Style
-from rich.text import Text
 from textual import events
 from textual.binding import Binding
+from textual.content import Content, Span
+from textual.style import Style
 from textual.widget import Widget
 from textual.widgets import Static
 
@@ -40,6 +40,7 @@ KEY_NAMES = {
     "pageup": "PgUp",
 }
 GAP = "  "
+_BOLD = Style(bold=True)
 
 
 @dataclass(frozen=True)
@@ -100,16 +101,25 @@ def _placed(keys: list[Key], width: int) -> Iterator[tuple[Key, bool]]:
         yield k, new_row
 
 
-def key_rows(keys: list[Key], width: int) -> Text:
-    """The entries laid out in rows of at most ``width`` cells, breaking only between entries."""
-    text = Text(no_wrap=True, overflow="ellipsis")
+def key_rows(keys: list[Key], width: int) -> Content:
+    """The entries laid out in rows of at most ``width`` cells, breaking only between entries.
+
+    Built as Textual's own ``Content`` (each entry one click span, its key a bold span inside it): a Rich
+    ``Text`` is converted to it at every update, which made an update and repaint of the bar 40% dearer
+    (timeit: 398 against 286 us at 80 columns), twice a review keypress."""
+    parts: list[str] = []
+    spans: list[Span] = []
+    at = 0
     for i, (k, new_row) in enumerate(_placed(keys, width)):
         if i:
-            text.append("\n" if new_row else GAP)
-        click = Style(meta={"@click": k.action})
-        text.append(k.key, style=Style(bold=True) + click)
-        text.append(f" {k.label}", style=click)
-    return text
+            parts.append("\n" if new_row else GAP)
+            at += 1 if new_row else len(GAP)
+        entry = f"{k.key} {k.label}"
+        spans.append(Span(at, at + len(entry), Style.from_meta({"@click": k.action})))
+        spans.append(Span(at, at + len(k.key), _BOLD))
+        parts.append(entry)
+        at += len(entry)
+    return Content("".join(parts), spans)
 
 
 class KeyBar(Static):
@@ -121,6 +131,8 @@ class KeyBar(Static):
         background: $footer-background;
         color: $footer-foreground;
         padding: 0 0 0 1;
+        text-wrap: nowrap;  /* rows are laid out by key_rows; an entry wider than the bar ends in "…" */
+        text-overflow: ellipsis;
     }
     """
 
