@@ -12,9 +12,39 @@ import sys
 
 from textual import work
 from textual.app import App, ComposeResult
+from textual.content import Content, Span
+from textual.style import Style
 from textual.widgets import Static
 
 TEXT = "Hello, world"
+
+# The floors' bars as gistquiz's screens draw them (its key bar and the review's answer bar), with Textual alone:
+# each entry runs an action when clicked (for the mouse and the browser tab), a key in bold, the footer's colours.
+BARS_CSS = """
+#keys { dock: bottom; height: 1; background: $footer-background; color: $footer-foreground; padding: 0 0 0 1; }
+#answer-bar { height: 1; margin-bottom: 1; text-align: center; }
+#progress { height: 1; padding: 0 1; color: $text-muted; }
+"""
+HOME_KEYS = [("Enter", "Review"), ("q", "Quiz"), ("d", "Demos"), ("s", "Stats"), ("/", "Search"), ("r", "Reload")]
+FRONT_KEYS = [("Space", "Show answer"), ("u", "Undo"), ("s", "Suspend"), ("b", "Bury"), ("e", "Edit"), ("Esc", "Back")]
+APP_KEYS = [("?", "Keys"), ("^q", "Quit")]
+BOLD, REVERSE = Style(bold=True), Style(reverse=True)
+
+
+def key_bar(entries: list[tuple[str, str]]) -> Content:
+    """One row of ``KEY Label`` entries, two spaces apart, each clickable, its key in bold."""
+    text, spans, at = [], [], 0
+    for key, label in entries:
+        entry = f"{key} {label}"
+        click = Style.from_meta({"@click": f"app.key_{label.lower()}"})
+        spans += [Span(at, at + len(entry), click), Span(at, at + len(key), BOLD)]
+        text.append(entry)
+        at += len(entry) + 2
+    return Content("  ".join(text), spans)
+
+
+def button(label: str, action: str) -> tuple[str, Style]:
+    return f" {label} ", REVERSE + Style.from_meta({"@click": action})
 
 
 class HelloApp(App[None]):
@@ -40,7 +70,7 @@ class CardFloorApp(App[None]):
     review keypress costs beyond this is gistquiz's own work.
     """
 
-    CSS = "#card { height: 1fr; } #progress, #answer-bar, #keys { height: 1; }"
+    CSS = "#card { height: 1fr; }" + BARS_CSS
     BINDINGS = [("space", "reveal"), ("3", "next")]
 
     def __init__(self, cards: list[tuple[str, str]]):
@@ -61,7 +91,7 @@ class CardFloorApp(App[None]):
             yield Static("", id="back")
         yield Static("", id="progress")
         yield Static("", id="answer-bar")
-        yield Static("Space Show answer  u Undo  s Suspend  b Bury  e Edit  Esc Back", id="keys")
+        yield Static("", id="keys")
 
     def on_mount(self) -> None:
         self.query_one("#typed").display = False
@@ -81,13 +111,18 @@ class CardFloorApp(App[None]):
         self.index, self.revealed = index, False
         self.markdown("front", self.cards[index % len(self.cards)][0])
         self.markdown("back", "")
-        self.query_one("#answer-bar", Static).update(" Show answer   Space")
-        self.query_one("#progress", Static).update(f"{len(self.cards) - index} left · {index} answered")
+        bar = Content.assemble(button("Show answer", "app.reveal"), "  Space")
+        self.query_one("#answer-bar", Static).update(bar, layout=False)
+        self.query_one("#progress", Static).update(f"{len(self.cards) - index} left · {index} answered", layout=False)
+        self.query_one("#keys", Static).update(key_bar(FRONT_KEYS + APP_KEYS), layout=False)
 
     def action_reveal(self) -> None:
         self.revealed = True
         self.markdown("back", self.cards[self.index % len(self.cards)][1], rule=True)
-        self.query_one("#answer-bar", Static).update(" 1 Again 1m   2 Hard 6m   3 Good 10m   4 Easy 2d ")
+        ratings = [("1 Again 1m", 1), ("2 Hard 6m", 2), ("3 Good 10m", 3), ("4 Easy 2d", 4)]
+        bar = Content.assemble(*(part for label, r in ratings for part in (button(label, f"app.rate({r})"), "  ")))
+        self.query_one("#answer-bar", Static).update(bar, layout=False)
+        self.query_one("#keys", Static).update(key_bar(FRONT_KEYS[1:] + APP_KEYS), layout=False)
 
     def action_next(self) -> None:
         self.show(self.index + 1)
@@ -103,7 +138,8 @@ class HomeFloorApp(App[None]):
     """
 
     TITLE, SUB_TITLE = "gistquiz", "notes that prove themselves"
-    CSS = """
+    CSS = (
+        """
     HeaderIcon { display: none; }
     #home { padding: 0 1; }
     #hint { color: $text-muted; margin: 1 0; }
@@ -111,8 +147,9 @@ class HomeFloorApp(App[None]):
     #today, #reloaded { margin-top: 1; }
     #reloaded { display: none; }
     #problems { margin-top: 1; color: $warning; }
-    #keys { dock: bottom; height: 1; }
     """
+        + BARS_CSS
+    )
 
     def compose(self) -> ComposeResult:
         from textual.containers import Vertical
@@ -125,7 +162,7 @@ class HomeFloorApp(App[None]):
             yield Static("", id="today")
             yield Static("", id="reloaded")
             yield Static("", id="problems")
-        yield Static(" Enter Review  q Quiz  d Demos  s Stats  / Search  r Reload  ? Keys  ^q Quit", id="keys")
+        yield Static(key_bar(HOME_KEYS + APP_KEYS), id="keys")
 
 
 class TableFloorApp(HomeFloorApp):
