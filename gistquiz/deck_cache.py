@@ -41,7 +41,7 @@ from gistquiz.errors import DeckError
 FORMAT = 1
 """The entry layout; raise it when the layout changes."""
 _KINDS = {k.value: k for k in Kind}
-_PARSER_SOURCES = ("deck.py", "cloze.py", "exercise.py", "errors.py", "deck_cache.py")
+_PARSER_SOURCES = ("deck.py", "cloze.py", "exercise.py", "exercise_card.py", "errors.py", "deck_cache.py")
 # The Card fields in the order the columns are stored and Card() takes them (a test checks it is all of them).
 CARD_FIELDS = (
     "key",

@@ -266,3 +266,17 @@ def test_parse_deck_is_what_the_cache_stores(gistquiz_home):
     """The cache calls the parser with the file's bytes: the same deck as parsing the text."""
     path = user_deck(gistquiz_home, EVERY_KIND)
     assert fresh(path) == parse_deck(EVERY_KIND, str(path), known_demos=DEMOS, source="user")
+
+
+def test_every_module_that_defines_a_cached_type_is_in_the_cache_key():
+    """An entry is keyed by a hash of the parser's sources: a module that defines a type the cache stores must
+    be among them, or a change to that type would leave old entries looking fresh."""
+    import inspect
+
+    from gistquiz.cloze import Deletion
+    from gistquiz.deck import Deck, Option
+    from gistquiz.errors import DeckError
+    from gistquiz.exercise_card import Exercise
+
+    for stored in (Card, Deck, Option, DeckError, Exercise, Deletion):
+        assert Path(inspect.getfile(stored)).name in deck_cache._PARSER_SOURCES, stored
