@@ -121,3 +121,35 @@ async def test_the_stats_screen_labels_the_forecast_with_dates_and_fits_its_widt
         assert max(len(line) for line in shown.splitlines()) <= forecast.content_region.width
         days = int(shown.split("next ")[1].split()[0])
         assert days == 30 if size[0] >= 80 else 20 <= days < 30  # as many days as fit
+
+
+async def test_the_collector_paused_for_the_start_runs_again_once_home_has_painted(app):
+    import gc
+
+    gc.disable()  # as cli.cmd_app leaves it while Textual and the first screen load
+    try:
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot, app)
+            assert gc.isenabled()
+    finally:
+        gc.enable()
+
+
+def test_the_app_command_turns_the_collector_back_on_even_when_the_app_fails(monkeypatch, gistquiz_home):
+    import gc
+    import sys
+
+    from gistquiz import cli
+
+    seen = []
+
+    def run(self):
+        seen.append(gc.isenabled())
+        raise RuntimeError("the app died")
+
+    monkeypatch.setattr(GistQuizApp, "run", run)
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True, raising=False)
+    monkeypatch.setattr(sys.stdin, "isatty", lambda: True, raising=False)
+    with pytest.raises(RuntimeError):
+        cli.cmd_app(cli.app_parser().parse_args([]))
+    assert seen == [False] and gc.isenabled()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import gc
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -100,6 +101,7 @@ class HomeScreen(Screen[None]):
         self.call_after_refresh(self.after_first_paint)
 
     async def after_first_paint(self) -> None:
+        gc.enable()  # paused by the command until the first frame (cli.cmd_app); a no-op when it was not
         self.load()
 
     def on_resize(self, event: events.Resize) -> None:
