@@ -8,13 +8,17 @@ screen) and drives it with the same keypress loop (the key flips the text), inte
 
 from __future__ import annotations
 
+import gc
 import sys
 
-from textual import work
-from textual.app import App, ComposeResult
-from textual.content import Content, Span
-from textual.style import Style
-from textual.widgets import Static
+if __name__ == "__main__" and sys.argv[1:] in (["--home-floor"], ["--table-floor"]):
+    gc.disable()  # the floors start as gistquiz does (cli.cmd_app): no collector until the first paint
+
+from textual import work  # noqa: E402
+from textual.app import App, ComposeResult  # noqa: E402
+from textual.content import Content, Span  # noqa: E402
+from textual.style import Style  # noqa: E402
+from textual.widgets import Static  # noqa: E402
 
 TEXT = "Hello, world"
 
@@ -164,6 +168,12 @@ class HomeFloorApp(App[None]):
             yield Static("", id="problems")
         yield Static(key_bar(HOME_KEYS + APP_KEYS), id="keys")
 
+    def on_mount(self) -> None:
+        self.call_after_refresh(self.after_first_paint)
+
+    def after_first_paint(self) -> None:
+        gc.enable()  # as gistquiz's home screen does
+
 
 class TableFloorApp(HomeFloorApp):
     """The floor of the deck table: :class:`HomeFloorApp`, then, after its first paint, the same numbers from
@@ -176,8 +186,9 @@ class TableFloorApp(HomeFloorApp):
     this is gistquiz's own code. It assumes a warm cache (``bench_app.py`` starts gistquiz first).
     """
 
-    def on_mount(self) -> None:
-        self.call_after_refresh(self.load)
+    def after_first_paint(self) -> None:
+        super().after_first_paint()
+        self.load()
 
     @work(thread=True)
     def load(self) -> None:
