@@ -130,8 +130,9 @@ async def test_the_collector_paused_for_the_start_runs_again_once_home_has_paint
     try:
         async with app.run_test(size=(80, 24)) as pilot:
             await settle(pilot, app)
-            assert gc.isenabled()
+            assert gc.isenabled() and gc.get_freeze_count() > 0  # what the start made, frozen
     finally:
+        gc.unfreeze()
         gc.enable()
 
 
@@ -153,3 +154,33 @@ def test_the_app_command_turns_the_collector_back_on_even_when_the_app_fails(mon
     with pytest.raises(RuntimeError):
         cli.cmd_app(cli.app_parser().parse_args([]))
     assert seen == [False] and gc.isenabled()
+
+
+async def test_home_imports_the_core_once_in_a_thread_while_it_waits_for_its_first_frame(app):
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        home = app.screen
+        assert isinstance(home, HomeScreen)
+        thread = home.importing
+        assert thread is not None and thread.name == "gistquiz-imports"
+        thread.join(timeout=10)
+        assert not thread.is_alive()
+        await pilot.press("r")  # reloading, idle again: no second thread
+        await settle(pilot, app)
+        assert home.importing is thread
+
+
+def test_a_failed_core_import_is_left_to_the_worker_to_report(monkeypatch):
+    import builtins
+
+    from gistquiz.ui.screens import home
+
+    real = builtins.__import__
+
+    def failing(name, *args, **kwargs):
+        if name == "gistquiz" and args[2] and "relink" in args[2]:
+            raise ImportError("broken install")
+        return real(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", failing)
+    home.import_core()  # no exception: the worker's own import says what is wrong, on the screen
