@@ -172,7 +172,9 @@ class HomeFloorApp(App[None]):
         self.call_after_refresh(self.after_first_paint)
 
     def after_first_paint(self) -> None:
-        gc.enable()  # as gistquiz's home screen does
+        if not gc.isenabled():  # as gistquiz's home screen does
+            gc.freeze()
+            gc.enable()
 
 
 class TableFloorApp(HomeFloorApp):
