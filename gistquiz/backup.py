@@ -15,9 +15,9 @@ answer still readable in the damaged file.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import NamedTuple
 
 from gistquiz.errors import StoreError
 from gistquiz.store import Store, check_file
@@ -27,8 +27,7 @@ DAILY = timedelta(hours=24)
 PREFIX, SUFFIX = "gistquiz-", ".sqlite3"
 
 
-@dataclass(frozen=True)
-class Backup:
+class Backup(NamedTuple):
     path: Path
     taken_at: datetime
     reason: str

@@ -35,7 +35,6 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from gistquiz import cloze
 from gistquiz.errors import DeckError, DeckFileError
 
 if TYPE_CHECKING:
@@ -348,6 +347,8 @@ class _Parser:
             return self.exercise_card(s, front, body_text, rest_line, tags, demo, note_id, n_errors)
         options, explanation = _options(body_text) if "[" in body_text else ((), "")
         if "{{" in body_text:
+            from gistquiz import cloze  # only a deck with cloze notes pays for it (a cached deck never does)
+
             deletions = cloze.find(body_text, rest_line, self.path)
             self.errors += deletions.errors
             numbers = deletions.numbers

@@ -22,6 +22,7 @@ import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from gistquiz import __version__
 from gistquiz.deck import Card, Deck, read_deck
@@ -266,8 +267,7 @@ def copy_bundled(deck: Deck, home: Path) -> Path:
     return target
 
 
-@dataclass(frozen=True)
-class Replacement:
+class Replacement(NamedTuple):
     """A user deck used in place of a bundled deck of the same name."""
 
     user: Deck

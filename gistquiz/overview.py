@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from gistquiz.deck import Deck, Kind
 
@@ -13,8 +12,7 @@ if TYPE_CHECKING:
     from gistquiz.store import Store
 
 
-@dataclass(frozen=True)
-class DeckCounts:
+class DeckCounts(NamedTuple):
     deck: Deck
     new: int
     """Never-reviewed cards (all of them, not today's share)."""
@@ -27,8 +25,7 @@ class DeckCounts:
     """New cards today's limit still lets in."""
 
 
-@dataclass(frozen=True)
-class Today:
+class Today(NamedTuple):
     reviews: int
     seconds: float
 

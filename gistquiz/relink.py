@@ -15,8 +15,8 @@ which forgives typos and inflections ("normalisation" / "normalization").
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 from gistquiz.deck import Deck
 from gistquiz.store import Store
@@ -26,8 +26,7 @@ THRESHOLD = 0.6
 cards of the bundled deck score 0.54 (99% of its pairs below 0.39), and L1-vs-L2 cards 0.52."""
 
 
-@dataclass(frozen=True)
-class Relink:
+class Relink(NamedTuple):
     deck: str
     path: str
     line: int

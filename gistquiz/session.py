@@ -19,7 +19,7 @@ import heapq
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from gistquiz.deck import Card, Kind, gc_paused
 from gistquiz.scheduler import CardState, Rating, Scheduler, State, utcnow
@@ -32,8 +32,7 @@ LEARN_AHEAD = timedelta(minutes=20)
 LEECH_NOTICE = "Leech: this card lapsed many times and is now suspended. Consider rewriting it."
 
 
-@dataclass(frozen=True)
-class Counts:
+class Counts(NamedTuple):
     new: int
     learning: int
     review: int
@@ -43,8 +42,7 @@ class Counts:
         return self.new + self.learning + self.review
 
 
-@dataclass(frozen=True)
-class Undone:
+class Undone(NamedTuple):
     """What an undo took back: the log row, and the card to show again (``None`` if no longer in the session)."""
 
     entry: ReviewEntry

@@ -61,14 +61,18 @@ class Workspace:
     @cached_property
     def scheduler(self) -> Scheduler:
         """The scheduler with the settings and the FSRS parameters in force (``gistquiz optimize``'s events)."""
-        from gistquiz import fsrs_params
         from gistquiz.errors import StoreError
         from gistquiz.scheduler import Scheduler
 
         if "store" not in self.__dict__ and not locations.database_path(self.home).exists():
             return Scheduler(self.settings)  # no database, no fitted parameters: do not create one here
         try:
-            timeline, self.parameter_problems = fsrs_params.load(self.store)
+            rows = self.store.parameter_events()
+            if not rows:  # nothing fitted: py-fsrs's defaults, without importing what reads fitted parameters
+                return Scheduler(self.settings)
+            from gistquiz import fsrs_params
+
+            timeline, self.parameter_problems = fsrs_params.timeline(rows)
         except StoreError:  # a database that cannot be opened says so where it is used; schedule with defaults
             return Scheduler(self.settings)
         return Scheduler(self.settings, timeline.at())
