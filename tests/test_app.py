@@ -234,7 +234,7 @@ async def test_home_lists_decks_with_counts_and_shows_broken_decks_in_place(app,
         assert isinstance(app.screen, HomeScreen)
         table = app.screen.query_one("#decks", DataTable)
         row = table.get_row("tiny")
-        assert row[0] == "Tiny deck" and row[1:] == [6, 0, 0, 7]  # 6 new today (cloze siblings: 1), 7 cards
+        assert str(row[0]) == "Tiny deck" and row[1:] == [6, 0, 0, 7]  # 6 new today (cloze siblings: 1), 7 cards
         problems = str(app.screen.query_one("#problems", Static).render())
         assert "broken.md:4: unknown metadata key 'foo'" in problems
         assert "Welcome!" in str(app.screen.query_one("#hint", Static).render())

@@ -93,6 +93,7 @@ class GistQuizApp(App[None]):
 
     def notify(self, message: str, **kwargs) -> None:
         """Every notification, from any screen, with its paths shown as in :meth:`shown_text`."""
+        kwargs.setdefault("markup", False)  # messages quote decks, paths and errors: their brackets are text
         super().notify(self.shown_text(message), **kwargs)
 
     def edit_card(self, card: Card, done: Callable[[bool], None]) -> None:

@@ -9,6 +9,7 @@ these, and Enter opens the card to review it now or run its demo. Every action g
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -45,7 +46,7 @@ class BrowseScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Input(placeholder="search words, tag:NAME, is:due is:new is:suspended is:buried is:leech …", id="search")
-        yield Static("", id="search-count")
+        yield Static("", id="search-count", markup=False)
         table: DataTable[str] = DataTable(id="results", cursor_type="row")
         for label in ("Deck", "Card", "State", "Due", "Recall", "Kind", "Tags", "Demo"):
             table.add_column(label, key=label.lower())
@@ -119,20 +120,21 @@ class BrowseScreen(Screen[None]):
             " s suspends, b buries"
         )
 
-    def row(self, c: Card) -> tuple[str, ...]:
+    def row(self, c: Card) -> tuple[str | Text, ...]:
         st = self.status_of(c)
         due = st.due.astimezone().strftime("%Y-%m-%d") if st.due else ""
         first = c.front.splitlines()[0]
-        # The card's words are cut so that its state, due date and recall stay in view at 80 columns.
+        # The card's words are cut so that its state, due date and recall stay in view at 80 columns. The
+        # deck's words are Text: a str cell is Rich markup ("x[i]" lost its "[i]", "[/]" raised).
         return (
-            c.deck[:12],
-            first[:28],
+            Text(c.deck[:12]),
+            Text(first[:28]),
             st.label,
             due,
             self.recall[c.key],
             c.kind.value,
-            ",".join(c.tags)[:20],
-            c.demo or "",
+            Text(",".join(c.tags)[:20]),
+            Text(c.demo or ""),
         )
 
     # ----------------------------------------------------------------- actions on the card under the cursor

@@ -74,7 +74,7 @@ class DemosScreen(Screen[None]):
         yield table
         with VerticalScroll(id="demo-view", can_focus=False):
             yield DemoPanel(id="demo")
-            yield Static("", id="demo-cards")
+            yield Static("", id="demo-cards", markup=False)
         yield KeyBar(binding_keys(self.BINDINGS))  # Textual's Footer cut "^q Quit" at 80 columns
 
     def on_mount(self) -> None:
@@ -108,7 +108,8 @@ class DemosScreen(Screen[None]):
         table.columns["claim"].auto_width = False
         for d in self.demos:
             shown = claim_lines(d.claim, claim_width - 1, lines)  # -1: the table's own cell padding
-            table.add_row(d.name, str(len(self.linked.get(d.name, []))), shown, key=d.name, height=len(shown.split()))
+            cells = (Text(d.name), str(len(self.linked.get(d.name, []))), shown)  # Text: a learner's demo's words
+            table.add_row(*cells, key=d.name, height=len(shown.split()))
         if self.demos:
             table.move_cursor(row=min(row, len(self.demos) - 1))
 

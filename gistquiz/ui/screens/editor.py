@@ -57,7 +57,7 @@ class ConfirmScreen(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static(self.question, id="question")
+            yield Static(self.question, id="question", markup=False)
             with Horizontal():
                 yield Button(f"{self.yes} (y)", id="yes", variant="warning")
                 yield Button(f"{self.no} (n)", id="no", variant="primary")
@@ -139,9 +139,9 @@ class EditorScreen(Screen[bool]):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Static(f"{self.shown_path}, line {self.opened.line}", id="where")
+        yield Static(f"{self.shown_path}, line {self.opened.line}", id="where", markup=False)
         yield TextArea(self.opened.text, id="text", soft_wrap=True, show_line_numbers=True, tab_behavior="indent")
-        yield Static("", id="problem")
+        yield Static("", id="problem", markup=False)
         with Horizontal(id="buttons"):  # tappable in a browser tab on a phone
             yield Button("Save (Ctrl+S)", id="save", variant="primary")
             yield Button("Close (Esc)", id="close")

@@ -116,17 +116,17 @@ class ExerciseScreen(Screen["Rating | None"]):
     def compose(self) -> ComposeResult:
         yield Header()
         with VerticalScroll(id="task"):
-            yield Static(RichMarkdown(self.card.front), id="task-text")
+            yield Static(RichMarkdown(self.card.front), id="task-text", markup=False)
         with Horizontal(id="code-row"):
             yield code_area(self.exercise.starter, id="code")
             with Vertical(id="solution-box"):
-                yield Static("Solution", id="solution-title")
+                yield Static("Solution", id="solution-title", markup=False)
                 yield code_area(
                     self.exercise.solution or "# (this card gives no solution)", id="solution", read_only=True
                 )
         with VerticalScroll(id="verdict"):
-            yield Static("", id="verdict-text")
-        yield Static("", id="answer-bar")
+            yield Static("", id="verdict-text", markup=False)
+        yield Static("", id="answer-bar", markup=False)
         yield KeyBar(id="keys")
 
     @reports_store_errors

@@ -55,10 +55,10 @@ class FitScreen(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="fit-dialog", classes="dialog"):
             yield Label(Text("Fit FSRS to your reviews", style="bold"), id="fit-title")
-            yield Static("Starting… (Esc cancels)", id="fit-phase")
+            yield Static("Starting… (Esc cancels)", id="fit-phase", markup=False)
             yield ProgressBar(total=None, show_eta=False, id="fit-progress")
             with VerticalScroll(id="fit-report"):
-                yield Static("", id="fit-text")
+                yield Static("", id="fit-text", markup=False)
             with Horizontal(id="fit-buttons", classes="dialog-buttons"):
                 yield Button(Text("Apply (f)"), id="apply-future", variant="primary")
                 yield Button(Text("Apply, reschedule (r)"), id="apply-reschedule")

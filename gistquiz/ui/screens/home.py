@@ -9,6 +9,7 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from rich.text import Text
 from textual import events, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -98,11 +99,11 @@ class HomeScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Header()
         with Vertical(id="home"):
-            yield Static("Loading decks…", id="hint")
+            yield Static("Loading decks…", id="hint", markup=False)
             yield DataTable(id="decks", cursor_type="row", zebra_stripes=True)
-            yield Static("", id="today")
-            yield Static("", id="reloaded")
-            yield Static("", id="problems")
+            yield Static("", id="today", markup=False)
+            yield Static("", id="reloaded", markup=False)
+            yield Static("", id="problems", markup=False)
         yield KeyBar(binding_keys(self.BINDINGS))  # one Static: Textual's Footer cut "^q Quit" at 80 columns
 
     def on_mount(self) -> None:
@@ -186,11 +187,13 @@ class HomeScreen(Screen[None]):
         # every column has a cell of padding each side; #home's padding and the scrollbar take 4 more
         room = self.size.width - sum(w + 2 for w in number_widths) - 2 - 4
         title_width = max(8, min(room, max((len(r[1] + r[2]) for r in rows), default=4)))
-        table.add_column("Deck", key="deck", width=title_width)
+        # Text, not str: a str cell is Rich markup, and a deck's title is the learner's text ("[/]" raised,
+        # "[b]" vanished, ":smile:" became an emoji); labels too, which also spares Rich's emoji table.
+        table.add_column(Text("Deck"), key="deck", width=title_width)
         for name in names:
-            table.add_column(name, key=name.lower())
+            table.add_column(Text(name), key=name.lower())
         for key, title, problems, numbers in rows:  # the name gives way to the problem count
-            table.add_row(shorten(title, title_width - len(problems)) + problems, *numbers, key=key)
+            table.add_row(Text(shorten(title, title_width - len(problems)) + problems), *numbers, key=key)
         if self.reloading:
             self.reloading = False
             cards = sum(len(c.deck.cards) for c in counts)

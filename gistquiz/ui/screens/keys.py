@@ -79,7 +79,7 @@ class KeysScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with VerticalScroll():
-            yield Static(self.table(), id="keys-list")
+            yield Static(self.table(), id="keys-list", markup=False)
 
     def on_mount(self) -> None:
         self.query_one(VerticalScroll).border_title = f"Keys: {self.under_title}" if self.under_title else "Keys"

@@ -83,7 +83,7 @@ class ParamsScreen(ModalScreen[tuple[int, dict[str, Any]] | None]):
         detail = f"  {help}" + (f" ({allowed})" if allowed else "")
         yield Label(Text.assemble((name, "bold"), (detail, "dim")), classes="param-label")
         yield Input(value=value, id=f"param-{name}", classes="param-input", compact=True)
-        yield Static("", id=f"error-{name}", classes="param-error")
+        yield Static("", id=f"error-{name}", classes="param-error", markup=False)
 
     def values(self) -> tuple[int, dict[str, Any]] | None:
         """The form's values, or ``None`` after showing every bad one in place."""

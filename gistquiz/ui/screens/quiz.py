@@ -61,7 +61,7 @@ class QuizSetupScreen(ModalScreen[None]):
             yield Input(value="10", id="quiz-count", type="integer")
             yield Label("Time limit in minutes (0: untimed)")
             yield Input(value="0", id="quiz-minutes", type="integer")
-            yield Static("", id="quiz-setup-error")
+            yield Static("", id="quiz-setup-error", markup=False)
             with Horizontal(id="quiz-setup-buttons", classes="dialog-buttons"):
                 yield Button("Start", id="start", variant="primary")
                 yield Button("Cancel", id="cancel")
@@ -145,13 +145,13 @@ class QuizScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Header()
         with VerticalScroll(id="quiz"):
-            yield Static("", id="quiz-progress")
+            yield Static("", id="quiz-progress", markup=False)
             yield Markdown("", id="quiz-prompt")
             yield OptionList(id="quiz-options")
             yield Input(placeholder="your answer (for several blanks: a / b), Enter to check", id="quiz-input")
-            yield Static("", id="quiz-explain")
-        yield Static("", id="quiz-verdict")
-        yield Static("", id="quiz-next")
+            yield Static("", id="quiz-explain", markup=False)
+        yield Static("", id="quiz-verdict", markup=False)
+        yield Static("", id="quiz-next", markup=False)
         yield KeyBar(id="keys")
 
     def on_mount(self) -> None:
@@ -354,14 +354,14 @@ class QuizSummaryScreen(Screen[None]):
         if unanswered:
             text.append(f"   ({unanswered} not answered)")
         with VerticalScroll(id="quiz-summary"):
-            yield Static(text, id="quiz-score")
+            yield Static(text, id="quiz-score", markup=False)
             if self.missed:
-                yield Static(Text("Missed:", style="bold"))
+                yield Static(Text("Missed:", style="bold"), markup=False)
                 for q, g in self.results:
                     if not g.correct:
-                        yield Static(missed_text(q, g), classes="missed")
+                        yield Static(missed_text(q, g), classes="missed", markup=False)
             else:
-                yield Static("Nothing missed.")
+                yield Static("Nothing missed.", markup=False)
         keys = [k for k in binding_keys(self.BINDINGS) if self.missed or k.key != "m"]
         yield KeyBar(keys, id="keys")
 

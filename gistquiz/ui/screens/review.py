@@ -152,13 +152,13 @@ class ReviewScreen(Screen[None]):
         # widgets): that keeps a keypress far under 50 ms even with a 10,000-card deck.
         yield Header()
         with VerticalScroll(id="card"):
-            yield Static("", id="front")
+            yield Static("", id="front", markup=False)
             yield AnswerBox(placeholder="type your answer, Enter to check (empty: just show it)", id="typed")
-            yield Static("", id="grade")
-            yield Static("", id="back")
+            yield Static("", id="grade", markup=False)
+            yield Static("", id="back", markup=False)
             yield DemoPanel(id="demo")
-        yield Static("", id="progress")
-        yield Static("", id="answer-bar")
+        yield Static("", id="progress", markup=False)
+        yield Static("", id="answer-bar", markup=False)
         yield KeyBar(id="keys")
         yield Static(
             f"Make the terminal at least {MIN_SIZE[0]}×{MIN_SIZE[1]} to see the card.\n"

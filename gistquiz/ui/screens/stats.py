@@ -165,12 +165,12 @@ class StatsScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Header()
         with VerticalScroll(id="stats"):
-            yield Static("Computing…", id="stats-summary")
-            yield Static("", id="stats-costs")
-            yield Static("", id="stats-calendar")
-            yield Static("", id="stats-forecast")
-            yield Static("", id="stats-retention")
-            yield Static("", id="stats-leech-title")
+            yield Static("Computing…", id="stats-summary", markup=False)
+            yield Static("", id="stats-costs", markup=False)
+            yield Static("", id="stats-calendar", markup=False)
+            yield Static("", id="stats-forecast", markup=False)
+            yield Static("", id="stats-retention", markup=False)
+            yield Static("", id="stats-leech-title", markup=False)
             leeches: DataTable[str] = DataTable(id="stats-leeches", cursor_type="row")
             leeches.add_columns("Lapses", "Deck", "Card")
             yield leeches
@@ -280,7 +280,7 @@ class StatsScreen(Screen[None]):
         leeches = self.query_one("#stats-leeches", DataTable)
         leeches.clear()
         for i, lx in enumerate(st.leeches):
-            leeches.add_row(str(lx.lapses), lx.deck, lx.front.splitlines()[0][:60], key=str(i))
+            leeches.add_row(str(lx.lapses), Text(lx.deck), Text(lx.front.splitlines()[0][:60]), key=str(i))
         self.query_one("#stats-leech-title", Static).update(
             Text("Leeches (suspended; Enter opens one)", style="bold") if st.leeches else Text("No leeches.", "dim")
         )

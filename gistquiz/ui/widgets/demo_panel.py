@@ -100,8 +100,8 @@ class DemoPanel(Vertical):
         self._run: DemoRun | None = None
 
     def compose(self) -> ComposeResult:
-        yield Static("", id="demo-title")
-        yield Static("", id="demo-status")
+        yield Static("", id="demo-title", markup=False)
+        yield Static("", id="demo-status", markup=False)
         yield ProgressBar(total=100, show_eta=False, id="demo-progress")
         yield Vertical(id="demo-body")
 

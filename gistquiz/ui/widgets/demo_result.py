@@ -64,13 +64,13 @@ class FittedTable:
             for i in group:
                 # fold, never an ellipsis: a number cut to "0.9…" is a wrong number
                 table.add_column(
-                    self.columns[i],
+                    Text(self.columns[i]),
                     min_width=min(widths[i], options.max_width),
                     overflow="fold",
                     justify="right" if self.numeric[i] and i else "left",
                 )
             for row in self.cells:
-                table.add_row(*(row[i] for i in group))
+                table.add_row(*(Text(row[i]) for i in group))  # a demo's output is text, never markup
             yield table
 
 
@@ -136,7 +136,7 @@ class DemoResult(Vertical):
         r = self.result
         if self.card is not None:  # without a card (the demos screen) the panel's title is the claim
             claim = card_claim(self.card)
-            yield Static(Text.assemble(("Card says ", "italic dim"), claim), classes="lead-claim")
+            yield Static(Text.assemble(("Card says ", "italic dim"), claim), classes="lead-claim", markup=False)
         yield Static(
             Text.assemble(("Measured  ", "italic dim"), (r.get("headline", ""), "bold")), classes="lead-measured"
         )
@@ -154,19 +154,19 @@ class DemoResult(Vertical):
             title = ", ".join(parts)
             with Collapsible(title=title[0].upper() + title[1:], collapsed=True, classes="result-details"):
                 for table in tables:
-                    yield Static(table, classes="result-table")
+                    yield Static(table, classes="result-table", markup=False)
                 for plot in more:
                     yield make_plot(plot, r.get("series", {}))
                 if r.get("metrics"):
                     metrics = Table("metric", "value", box=None, padding=(0, 2), show_edge=False)
                     for k, v in r["metrics"].items():
-                        metrics.add_row(k.replace("_", " "), fmt(v))
-                    yield Static(metrics, classes="metrics")
+                        metrics.add_row(Text(k.replace("_", " ")), Text(fmt(v)))
+                    yield Static(metrics, classes="metrics", markup=False)
                 for note in r.get("notes", []):
-                    yield Static(Text(f"note: {note}", style="dim"))
+                    yield Static(Text(f"note: {note}", style="dim"), markup=False)
         footer = f"seed {r.get('seed', 0)} · " + ", ".join(f"{k}={v}" for k, v in r.get("params", {}).items())
         footer += f" · {r.get('elapsed_s', 0):.1f} s" + (f" · ran {self.when}" if self.when else "")
-        yield Static(Text(footer, style="dim"), classes="result-footer")
+        yield Static(Text(footer, style="dim"), classes="result-footer", markup=False)
 
 
 def card_claim(card: Card, limit: int = 220) -> str:
@@ -181,7 +181,7 @@ def make_plot(plot: dict[str, Any], series: dict[str, Any]):
     try:
         from textual_plotext import PlotextPlot
     except ImportError:  # pragma: no cover - textual-plotext is a dependency
-        return Static(f"{plot['title']}: (install textual-plotext to see the curve)")
+        return Static(f"{plot['title']}: (install textual-plotext to see the curve)", markup=False)
 
     class ResultPlot(PlotextPlot):
         def render(self):
@@ -236,7 +236,7 @@ def image_rows(images: list[dict[str, Any]]):
     for name, ims in groups.items():
         if any(im.get("labels") for im in ims):
             for im in ims:
-                yield Static(heatmap_table(im["pixels"], title=im["title"]), classes="heatmap")
+                yield Static(heatmap_table(im["pixels"], title=im["title"]), classes="heatmap", markup=False)
             continue
         scale = 2 if max(len(im["pixels"][0]) for im in ims if im["pixels"]) <= 8 else 1
         with_titles = []
@@ -252,5 +252,5 @@ def image_rows(images: list[dict[str, Any]]):
             chunk = with_titles[start : start + columns]
             row.add_row(*chunk, *[""] * (columns - len(chunk)))
         if len(ims) > 1:
-            yield Static(Text(name, style="bold"), classes="image-title")
-        yield Static(row, classes="images")
+            yield Static(Text(name, style="bold"), classes="image-title", markup=False)
+        yield Static(row, classes="images", markup=False)
