@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from gistquiz import registry, trust
 from gistquiz.cli import main
@@ -257,3 +260,23 @@ async def test_the_app_asks_before_an_edited_user_demo_runs_and_no_runs_nothing(
         await pilot.press("r")
         await settle(pilot)
         assert not isinstance(app.screen, TrustScreen), "a yes is remembered for this content"
+
+
+OLD_IS_DEMO = re.compile(r"^PARAMS\s*[:=].*?^def run\(", re.MULTILINE | re.DOTALL)
+"""The pattern ``registry.is_demo`` replaced: it must say the same of every text."""
+
+
+def test_is_demo_agrees_with_the_pattern_it_replaced_on_every_bundled_module():
+    files = sorted(demos_dir().glob("*.py"))
+    assert len(files) > 16
+    for path in files:
+        text = path.read_text(encoding="utf-8")
+        assert registry.is_demo(text) == bool(OLD_IS_DEMO.search(text)), path
+
+
+PIECES = ["PARAMS", "PARAMS", " ", "\t", "=", ":", " = {}", "\n", "def run(", "def run", "x", "#", "\r"]
+
+
+@given(st.lists(st.sampled_from(PIECES), max_size=14).map("".join))
+def test_is_demo_agrees_with_the_pattern_it_replaced_on_any_text(text):
+    assert registry.is_demo(text) == bool(OLD_IS_DEMO.search(text))
