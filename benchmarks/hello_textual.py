@@ -218,12 +218,13 @@ class TableFloorApp(HomeFloorApp):
         self.call_from_thread(self.show, counts)
 
     def show(self, counts: list[tuple[str, int, int, int]]) -> None:
+        from rich.text import Text
         from textual.widgets import DataTable
 
         table = self.query_one("#decks", DataTable)
-        table.add_columns("Deck", "New", "Due", "Total")
-        for row in counts:
-            table.add_row(*row)
+        table.add_columns(*(Text(label) for label in ("Deck", "New", "Due", "Total")))  # as gistquiz: no markup
+        for title, *numbers in counts:
+            table.add_row(Text(title), *numbers)
         self.query_one("#hint", Static).update("Enter: review the deck under the cursor · q: quiz it · ?: all keys")
 
 
