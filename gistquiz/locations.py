@@ -50,13 +50,13 @@ def settings_path(home_dir: Path) -> Path:
 
 
 def _bundled(name: str) -> Path:
-    here = Path(__file__).parent
-    if here.is_dir():  # the package is a folder on disk (not in a zip): no need of importlib.resources' readers,
-        # whose import (zipfile among them) took 2-3 ms of the first screen
-        return here / "bundled" / name if (here / "bundled" / name).is_dir() else here.parent / name
-    from importlib.resources import files
+    # A package on disk is read as a folder; only one in a zip goes through importlib.resources, whose readers
+    # import zipfile (2-3 ms of the first screen).
+    package = Path(__file__).parent
+    if not package.is_dir():
+        from importlib.resources import files
 
-    package = files(APP_NAME)
+        package = files(APP_NAME)
     installed = package / "bundled" / name
     if installed.is_dir():
         return Path(str(installed))

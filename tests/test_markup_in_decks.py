@@ -74,3 +74,19 @@ async def test_a_notification_quoting_a_deck_shows_its_brackets(app):
         await pilot.pause()
         await pilot.pause()
         assert "Odd [/] deck" in screen_text(app)
+
+
+def test_every_static_the_ui_composes_takes_plain_text():
+    """Textual reads a str given to a ``Static`` as markup unless told otherwise: each one the UI builds says
+    ``markup=False``, so that a new screen cannot bring the crash back (the strings they show quote decks)."""
+    import ast
+
+    ui = Path(__file__).parent.parent / "gistquiz" / "ui"
+    missing = []
+    for path in sorted(ui.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "Static":
+                plain = any(k.arg == "markup" and getattr(k.value, "value", None) is False for k in node.keywords)
+                if not plain:
+                    missing.append(f"{path.relative_to(ui)}:{node.lineno}")
+    assert not missing, missing

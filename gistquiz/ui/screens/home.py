@@ -53,9 +53,9 @@ def import_core() -> None:
     """Import what :meth:`HomeScreen.load` uses, in a thread started when the screen first waits for a frame.
 
     Before the first paint the app's thread waits about 14 ms of its 200 for Textual's next frame (wall
-    199 against CPU 185 ms, seven starts): these imports, 22 ms of CPU, start in that wait instead of
-    after the paint. A module
-    the worker wants while this thread is importing it waits on the import lock, then finds it loaded
+    199 against CPU 185 ms, seven starts): these imports, 16.5 ms of CPU in a new process, start in that wait
+    instead of after the paint. A module the worker wants while this thread is importing it waits on the
+    import lock, then finds it loaded
     (gistquiz's modules import each other in no cycle at their top, so the two threads cannot deadlock).
     A failure is left to the worker, which imports the same and says what is wrong on the screen."""
     with contextlib.suppress(Exception):

@@ -164,6 +164,7 @@ class ReviewScreen(Screen[None]):
             f"Make the terminal at least {MIN_SIZE[0]}×{MIN_SIZE[1]} to see the card.\n"
             "The keys still work: Space, 1-4, Esc.",
             id="too-small",
+            markup=False,
         )
 
     def on_resize(self, event: events.Resize) -> None:

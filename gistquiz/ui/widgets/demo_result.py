@@ -138,7 +138,9 @@ class DemoResult(Vertical):
             claim = card_claim(self.card)
             yield Static(Text.assemble(("Card says ", "italic dim"), claim), classes="lead-claim", markup=False)
         yield Static(
-            Text.assemble(("Measured  ", "italic dim"), (r.get("headline", ""), "bold")), classes="lead-measured"
+            Text.assemble(("Measured  ", "italic dim"), (r.get("headline", ""), "bold")),
+            classes="lead-measured",
+            markup=False,
         )
         plots = r.get("plots", [])
         if plots:  # the first curve is the demo's point; the others are in the details with the tables
