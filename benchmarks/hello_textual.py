@@ -178,19 +178,27 @@ class HomeFloorApp(App[None]):
 
 
 class TableFloorApp(HomeFloorApp):
-    """The floor of the deck table: :class:`HomeFloorApp`, then, after its first paint, the same numbers from
-    the same files with the standard library alone, in a thread as gistquiz's home screen does.
+    """The floor of the deck table: :class:`HomeFloorApp`, then, from its first idle after the first paint, the
+    same numbers from the same files with the standard library alone, in a thread as gistquiz's home screen does.
 
     It reads every deck's entry in gistquiz's parse cache (``$GISTQUIZ_HOME/cache/decks``: one JSON line of
     key, one of cards by column) after hashing the deck file it names, as the cache's check does; counts
-    each deck's cards, the ones the review database has seen and the ones due today (one ``SELECT`` of the
-    ``cards`` table); and fills the table. No scheduler, no gistquiz module: what the table costs beyond
-    this is gistquiz's own code. It assumes a warm cache (``bench_app.py`` starts gistquiz first).
+    each deck's cards, the ones the review database has never seen, the ones learning and the ones due today
+    (one ``SELECT`` of the ``cards`` table), and today's answers and time (one of ``reviews``); and fills what
+    gistquiz's home fills: the table's five columns with an "All decks" row above two or more decks, the
+    hint, today's line. (Its New column counts the cards never answered, where gistquiz's shows today's share
+    of them under the daily limit: on the bundled decks, numbers of the same width.) No scheduler, no gistquiz
+    module:
+    what the table costs beyond this is gistquiz's own code. It assumes a warm cache (``bench_app.py`` starts
+    gistquiz first).
     """
 
-    def after_first_paint(self) -> None:
-        super().after_first_paint()
-        self.load()
+    started = False
+
+    def on_idle(self) -> None:
+        if not self.started:  # as gistquiz's home screen does: the load starts at the first idle, after the paint
+            self.started = True
+            self.load()
 
     @work(thread=True)
     def load(self) -> None:
@@ -209,23 +217,47 @@ class TableFloorApp(HomeFloorApp):
             hashlib.blake2b(Path(key["path"]).read_bytes()).hexdigest()  # the cache's freshness check
             body = json.loads(body_line)
             decks.append((body["title"], set(body["cards"]["key"])))
-        tomorrow = (datetime.now(UTC) + timedelta(days=1)).isoformat()
+        decks.sort()
+        now = datetime.now(UTC)
+        tomorrow = (now + timedelta(days=1)).isoformat()
         with sqlite3.connect(f"file:{home / 'gistquiz.sqlite3'}?mode=ro", uri=True) as db:
-            rows = db.execute("SELECT key, due FROM cards").fetchall()
-        seen = {k for k, _ in rows}
-        due = {k for k, d in rows if d and d < tomorrow}
-        counts = [(t, len(keys - seen), len(keys & due), len(keys)) for t, keys in decks]
-        self.call_from_thread(self.show, counts)
+            rows = db.execute("SELECT key, state, due FROM cards").fetchall()
+            reviews, ms = db.execute(
+                "SELECT COUNT(*), COALESCE(SUM(duration_ms), 0) FROM reviews WHERE reviewed_at >= ?",
+                (now.replace(hour=0, minute=0, second=0).isoformat(),),
+            ).fetchone()
+        seen = {k for k, _, _ in rows}
+        learning = {k for k, state, d in rows if state in (1, 3) and d and d < tomorrow}
+        due = {k for k, state, d in rows if state == 2 and d and d < tomorrow}
+        counts = [(t, len(keys - seen), len(keys & learning), len(keys & due), len(keys)) for t, keys in decks]
+        if len(counts) > 1:
+            counts.insert(0, ("All decks", *(sum(c[i] for c in counts) for i in range(1, 5))))
+        self.call_from_thread(self.show, counts, reviews, ms)
 
-    def show(self, counts: list[tuple[str, int, int, int]]) -> None:
+    def show(self, counts: list[tuple[str, int, int, int, int]], reviews: int, ms: int) -> None:
         from rich.text import Text
         from textual.widgets import DataTable
 
         table = self.query_one("#decks", DataTable)
-        table.add_columns(*(Text(label) for label in ("Deck", "New", "Due", "Total")))  # as gistquiz: no markup
+        names = ("New", "Learning", "Due", "Total")
+        widths = [max(len(n), *(len(str(c[i + 1])) for c in counts)) for i, n in enumerate(names)]
+        title_width = max(8, min(self.size.width - sum(w + 2 for w in widths) - 6, max(len(c[0]) for c in counts)))
+        table.add_column(Text("Deck"), width=title_width)  # as gistquiz: labels and titles as Text, no markup
+        for name in names:
+            table.add_column(Text(name))
         for title, *numbers in counts:
-            table.add_row(Text(title), *numbers)
-        self.query_one("#hint", Static).update("Enter: review the deck under the cursor · q: quiz it · ?: all keys")
+            table.add_row(Text(title[:title_width]), *numbers)
+        first = int(len(counts) > 1)  # the first deck's row, below "All decks"
+        table.move_cursor(row=first)
+        self.query_one("#hint", Static).update(
+            f"Welcome! Enter starts reviewing “{counts[first][0]}”: Space shows the answer, 1-4 rate it, r runs its "
+            "demo. ? lists every key."
+        )
+        minutes, seconds = divmod(ms // 1000, 60)
+        left = sum(c[1] + c[2] + c[3] for c in counts[first:])
+        self.query_one("#today", Static).update(
+            f"Today: {reviews} review(s) in {minutes}m {seconds:02d}s · {left} card(s) left to study"
+        )
 
 
 if __name__ == "__main__" and sys.argv[1:] == ["--home-floor"]:
