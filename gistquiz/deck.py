@@ -33,7 +33,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from gistquiz.errors import DeckError, DeckFileError
 
@@ -66,8 +66,9 @@ class Kind(StrEnum):
     EXERCISE = "exercise"
 
 
-@dataclass(frozen=True)
-class Option:
+class Option(NamedTuple):
+    """One choice of a multiple-choice card, as the deck lists it (``- [x]`` marks a right one)."""
+
     text: str
     correct: bool
 
@@ -121,6 +122,8 @@ class Card:
 
 @dataclass
 class Deck:
+    """One deck file, parsed: its cards, and the problems found in it (``file:line: what is wrong``)."""
+
     key: str
     """Identity of the deck: its file name without ``.md``, lower-cased."""
     title: str
@@ -234,8 +237,9 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-@dataclass
-class _Section:
+class _Section(NamedTuple):
+    """One ``##`` note of a deck file as the parser first splits it, before it becomes cards."""
+
     heading: str
     line: int
     body: str

@@ -7,11 +7,13 @@ the grading machinery (3 ms of it, in a new process).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 
-@dataclass(frozen=True)
-class Exercise:
+class Exercise(NamedTuple):
+    """What an exercise card holds: the code the learner starts from, the tests that grade it, and a solution
+    if the deck gives one."""
+
     starter: str
     tests: str
     solution: str = ""

@@ -34,6 +34,8 @@ from gistquiz.registry import demo_names
 
 @dataclass
 class Library:
+    """Every deck found, bundled and the learner's own; a deck of the learner's replaces a bundled one of its name."""
+
     decks: list[Deck] = field(default_factory=list)
     replaced: dict[str, Deck] = field(default_factory=dict)
     """Bundled decks not used because the user's decks folder holds a deck of the same name, by deck key."""

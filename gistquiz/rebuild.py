@@ -67,8 +67,8 @@ def apply_event(
     if not history or before.parameters_for(state.deck) == after.parameters_for(state.deck):
         return state
     redone = replay_answers(CardState(state.key, state.deck), history, after)
-    redone = replace(redone, suspended=state.suspended, buried_until=state.buried_until, leech=state.leech)
-    return redone if mode == "reschedule" else replace(redone, due=state.due)
+    redone = redone._replace(suspended=state.suspended, buried_until=state.buried_until, leech=state.leech)
+    return redone if mode == "reschedule" else redone._replace(due=state.due)
 
 
 def replay_card(key: str, entries: Sequence[ReviewEntry], at: SchedulerAt) -> CardState:

@@ -17,9 +17,9 @@ import ast
 import re
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+from typing import NamedTuple
 
 from gistquiz.locations import demos_dir
 
@@ -44,8 +44,9 @@ Where = Path | Sequence[Path] | None
 first is the bundled one, holding ``harness.py``; the others are the learner's)."""
 
 
-@dataclass(frozen=True)
-class DemoInfo:
+class DemoInfo(NamedTuple):
+    """A demo a card can run: its name and the file that defines it."""
+
     name: str
     path: Path
     source: str = "bundled"
@@ -58,10 +59,11 @@ class DemoInfo:
         return _claim(self.path)
 
 
-@dataclass(frozen=True)
-class Found:
-    demos: dict[str, DemoInfo] = field(default_factory=dict)
-    problems: list[str] = field(default_factory=list)
+class Found(NamedTuple):
+    """The demos of the bundled and the learner's folders, and what could not be used."""
+
+    demos: dict[str, DemoInfo]
+    problems: list[str]
     """One line per user file that is not used, naming it and the bundled file it clashes with."""
 
 
@@ -92,7 +94,7 @@ def problems(where: Where = None) -> list[str]:
 def find(where: Where = None) -> Found:
     """The demos of every folder (a bundled name wins), and the user files that clash with a bundled one."""
     first, *others = folders(where)
-    found = Found({n: DemoInfo(n, p, "bundled") for n, p in _scan(first, _signature(first)).items()})
+    found = Found({n: DemoInfo(n, p, "bundled") for n, p in _scan(first, _signature(first)).items()}, [])
     taken = modules(first)
     for folder in others:
         for path in _py_files(folder):

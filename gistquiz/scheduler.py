@@ -26,10 +26,9 @@ from __future__ import annotations
 import math
 import random
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import IntEnum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from gistquiz.settings import Settings
 
@@ -61,8 +60,7 @@ class State(IntEnum):
     RELEARNING = 3
 
 
-@dataclass(frozen=True)
-class CardState:
+class CardState(NamedTuple):
     """Everything the store keeps about one card."""
 
     key: str

@@ -17,7 +17,6 @@ from __future__ import annotations
 import bisect
 import heapq
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -61,8 +60,9 @@ def note_key(key: str) -> str:
     return key.split("/", 1)[0]
 
 
-@dataclass
-class Queue:
+class Queue(NamedTuple):
+    """A day's queue for some cards: those in learning by due time, the reviews due, the new ones allowed today."""
+
     learning: list[tuple[datetime, str]]
     """(due, key), sorted by due."""
     review: list[str]

@@ -20,10 +20,9 @@ Example ``settings.toml``::
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass, fields
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from gistquiz.errors import UserError, not_utf8
 
@@ -31,8 +30,9 @@ _STEP = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd])\s*$")
 _UNIT = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
 
 
-@dataclass(frozen=True)
-class Settings:
+class Settings(NamedTuple):
+    """The learner's ``settings.toml``, with every value it leaves out at its default."""
+
     desired_retention: float = 0.9
     new_per_day: int = 20
     exercise_new_per_day: int = 3
@@ -51,7 +51,7 @@ class Settings:
         return tuple(parse_step(s) for s in getattr(self, which))
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return self._asdict()
 
 
 _RANGES: dict[str, tuple[float, float]] = {
@@ -74,7 +74,7 @@ def parse_step(text: str) -> timedelta:
 
 def validate(raw: dict[str, Any], where: str = "settings") -> Settings:
     """Settings from a mapping; every problem raises a one-line :class:`UserError`."""
-    known = {f.name: f for f in fields(Settings)}
+    known = Settings._fields
     values: dict[str, Any] = {}
     for key, value in raw.items():
         if key not in known:

@@ -279,8 +279,7 @@ _GET_META = "SELECT value FROM meta WHERE key=?"
 _SET_META = "INSERT OR REPLACE INTO meta VALUES (?, ?)"
 
 
-@dataclass(frozen=True)
-class ExportedNote:
+class ExportedNote(NamedTuple):
     """A note as last exported to Anki (a row of ``anki_notes``)."""
 
     key: str
@@ -702,7 +701,7 @@ class Store:
             target = _row_entry(row)
             key = self.links().get(target.card_key, target.card_key)
             current = _read_state(db, key)
-            before = replace(target.before, key=key)
+            before = target.before._replace(key=key)
             if target.action == "answer":
                 restored = _with_flags(before, current) if current else before
             else:
@@ -945,9 +944,9 @@ class Store:
                     ],
                 )
                 # The other app's suspend and bury, as rows of the log, so that a replay keeps them.
-                flags = [("suspend", replace(final, suspended=False))] if final.suspended and not final.leech else []
+                flags = [("suspend", final._replace(suspended=False))] if final.suspended and not final.leech else []
                 if final.buried_until is not None:
-                    flags.append(("bury", replace(final, buried_until=None)))
+                    flags.append(("bury", final._replace(buried_until=None)))
                 when = final.last_review or datetime.now(UTC)  # after its last answer, as in the other app
                 for action, before in flags:
                     entry = _new_entry(key, final.deck, 0, when, None, before, final, "import", action=action)
@@ -988,7 +987,7 @@ class Store:
                     changed_at = max(seen_at, row[2] + 1) if row is not None else seen_at
                 if row is not None and row[0] != note.key:
                     moved.append((note.guid, note.key))
-                out[note.key] = note = replace(note, changed_at=changed_at)
+                out[note.key] = note = note._replace(changed_at=changed_at)
                 if row != (note.key, note.content, changed_at):  # unchanged rows are not written again
                     changed.append((note.key, deck, note.guid, note.fingerprint, note.content, changed_at))
             db.executemany("DELETE FROM anki_notes WHERE guid=? AND key<>?", moved)
@@ -1288,28 +1287,27 @@ def _write_state(db: sqlite3.Connection, s: CardState, fingerprint: str | None) 
 def flagged(state: CardState, action: str, until: datetime | None = None) -> CardState:
     """The state after a flag action (one of :data:`FLAG_ACTIONS`); unsuspending a leech clears the mark."""
     if action == "suspend":
-        return replace(state, suspended=True)
+        return state._replace(suspended=True)
     if action == "unsuspend":
-        return replace(state, suspended=False, leech=False)
+        return state._replace(suspended=False, leech=False)
     if action == "bury":
-        return replace(state, buried_until=until)
+        return state._replace(buried_until=until)
     if action == "unbury":
-        return replace(state, buried_until=None)
+        return state._replace(buried_until=None)
     raise ValueError(f"not a flag action: {action!r}")
 
 
 def _flag_undone(action: str, before: CardState, current: CardState) -> CardState:
     """``current`` with the flag ``action`` changed put back as it was ``before`` it; nothing else moves."""
     if action in ("suspend", "unsuspend"):
-        return replace(current, suspended=before.suspended, leech=before.leech)
-    return replace(current, buried_until=before.buried_until)
+        return current._replace(suspended=before.suspended, leech=before.leech)
+    return current._replace(buried_until=before.buried_until)
 
 
 def _with_flags(restored: CardState, current: CardState) -> CardState:
     """An undone answer restores scheduling, but a suspend or bury done since stays."""
     leech_from_answer = current.leech and not restored.leech
-    return replace(
-        restored,
+    return restored._replace(
         suspended=current.suspended and not leech_from_answer,
         buried_until=current.buried_until,
     )

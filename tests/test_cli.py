@@ -226,7 +226,6 @@ def test_main_returns_exit_codes_in_process(tmp_path, tiny, capsys):
 
 
 def test_check_lists_leeches_without_calling_them_problems(tmp_path, tiny):
-    from dataclasses import replace
     from datetime import UTC, datetime
 
     from gistquiz.scheduler import State
@@ -234,7 +233,7 @@ def test_check_lists_leeches_without_calling_them_problems(tmp_path, tiny):
 
     now = datetime(2026, 3, 1, tzinfo=UTC)
     with Store(tmp_path / "gistquiz.sqlite3") as store:
-        leech = lambda s: replace(s, state=State.REVIEW, lapses=8, leech=True, suspended=True, due=now)  # noqa: E731
+        leech = lambda s: s._replace(state=State.REVIEW, lapses=8, leech=True, suspended=True, due=now)  # noqa: E731
         store.answer("tiny:two", "tiny", 1, now, leech)
     out = gq("check", "--decks", str(tiny), home=tmp_path)
     assert out.returncode == 0

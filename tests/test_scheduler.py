@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import fsrs
@@ -118,7 +117,7 @@ def test_naive_datetimes_are_refused():
 
 def test_card_state_round_trips_through_a_dict():
     s, _ = answer_sequence(Scheduler(), [3, 3, 1])
-    s = replace(s, suspended=True, buried_until=T0)
+    s = s._replace(suspended=True, buried_until=T0)
     assert CardState.from_dict(s.to_dict()) == s
 
 

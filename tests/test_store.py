@@ -9,7 +9,6 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -103,7 +102,7 @@ def test_each_flag_action_is_a_row_of_the_log_and_undoing_it_restores_only_that_
 
 
 def test_unsuspending_a_leech_clears_the_mark_and_undoing_it_puts_both_back(store):
-    sched = Scheduler(replace(SCHED.settings, leech_threshold=1))
+    sched = Scheduler(SCHED.settings._replace(leech_threshold=1))
     answer(store, "d:l", Rating.EASY, T0, sched)  # straight to review
     answer(store, "d:l", Rating.AGAIN, T0 + timedelta(days=9), sched)  # a lapse: one is a leech here
     assert store.state("d:l").leech and store.state("d:l").suspended
@@ -174,7 +173,7 @@ def test_meta_pairs_round_trip_and_outlive_the_connection(tmp_path):
 
 
 def _make_review_card(state: CardState) -> CardState:
-    return replace(state, state=State.REVIEW)
+    return state._replace(state=State.REVIEW)
 
 
 def test_today_totals_count_the_answers_that_stand(store):
@@ -343,7 +342,7 @@ def test_imported_suspends_and_burys_are_logged_so_a_rebuild_keeps_them(store):
     log = [(3, T0, None, CardState("d:a", "d"), answered)]
     never = CardState("d:n", "d", suspended=True)  # suspended in Anki, never answered
     buried = CardState("d:b", "d", buried_until=T0 + timedelta(days=1))
-    store.import_reviews([(replace(answered, suspended=True), "", log), (never, "", []), (buried, "", [])])
+    store.import_reviews([(answered._replace(suspended=True), "", log), (never, "", []), (buried, "", [])])
     assert [(e.card_key, e.action) for e in store.reviews(with_flags=True)] == [
         ("d:a", "answer"),
         ("d:a", "suspend"),

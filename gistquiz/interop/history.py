@@ -37,7 +37,7 @@ import csv
 import json
 import math
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import TextIO
@@ -135,9 +135,9 @@ def from_revlog(
         # Suspended and buried are the card's queue in Anki, not answers: carried over as gistquiz's flags
         # (which a rebuild keeps), also for a card never answered.
         if queue == SUSPENDED:
-            state = replace(state, suspended=True)
+            state = state._replace(suspended=True)
         elif queue in BURIED:
-            state = replace(state, buried_until=scheduler.next_day_start(now))
+            state = state._replace(buried_until=scheduler.next_day_start(now))
         out.cards.append((state, fingerprint, log))
         out.reviews += len(log)
     return out
@@ -170,8 +170,7 @@ def with_anki_schedule(
     if last is None:
         last = state.last_review or (due - timedelta(days=card.ivl) if card.ivl > 0 else min(now, due))
     review = card.type == CARD_REVIEW
-    return replace(
-        state,
+    return state._replace(
         state=State.REVIEW if review else State.RELEARNING,
         step=None if review else 0,
         stability=stability,
