@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
-from textual.widgets import Static
+from textual.widgets import DataTable, Static
 
 from gistquiz.deck import parse_deck
 from gistquiz.ui.app import GistQuizApp
@@ -156,31 +156,22 @@ def test_the_app_command_turns_the_collector_back_on_even_when_the_app_fails(mon
     assert seen == [False] and gc.isenabled()
 
 
-async def test_home_imports_the_core_once_in_a_thread_while_it_waits_for_its_first_frame(app):
+async def test_home_loads_its_decks_once_from_its_first_idle_and_again_on_r(app, monkeypatch):
+    loads = []
+    real = HomeScreen.load
+
+    def counted(self, reload: bool = True):
+        loads.append(reload)
+        return real(self, reload)
+
+    monkeypatch.setattr(HomeScreen, "load", counted)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot, app)
         home = app.screen
-        assert isinstance(home, HomeScreen)
-        thread = home.importing
-        assert thread is not None and thread.name == "gistquiz-imports"
-        thread.join(timeout=10)
-        assert not thread.is_alive()
-        await pilot.press("r")  # reloading, idle again: no second thread
+        assert isinstance(home, HomeScreen) and home.load_started
+        assert home.query_one("#decks", DataTable).row_count > 0
+        await pilot.pause(0.1)  # idle again and again: no second load
+        assert loads == [True]
+        await pilot.press("r")
         await settle(pilot, app)
-        assert home.importing is thread
-
-
-def test_a_failed_core_import_is_left_to_the_worker_to_report(monkeypatch):
-    import builtins
-
-    from gistquiz.ui.screens import home
-
-    real = builtins.__import__
-
-    def failing(name, *args, **kwargs):
-        if name == "gistquiz" and args[2] and "relink" in args[2]:
-            raise ImportError("broken install")
-        return real(name, *args, **kwargs)
-
-    monkeypatch.setattr(builtins, "__import__", failing)
-    home.import_core()  # no exception: the worker's own import says what is wrong, on the screen
+        assert loads == [True, True]

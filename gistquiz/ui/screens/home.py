@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import gc
-import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -47,19 +45,6 @@ def reports_store_errors(action: Callable[..., Any]) -> Callable[..., Any]:
             return None
 
     return wrapped
-
-
-def import_core() -> None:
-    """Import what :meth:`HomeScreen.load` uses, in a thread started when the screen first waits for a frame.
-
-    Before the first paint the app's thread waits about 14 ms of its 200 for Textual's next frame (wall
-    199 against CPU 185 ms, seven starts): these imports, 16.5 ms of CPU in a new process, start in that wait
-    instead of after the paint. A module the worker wants while this thread is importing it waits on the
-    import lock, then finds it loaded
-    (gistquiz's modules import each other in no cycle at their top, so the two threads cannot deadlock).
-    A failure is left to the worker, which imports the same and says what is wrong on the screen."""
-    with contextlib.suppress(Exception):
-        from gistquiz import backup, deck_cache, exercise_card, library, overview, registry, relink, session, store  # noqa: F401
 
 
 class HomeScreen(Screen[None]):
@@ -113,16 +98,17 @@ class HomeScreen(Screen[None]):
         """What :meth:`show` last drew, drawn again at a new width."""
         self.reloading = False
         """``r`` was pressed: the next :meth:`show` says what the reload found."""
-        # First paint first: the deck-loading worker would compete with it for the interpreter.
         self.call_after_refresh(self.after_first_paint)
-        self.importing: threading.Thread | None = None
+        self.load_started = False
+        """The first load has started (:meth:`on_idle`)."""
 
     def on_idle(self) -> None:
-        # The screen has handled its messages and waits for its next frame (up to 1/60 s): the first time,
-        # the core's imports start in that wait rather than after the paint (see import_core).
-        if self.importing is None:
-            self.importing = threading.Thread(target=import_core, name="gistquiz-imports", daemon=True)
-            self.importing.start()
+        # The first idle comes after the first paint (started in on_mount, the worker delayed that paint by
+        # its share of the interpreter). Started here, not after that paint has settled (after_first_paint),
+        # its results can make Textual's next frame: the deck table waited a frame for it before.
+        if not self.load_started:
+            self.load_started = True
+            self.load()
 
     async def after_first_paint(self) -> None:
         if not gc.isenabled():  # paused by the command until the first frame (cli.cmd_app)
@@ -130,7 +116,6 @@ class HomeScreen(Screen[None]):
             # alone, the collector's next passes went over all of it, in the deck table's time.
             gc.freeze()
             gc.enable()
-        self.load()
 
     def on_resize(self, event: events.Resize) -> None:
         if getattr(self, "shown", None) is not None:
