@@ -21,7 +21,6 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import replace
 from pathlib import Path
 
 from gistquiz import store as store_module
@@ -165,8 +164,8 @@ def answer_path_ratios(folder: Path, rounds: int = 200, batch: int = 10) -> dict
         key, _, _ = tick()
         with sql.transaction() as db:
             store_module._read_state(db, key)
-            store_module._write_state(db, replace(example.after, key=key), "")
-            db.execute(store_module._INSERT_REVIEW, store_module._review_values(replace(example, card_key=key)))
+            store_module._write_state(db, example.after._replace(key=key), "")
+            db.execute(store_module._INSERT_REVIEW, store_module._review_values(example._replace(card_key=key)))
 
     def schedule() -> None:
         key, rating, now = tick()

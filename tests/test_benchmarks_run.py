@@ -1,0 +1,21 @@
+"""The benchmarks run against the code as it is: each is a script nobody runs in CI, so a change to the core's
+types broke ``bench_core.py --answer-path`` once (``dataclasses.replace`` on a state that had become a named
+tuple) without a test noticing. These run their cheapest settings; the figures are not checked."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parents[1] / "benchmarks"))
+import bench_core  # noqa: E402
+
+
+def test_the_answer_path_benchmark_runs_every_contender(tmp_path):
+    samples = bench_core.answer_path_ratios(tmp_path, rounds=2, batch=1)
+    assert len(samples) >= 6 and all(len(v) == 2 and all(x > 0 for x in v) for v in samples.values()), samples
+
+
+def test_the_open_benchmark_runs(tmp_path, capsys):
+    bench_core.open_ratios(tmp_path, (200,), rounds=2, fresh_rounds=2)
+    assert "200" in capsys.readouterr().out
