@@ -41,23 +41,17 @@ from gistquiz.errors import DeckError
 FORMAT = 1
 """The entry layout; raise it when the layout changes."""
 _KINDS = {k.value: k for k in Kind}
-_PARSER_SOURCES = ("deck.py", "cloze.py", "exercise.py", "exercise_card.py", "errors.py", "deck_cache.py")
-# The Card fields in the order the columns are stored and Card() takes them (a test checks it is all of them).
-CARD_FIELDS = (
-    "key",
-    "deck",
-    "kind",
-    "front",
-    "back",
-    "line",
-    "tags",
-    "demo",
-    "options",
-    "cloze_text",
-    "cloze_index",
-    "note_id",
-    "exercise",
+_PARSER_SOURCES = (
+    "deck.py",
+    "deck_parser.py",
+    "cloze.py",
+    "exercise.py",
+    "exercise_card.py",
+    "errors.py",
+    "deck_cache.py",
 )
+CARD_FIELDS = Card._fields
+"""The columns an entry stores, in the order ``Card()`` takes them (all but ``deck``, which is the deck's key)."""
 
 
 class DeckCache:

@@ -22,7 +22,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from gistquiz.deck import Deck, Kind, _Parser, deck_key, decode, parse_deck
+from gistquiz.deck import Deck, Kind, deck_key, decode, parse_deck
+from gistquiz.deck_parser import Parser
 from gistquiz.errors import DeckError, DeckFileError
 
 if TYPE_CHECKING:
@@ -91,7 +92,7 @@ def open_section(path: str, line: int, shown: str | None = None) -> OpenSection:
         text = decode(data, shown)
     except DeckFileError as err:
         raise EditError(str(err.error)) from None
-    _, _, _, sections = _Parser(shown, deck_key(path), None).split(text)
+    _, _, _, sections = Parser(shown, deck_key(path), None).split(text)
     starts = [s.line for s in sections]
     if line not in starts:
         raise EditError(f"{shown}:{line}: no card starts on this line any more; reopen the card")

@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from gistquiz.deck import _fenced_spans
+from gistquiz.deck_parser import _fenced_spans
 
 _HEADING_LIKE = re.compile(r"^(#{1,2})(?=[ \t]|$)", re.MULTILINE)
 _LONE_QUESTION = re.compile(r"^([ \t]*)\?([ \t]*)$", re.MULTILINE)

@@ -16,7 +16,6 @@ import errno
 import hashlib
 import os
 import re
-import shlex
 import stat
 import tempfile
 from collections.abc import Iterable, Iterator
@@ -226,6 +225,8 @@ def bom_problem(path: Path) -> DeckError | None:
         return None  # reading the deck reports it
     for bom, encoding in BOMS:
         if head.startswith(bom):
+            import shlex  # here, not at the top: the first screen's imports wait for it, this message rarely
+
             q, tmp = shlex.quote(str(path)), shlex.quote(f"{path}.utf8")
             return DeckError(
                 str(path),

@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from gistquiz import fsrs_params
@@ -147,8 +147,8 @@ def fill_states(entries: dict[int, ReviewEntry], links: dict[str, str], schedule
         running[key] = after
         if not e.before_json:
             states = json.dumps(before.to_dict()), json.dumps(after.to_dict())
-            entries[rid] = replace(
-                e, state_before=before.state, state_after=after.state, before_json=states[0], after_json=states[1]
+            entries[rid] = e._replace(
+                state_before=before.state, state_after=after.state, before_json=states[0], after_json=states[1]
             )
             filled += 1
     return filled

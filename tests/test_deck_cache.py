@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import fields
 from pathlib import Path
 
 import pytest
 
 from gistquiz import deck_cache, library, locations
-from gistquiz.deck import Card, parse_deck, read_deck
+from gistquiz.deck import Card, Deck, Kind, Option, parse_deck, read_deck
+from gistquiz.errors import DeckError
+from gistquiz.exercise_card import Exercise
 
 DEMOS = frozenset({"bleu", "tiny_cnn"})
 
@@ -143,8 +144,16 @@ def test_the_bundled_decks_round_trip_through_the_cache(gistquiz_home, monkeypat
         assert calls == [] and parsed == read_deck(path, known_demos=DEMOS, source="bundled")
 
 
-def test_the_columns_are_every_field_of_a_card():
-    assert tuple(f.name for f in fields(Card)) == deck_cache.CARD_FIELDS
+def test_a_card_with_every_field_set_comes_back_whole():
+    # decode() names its columns one by one: a field it forgot, or two it swapped, would show here
+    card = Card(
+        "d:one", "d", Kind.CHOICE, "front", "back", 7, ("a", "b"), "bleu", (Option("x", True), Option("y", False)),
+        "cloze {{c1::x}}", 3, "one", Exercise("starter", "tests", "solution", 9),
+    )  # fmt: skip
+    assert all(getattr(card, name) != default for name, default in Card._field_defaults.items())
+    deck = Deck("d", "Title", "about", "d.md", [card], [DeckError("d.md", 2, "odd")], "user")
+    body = json.loads(json.dumps(deck_cache.encode(deck)))
+    assert deck_cache.decode(body, "d.md", "user") == deck
 
 
 def reloaded_once(home: Path, path: Path, monkeypatch: pytest.MonkeyPatch):
@@ -269,14 +278,15 @@ def test_parse_deck_is_what_the_cache_stores(gistquiz_home):
 
 
 def test_every_module_that_defines_a_cached_type_is_in_the_cache_key():
-    """An entry is keyed by a hash of the parser's sources: a module that defines a type the cache stores must
-    be among them, or a change to that type would leave old entries looking fresh."""
+    """An entry is keyed by a hash of the parser's sources: the parser's module, and each module that defines a
+    type the cache stores, must be among them, or a change there would leave old entries looking fresh."""
     import inspect
 
     from gistquiz.cloze import Deletion
     from gistquiz.deck import Deck, Option
+    from gistquiz.deck_parser import Parser
     from gistquiz.errors import DeckError
     from gistquiz.exercise_card import Exercise
 
-    for stored in (Card, Deck, Option, DeckError, Exercise, Deletion):
+    for stored in (Card, Deck, Option, DeckError, Exercise, Deletion, Parser):
         assert Path(inspect.getfile(stored)).name in deck_cache._PARSER_SOURCES, stored
