@@ -1,6 +1,7 @@
 """Benchmark the app against a hello-world Textual app: first screen, and keypress latency in review.
 
     python benchmarks/bench_app.py [--repeat 9] [--cards 10000] [--keys 100]
+    python benchmarks/bench_app.py --load-steps [--repeat 15]   # where the home screen's deck load spends
 
 Every figure is a ratio to an anchor run in the same harness, interleaved (anchor, app, anchor, app, ...):
 ``benchmarks/hello_textual.py``, one ``Static`` whose text a key changes. Goals from the speed issue (floors,
@@ -225,6 +226,24 @@ def summary(samples: Sequence[float]) -> str:
     return f"{median * 1000:8.1f} ms (IQR {q1 * 1000:.1f}-{q3 * 1000:.1f}, n={len(samples)})"
 
 
+def load_steps(home: Path, repeat: int) -> dict[str, list[float]]:
+    """``load_steps.py`` in ``repeat`` new processes (after one that writes the parse cache), in ms."""
+    env = {**os.environ, "GISTQUIZ_HOME": str(home)}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    out: dict[str, list[float]] = {}
+    for i in range(repeat + 1):
+        child = [sys.executable, str(HERE / "load_steps.py"), str(home)]
+        run = subprocess.run(child, env=env, capture_output=True, text=True)
+        if run.returncode:
+            raise RuntimeError(run.stderr)
+        if i == 0:
+            continue
+        values = {k: float(v) for k, v in (kv.split("=") for kv in run.stdout.split())}
+        for name, ms in (*values.items(), ("total", sum(values.values()))):
+            out.setdefault(name, []).append(ms)
+    return out
+
+
 def p95(samples: Sequence[float]) -> float:
     return sorted(samples)[int(0.95 * (len(samples) - 1))]
 
@@ -236,7 +255,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keys", type=int, default=50, help="cards to reveal and rate per block")
     parser.add_argument("--rounds", type=int, default=3, help="interleaved blocks of keys per app")
     parser.add_argument("--first-screen", action="store_true", help="only the first screen, no keypresses")
+    parser.add_argument("--load-steps", action="store_true", help="only the home screen's deck load, by step")
     args = parser.parse_args(argv)
+    if args.load_steps:
+        with tempfile.TemporaryDirectory() as tmp_name:
+            steps = load_steps(Path(tmp_name), args.repeat)
+        print(f"the home screen's deck load (bundled decks, new processes, n={args.repeat}): median ms (IQR)")
+        for name, ms in steps.items():
+            q = statistics.quantiles(ms, n=4) if len(ms) > 1 else [ms[0]] * 3
+            print(f"  {name:<14} {statistics.median(ms):6.2f} ({q[0]:.2f}-{q[2]:.2f})")
+        return 0
     rows: list[tuple[str, Sequence[float], Sequence[float], float, float]] = []  # name, anchor, ours, ratio, goal
     floors: list[tuple[str, Sequence[float], Sequence[float], Sequence[float]]] = []
     with tempfile.TemporaryDirectory() as tmp_name:

@@ -19,3 +19,11 @@ def test_the_answer_path_benchmark_runs_every_contender(tmp_path):
 def test_the_open_benchmark_runs(tmp_path, capsys):
     bench_core.open_ratios(tmp_path, (200,), rounds=2, fresh_rounds=2)
     assert "200" in capsys.readouterr().out
+
+
+def test_the_load_steps_benchmark_runs_every_step(tmp_path):
+    import bench_app
+
+    steps = bench_app.load_steps(tmp_path, repeat=1)
+    assert set(steps) == {"core-imports", "demo-scan", "decks", "store-open", "sync", "counts", "total"}, steps
+    assert all(len(ms) == 1 and ms[0] > 0 for ms in steps.values()), steps
