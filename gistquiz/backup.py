@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from gistquiz.errors import StoreError
+from gistquiz.locations import names_in
 from gistquiz.store import Store, check_file
 
 KEEP = 10
@@ -73,7 +74,8 @@ def daily(store: Store, now: datetime | None = None) -> Path | None:
 def backups(folder: Path) -> list[Backup]:
     """The backups in ``folder``, newest first."""
     found = []
-    for path in folder.glob(f"{PREFIX}*{SUFFIX}"):
+    ours = (n for n in names_in(folder) if n.startswith(PREFIX) and n[len(PREFIX) :].endswith(SUFFIX))
+    for path in map(folder.joinpath, ours):
         parts = path.name[len(PREFIX) : -len(SUFFIX)].split("-", 2)
         if (taken := _stamp_time(parts)) is None:
             continue  # not one of ours

@@ -50,7 +50,7 @@ class Parser:
 
     def parse(self, text: str, source: str) -> Deck:
         title, title_line, description, sections = self.split(text)
-        deck = Deck(self.key, title or self.key, description, self.path, source=source)
+        cards: list[Card] = []
         if not text.strip():
             self.error(1, "empty deck file: write a '# Title' line and cards that start with '## '")
         elif not sections:
@@ -63,9 +63,10 @@ class Parser:
                 if first != card.line:
                     self.error(card.line, f"duplicate card: same text as the card on line {first}")
                     break
-                deck.cards.append(card)
-        deck.errors = sorted(self.errors + self.soft_errors)
-        return deck
+                cards.append(card)
+        return Deck(
+            self.key, title or self.key, description, self.path, cards, sorted(self.errors + self.soft_errors), source
+        )
 
     def split(self, text: str) -> tuple[str, int, str, list[_Section]]:
         """Title, its line, description and the ``##`` sections, skipping fenced code.

@@ -70,3 +70,16 @@ def bundled_decks_dir() -> Path:
 
 def demos_dir() -> Path:
     return _bundled("demos")
+
+
+def names_in(folder: Path) -> list[str]:
+    """The names of the entries of ``folder``, unsorted; none when it cannot be listed (missing, not a folder).
+
+    What the start uses to find files by pattern, with a comprehension: ``Path.glob`` compiled each new
+    pattern into a regular expression (``fnmatch``), and the first screen's deck load globbed four of them
+    (the two deck folders, the open marks, the backups).
+    """
+    try:
+        return os.listdir(folder)
+    except OSError:
+        return []

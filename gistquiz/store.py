@@ -43,6 +43,7 @@ from typing import Any, NamedTuple, ParamSpec, TypeVar
 
 from gistquiz.deck import gc_paused
 from gistquiz.errors import AnsweredElsewhere, StoreError
+from gistquiz.locations import names_in
 from gistquiz.scheduler import CardState, Rating, State
 
 __all__ = [
@@ -1192,8 +1193,9 @@ def others_open(path: Path) -> list[Path]:
 
 def _marks(path: Path) -> list[tuple[Path, bool]]:
     out = []
-    for mark in path.parent.glob(f"{path.name}{OPEN_MARK}*"):
-        pid = mark.name[len(path.name + OPEN_MARK) :].split("-")[0]
+    prefix = path.name + OPEN_MARK
+    for mark in (path.parent / name for name in names_in(path.parent) if name.startswith(prefix)):
+        pid = mark.name[len(prefix) :].split("-")[0]
         out.append((mark, pid.isdigit() and _running(int(pid))))
     return out
 

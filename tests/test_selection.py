@@ -11,7 +11,7 @@ TWO = "# Two\n\n## Q2\nid: q2\n\nA2\n"
 
 
 def test_all_decks_reads_the_library_as_it_is_when_resolved():
-    library = Library([parse_deck(ONE, "one.md")])
+    library = Library([parse_deck(ONE, "one.md")], {})
     every = Selection.every_deck()
     assert every.all_decks and every.cards == () and not every.empty
     assert [c.key for c in every.resolve(library)] == ["one:q1"]
@@ -23,5 +23,5 @@ def test_a_deck_is_its_own_cards_whatever_the_library_holds():
     one, two = parse_deck(ONE, "one.md"), parse_deck(TWO, "two.md")
     picked = Selection(one.title, tuple(one.cards))
     assert not picked.all_decks and not picked.empty
-    assert picked.resolve(Library([one, two])) == one.cards
+    assert picked.resolve(Library([one, two], {})) == one.cards
     assert Selection("Broken", ()).empty  # a deck whose every note has a problem: nothing to review
