@@ -8,8 +8,10 @@ workers so a keypress is never kept waiting.
 from __future__ import annotations
 
 import os
+import select
 import signal
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -49,6 +51,21 @@ class GistQuizApp(App[None]):
         super().__init__()
         self.workspace = workspace
         self.clock = clock
+
+    def on_mount(self) -> None:
+        if not self.is_headless and hasattr(select, "poll") and sys.__stdin__ and sys.__stdin__.isatty():
+            self.set_interval(1.0, self.exit_if_hung_up, name="hang-up watch")
+
+    def exit_if_hung_up(self) -> None:
+        """Quit once the terminal is gone. A terminal window that closes sends a hang-up signal, which ends
+        the process; but a program that ran gistquiz in a pseudo-terminal and closed it without one (a test
+        harness, a web terminal) left it running, and Textual's input thread then found end-of-file on
+        every read, at once, forever: a full core until killed. poll() reports the hang-up without reading
+        (and so without taking a key from a terminal that is still there)."""
+        watch = select.poll()
+        watch.register(sys.__stdin__.fileno(), 0)  # no event asked for: a hang-up is reported anyway
+        if watch.poll(0):
+            self.exit()
 
     def get_default_screen(self) -> Screen:
         """Home is the bottom of the screen stack: composed first, rather than pushed over an empty screen
