@@ -37,6 +37,8 @@ class _Section(NamedTuple):
 
 
 class Parser:
+    """One deck file's parse: :meth:`parse` gives the deck, collecting every problem on the way."""
+
     def __init__(self, path: str, key: str, known_demos: set[str] | None):
         self.path = path
         self.key = key
