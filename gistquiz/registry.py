@@ -153,7 +153,9 @@ when a demo is added, removed or edited, so the folder is scanned again then."""
 
 def _listing(folder: Path) -> Listing:
     # os.scandir, not Path.glob("*.py"): the glob compiled its pattern into a regular expression on each new
-    # start, and the first screen's deck load listed each folder twice (0.3 ms of its 1.3 ms scan).
+    # start, and the first screen's deck load listed each folder twice (0.3 ms of its 1.3 ms scan). Nor
+    # locations.names_in with an os.stat per file: the scandir entries' own stat took half the time (80 against
+    # 154 us for the bundled folder, interleaved, n 15).
     out = []
     try:
         with os.scandir(folder) as entries:
