@@ -220,7 +220,9 @@ class TableFloorApp(HomeFloorApp):
         decks.sort()
         now = datetime.now(UTC)
         tomorrow = (now + timedelta(days=1)).isoformat()
-        with sqlite3.connect(f"file:{home / 'gistquiz.sqlite3'}?mode=ro", uri=True) as db:
+        # Read as gistquiz's first-frame look reads (store.Store.reader): immutable, no lock and no side file
+        # (a plain read-only open leaves -wal and -shm behind, and gistquiz's look then defers to a full open)
+        with sqlite3.connect(f"{(home / 'gistquiz.sqlite3').as_uri()}?mode=ro&immutable=1", uri=True) as db:
             rows = db.execute("SELECT key, state, due FROM cards").fetchall()
             reviews, ms = db.execute(
                 "SELECT COUNT(*), COALESCE(SUM(duration_ms), 0) FROM reviews WHERE reviewed_at >= ?",

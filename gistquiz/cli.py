@@ -231,13 +231,21 @@ def cmd_app(args: argparse.Namespace) -> int:
     # widgets): the collector's passes over them while Textual and gistquiz import, 85 of them, took 11 ms of
     # CPU (new processes, median of 15). The home screen turns it back on once it has painted.
     gc.disable()
-    from gistquiz.ui.app import GistQuizApp
+    from gistquiz import first_frame
 
     ws = Workspace.from_args(args)
+    # Before Textual's imports: a helper process looks at the decks on another core meanwhile, so that the
+    # first frame has the deck table (bundled decks, new processes: the table came 30-40 ms after the
+    # first frame without it; see benchmarks/bench_app.py).
+    lookahead = first_frame.start(ws)
     try:
-        GistQuizApp(ws).run()
+        from gistquiz.ui.app import GistQuizApp
+
+        GistQuizApp(ws, lookahead=lookahead).run()
     finally:
         gc.enable()
+        if lookahead is not None:
+            lookahead.discard()
     ws.close()
     return EXIT_OK
 

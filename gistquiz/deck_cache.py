@@ -57,8 +57,10 @@ CARD_FIELDS = Card._fields
 class DeckCache:
     """Parsed decks under ``folder``, one JSON file per deck file."""
 
-    def __init__(self, folder: Path):
+    def __init__(self, folder: Path, write: bool = True):
         self.folder = folder
+        self.write = write
+        """False: a fresh parse is not stored (a read-only look at the data folder, see ``home_view``)."""
 
     def parse(
         self, data: bytes, stat: os.stat_result, path: str, known_demos: Iterable[str] | None, source: str
@@ -70,7 +72,8 @@ class DeckCache:
         deck = _load(entry, key)
         if deck is None:
             deck = parse_deck(data, path, known_demos=names, source=source)
-            _store(entry, key, deck)
+            if self.write:
+                _store(entry, key, deck)
         return deck
 
 

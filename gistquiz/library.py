@@ -73,9 +73,14 @@ def deck_folders(home: Path, extra: Iterable[Path] = (), bundled: bool = True) -
 
 
 def load(
-    home: Path, extra: Iterable[Path] = (), known_demos: frozenset[str] | None = None, bundled: bool = True
+    home: Path,
+    extra: Iterable[Path] = (),
+    known_demos: frozenset[str] | None = None,
+    bundled: bool = True,
+    write_cache: bool = True,
 ) -> Library:
-    """Every ``*.md`` deck in the bundled, user and extra folders."""
+    """Every ``*.md`` deck in the bundled, user and extra folders (``write_cache=False``: a fresh parse is not
+    stored in the parse cache)."""
     paths: list[tuple[str, Path]] = []
     errors: list[Deck] = []
     for source, folder in deck_folders(home, extra, bundled):
@@ -88,7 +93,7 @@ def load(
         found, odd = _readable(sorted(decks, key=lambda p: (p.stem, p.name)), source)
         paths += found
         errors += odd
-    cache = DeckCache(deck_cache_dir(home))
+    cache = DeckCache(deck_cache_dir(home), write=write_cache)
     library = _name_wide_encodings(load_files(paths, known_demos, cache))
     library.decks.extend(errors)
     return library

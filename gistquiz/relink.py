@@ -46,6 +46,20 @@ def slot(key: str) -> str:
     return key.rpartition("/")[2] if "/" in key.split(":", 1)[-1] else ""
 
 
+def _signature(deck: Deck) -> tuple[str, str]:
+    """(the hash of the deck's card keys, the ``meta`` key it is kept under once the deck is checked)."""
+    return hashlib.sha1("\n".join([c.key for c in deck.cards]).encode()).hexdigest(), f"relink:{deck.key}"
+
+
+def checked(deck: Deck, store: Store) -> bool:
+    """True when :func:`sync` would find nothing to do: the deck has no cards, or the same cards as when last
+    checked (it reads, never writes)."""
+    if not deck.cards:
+        return True
+    signature, meta_key = _signature(deck)
+    return store.meta(meta_key) == signature
+
+
 def sync(deck: Deck, store: Store, now: datetime) -> list[Relink]:
     """Re-link the deck's orphaned histories to its edited cards; returns what was re-linked."""
     if not deck.cards:
@@ -53,8 +67,7 @@ def sync(deck: Deck, store: Store, now: datetime) -> list[Relink]:
     # The keys in the deck's order, not sorted: the same file gives the same order, so an unchanged deck costs
     # one hash and no per-card object (sorting 100,000 keys at every open grew faster than the cards). A deck
     # whose cards only moved hashes differently, and is checked once more, which finds nothing to re-link.
-    signature = hashlib.sha1("\n".join([c.key for c in deck.cards]).encode()).hexdigest()
-    meta_key = f"relink:{deck.key}"
+    signature, meta_key = _signature(deck)
     if store.meta(meta_key) == signature:
         return []  # the deck's cards are the same as when last checked
     current = {c.key: c for c in deck.cards}

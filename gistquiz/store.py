@@ -439,6 +439,7 @@ class Store:
         self.damaged: str | None = None
         self._mark: Path | None = None
         self.db: sqlite3.Connection | None = None
+        self.read_only = False
         side = [path.with_name(path.name + suffix) for suffix in ("-wal", "-shm")]
         existed = [f for f in side if f.exists()]
         try:
@@ -465,6 +466,38 @@ class Store:
             if isinstance(err, OSError):
                 raise StoreError(f"{path}: cannot open the review database: {err.strerror}") from None
             raise
+
+    @classmethod
+    def reader(cls, path: Path) -> Store:
+        """A read-only look at a database that a normal open would take as it is: one that exists, in WAL mode,
+        at this gistquiz's schema, not marked damaged, not left open by a run that ended uncleanly. Anything
+        else raises :class:`StoreError` (a normal open decides what to do about it). It writes nothing, not
+        even a damage mark: a failed read raises and the normal open checks for itself."""
+        note = path.with_name(path.name + DAMAGED_MARK)
+        wal = path.with_name(path.name + "-wal")
+        if not path.is_file() or note.exists() or wal.exists() or header_problem(path) or _stale_marks(path):
+            # A -wal file: open elsewhere now (or left by a crash), so there may be answers not yet in the file
+            raise StoreError(f"{path}: not for a read-only look")
+        with path.open("rb") as f:  # bytes 18-19 are 2 in WAL mode (the open's switch to WAL is a write)
+            if f.read(20)[18:20] != b"\x02\x02":
+                raise StoreError(f"{path}: not in WAL mode")
+        store = cls.__new__(cls)
+        store.path, store.damaged, store._mark, store.db = path, None, None, None
+        store.read_only = True
+        try:
+            # immutable: no lock and no -shm or -wal file made; with no -wal, every answer is in the file itself
+            uri = f"{path.resolve().as_uri()}?mode=ro&immutable=1"
+            store.db = sqlite3.connect(uri, uri=True, timeout=0, isolation_level=None, check_same_thread=False)
+            tables = {name for (name,) in store.db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+            if _schema_version(store.db) != SCHEMA_VERSION or not {*TABLE_NAMES, *TABLES_SINCE} <= tables:
+                raise StoreError(f"{path}: not at schema {SCHEMA_VERSION}")
+        except (sqlite3.Error, ValueError) as err:
+            store.close()
+            raise StoreError(f"{path}: {err}") from None
+        except BaseException:
+            store.close()
+            raise
+        return store
 
     def _check_before_open(self) -> None:
         """Refuse a database marked damaged, a file that is not one, and (after an unclean exit) a failed check."""
@@ -507,6 +540,8 @@ class Store:
         """Remember that the database is damaged (beside it, so the next run knows too) and refuse it."""
         reason = (reason.strip().splitlines() or ["damaged"])[0]
         self.damaged = reason
+        if self.read_only:  # a look (Store.reader) leaves the verdict to the normal open
+            raise StoreError(f"{self.path}: {reason}")
         with suppress(OSError):  # a read-only folder: this run still refuses to write
             self.path.with_name(self.path.name + DAMAGED_MARK).write_text(reason + "\n", encoding="utf-8")
         raise StoreError(f"{self.path}: damaged: {reason}; run 'gistquiz repair' (backups: {self.backups_dir})")

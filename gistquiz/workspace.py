@@ -32,8 +32,17 @@ class Workspace:
     A plain class, not a dataclass: it is created before the first frame, where generating a dataclass's
     methods cost 0.4 ms of the start."""
 
-    def __init__(self, home: Path, extra_decks: list[Path] | None = None, demos_folder: Path | None = None):
+    def __init__(
+        self,
+        home: Path,
+        extra_decks: list[Path] | None = None,
+        demos_folder: Path | None = None,
+        read_only: bool = False,
+    ):
         self.home = home
+        self.read_only = read_only
+        """A look that writes nothing: the store opened by ``Store.reader`` (no backup, no migration, no open
+        mark), no parse stored in the parse cache (see :mod:`gistquiz.first_frame`)."""
         self.extra_decks: list[Path] = extra_decks if extra_decks is not None else []
         self.demos_folder: Path = demos_folder if demos_folder is not None else locations.demos_dir()
         """The bundled demos (``harness.py``, whose rules the parameter form uses, is here)."""
@@ -81,8 +90,11 @@ class Workspace:
     def store(self) -> Store:
         # The first open of the day backs the database up, after the full check: so damage is found (and
         # the database refused) before the day's first write, at the cost of one check a day.
-        from gistquiz import backup
         from gistquiz.store import Store
+
+        if self.read_only:
+            return Store.reader(locations.database_path(self.home))
+        from gistquiz import backup
 
         store = Store(locations.database_path(self.home))
         try:
@@ -114,7 +126,13 @@ class Workspace:
         from gistquiz.registry import demo_names
 
         names = demo_names(self.demo_folders)
-        return library.load(self.home, self.extra_decks, known_demos=names, bundled=self.settings.bundled_decks)
+        return library.load(
+            self.home,
+            self.extra_decks,
+            known_demos=names,
+            bundled=self.settings.bundled_decks,
+            write_cache=not self.read_only,
+        )
 
     def reload(self) -> Library:
         """Read the deck files again (after an edit)."""

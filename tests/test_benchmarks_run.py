@@ -27,3 +27,18 @@ def test_the_load_steps_benchmark_runs_every_step(tmp_path):
     steps = bench_app.load_steps(tmp_path, repeat=1)
     assert set(steps) == {"core-imports", "demo-scan", "decks", "store-open", "sync", "counts", "total"}, steps
     assert all(len(ms) == 1 and ms[0] > 0 for ms in steps.values()), steps
+
+
+def test_the_first_screen_benchmark_runs_every_app_and_quits_them(tmp_path):
+    import pytest
+
+    pytest.importorskip("pty")
+    import bench_app
+
+    home = tmp_path / "home"
+    home.mkdir()
+    times = bench_app.first_screens(home, repeat=1)
+    assert all(len(v) == 1 and v[0] > 0 for v in times.values()), times
+    assert times["painted"][0] <= times["shown"][0] and times["painted alone"][0] <= times["shown alone"][0]
+    # Every start ended with Ctrl+Q, as a learner's does: no mark of a store left open, no side file
+    assert sorted(p.name for p in home.iterdir() if p.name.startswith("gistquiz.sqlite3")) == ["gistquiz.sqlite3"]

@@ -431,6 +431,10 @@ async def test_a_write_refused_mid_review_is_shown_on_home_and_the_app_stays_ope
         assert isinstance(app.screen, HomeScreen) and app.is_running
         hint = str(app.screen.query_one("#hint", Static).render())
         assert "the disk is full" in hint and str(store.path) in hint
+        await pilot.press("enter")  # the table is still there: Enter says why it does not review
+        await pilot.pause()
+        assert isinstance(app.screen, HomeScreen)
+        assert [n.message for n in app._notifications][-1].startswith("The decks are not loaded: fix the problem")
         answered = store.review_count()
     with Store(gistquiz_home / "gistquiz.sqlite3") as again:
         assert 1 <= again.review_count() == answered < 40

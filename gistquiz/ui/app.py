@@ -28,6 +28,7 @@ from gistquiz.workspace import Workspace
 
 if TYPE_CHECKING:
     from gistquiz.deck import Card
+    from gistquiz.first_frame import Lookahead
     from gistquiz.selection import Selection
     from gistquiz.shown_paths import ShownPaths
 
@@ -47,10 +48,15 @@ class GistQuizApp(App[None]):
         Binding("ctrl+q", "quit", "Quit", priority=True),
     ]
 
-    def __init__(self, workspace: Workspace, clock: Callable[[], datetime] = utcnow):
+    def __init__(
+        self, workspace: Workspace, clock: Callable[[], datetime] = utcnow, lookahead: Lookahead | None = None
+    ):
         super().__init__()
         self.workspace = workspace
         self.clock = clock
+        self.lookahead = lookahead
+        """The helper process looking at the decks for the first frame (:mod:`gistquiz.first_frame`); home
+        takes its view when it mounts."""
 
     def on_mount(self) -> None:
         if not self.is_headless and hasattr(select, "poll") and sys.__stdin__ and sys.__stdin__.isatty():

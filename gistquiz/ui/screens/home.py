@@ -20,10 +20,8 @@ from gistquiz.ui.in_order import after_queued_keys
 from gistquiz.ui.widgets.key_bar import KeyBar, binding_keys
 
 if TYPE_CHECKING:
-    from gistquiz.overview import DeckCounts, Today
+    from gistquiz.home_view import HomeView
     from gistquiz.selection import Selection
-
-ALL = "*"
 
 
 def reports_store_errors(action: Callable[..., Any]) -> Callable[..., Any]:
@@ -92,15 +90,27 @@ class HomeScreen(Screen[None]):
         yield KeyBar(binding_keys(self.BINDINGS))  # one Static: Textual's Footer cut "^q Quit" at 80 columns
 
     def on_mount(self) -> None:
-        self.counts: list[DeckCounts] = []
+        self.view: HomeView | None = None
+        """What :meth:`draw` last drew, drawn again at a new width."""
+        self.loaded = False
+        """The worker's load has been shown: the workspace's decks are loaded (not before, see :meth:`selected`)."""
+        self.load_running = False
+        """A load is running (:meth:`load` to :meth:`show` or :meth:`show_error`)."""
+        self.deferred: Callable[[], object] | None = None
+        """An action asked for while the first load ran, run when it is shown."""
         self.error: str | None = None  # a refused write, shown until r reloads
-        self.shown: tuple | None = None
-        """What :meth:`show` last drew, drawn again at a new width."""
         self.reloading = False
         """``r`` was pressed: the next :meth:`show` says what the reload found."""
         self.call_after_refresh(self.after_first_paint)
         self.load_started = False
         """The first load has started (:meth:`on_idle`)."""
+        lookahead = self.app.lookahead
+        if lookahead is not None:  # the helper's read-only look, taken without waiting (gistquiz.first_frame)
+            view = lookahead.take()
+            if view is not None:
+                self.draw(view)  # in the first frame: the worker redraws only if a number changed
+            else:
+                self.discard_lookahead()  # not done: stopped now, not left to compete for the cores
 
     def on_idle(self) -> None:
         # The first idle comes after the first paint (started in on_mount, the worker delayed that paint by
@@ -110,7 +120,13 @@ class HomeScreen(Screen[None]):
             self.load_started = True
             self.load()
 
+    def discard_lookahead(self) -> None:
+        if self.app.lookahead is not None:
+            self.app.lookahead.discard()
+            self.app.lookahead = None
+
     async def after_first_paint(self) -> None:
+        self.discard_lookahead()  # reaped: it has exited, or is exiting, since it wrote its view
         if not gc.isenabled():  # paused by the command until the first frame (cli.cmd_app)
             # What the start made lives as long as the app: frozen, no later pass looks at it again. Enabled
             # alone, the collector's next passes went over all of it, in the deck table's time.
@@ -118,97 +134,88 @@ class HomeScreen(Screen[None]):
             gc.enable()
 
     def on_resize(self, event: events.Resize) -> None:
-        if getattr(self, "shown", None) is not None:
-            self.show(*self.shown)  # the deck names take the width there is; the counts always show
+        if getattr(self, "view", None) is not None:
+            self.draw(self.view)  # the deck names take the width there is; the counts always show
 
     def on_screen_resume(self) -> None:
         if getattr(self, "error", None):
             self.show_error(self.error)
-        elif getattr(self, "counts", None):
+        elif getattr(self, "loaded", False):
             self.load(reload=False)
 
-    @work(thread=True, exclusive=True, group="home-load")
     def load(self, reload: bool = True) -> None:
+        """Load the decks (``reload``: read their files again) and the counts, off the UI thread."""
+        self.load_running = True
+        self.load_in_thread(reload)
+
+    @work(thread=True, exclusive=True, group="home-load")
+    def load_in_thread(self, reload: bool) -> None:
         # Off the UI thread, so the first screen is drawn before the scheduler, store and decks are loaded.
-        from gistquiz.overview import deck_counts, today
+        from gistquiz.home_view import compute
 
         ws = self.app.workspace
         try:
             if reload:
                 ws.reload()
             relinks = ws.sync(self.app.clock())
-            now = self.app.clock()
-            counts = deck_counts(ws.library.decks, ws.store, ws.scheduler, now)
-            totals = today(ws.store, ws.scheduler, now)
-            first_run = ws.store.review_count() == 0
+            view = compute(ws, self.app.clock(), relinks)
         except (StoreError, UserError) as err:  # a damaged database, a bad settings.toml: say so, stay open
             self.app.call_from_thread(self.show_error, str(err))
             return
-        self.app.call_from_thread(self.show, counts, totals, first_run, relinks)
+        self.app.call_from_thread(self.show, view)
 
     def show_error(self, message: str) -> None:
-        self.counts = []
+        self.loaded = self.load_running = False
+        self.deferred = None
         self.reloading = False
         self.say_reloaded("")
         shown = self.app.shown_text(message)
         self.query_one("#hint", Static).update(f"! {shown}\nFix it, then press r to reload (Ctrl+Q quits).")
 
-    def show(self, counts: list[DeckCounts], totals: Today, first_run: bool, relinks: list) -> None:
-        self.counts = counts
-        self.shown = (counts, totals, first_run, relinks)
+    def show(self, view: HomeView) -> None:
+        """The worker's view: drawn unless it is the one on screen (the helper's, in the first frame)."""
+        self.loaded, self.load_running = True, False
+        if view != self.view:
+            self.draw(view)
+        if self.reloading:
+            self.reloading = False
+            said = f"{len(view.problems)} problem(s), listed below" if view.problems else "no problems"
+            self.say_reloaded(f"Reloaded {view.decks} deck(s), {view.cards} card(s): {said}.")
+        if self.deferred is not None:
+            action, self.deferred = self.deferred, None
+            action()
+
+    def draw(self, view: HomeView) -> None:
+        previous = self.view
+        self.view = view
         table = self.query_one("#decks", DataTable)
-        previous = table.cursor_row
+        cursor = table.cursor_row
         table.clear(columns=True)  # columns too: their widths then fit the new rows
-        usable = [c for c in counts if c.deck.cards]
-        rows: list[tuple[str, str, str, list[int]]] = []  # key, title, problems, counts
-        if len(usable) > 1:
-            sums = [sum(getattr(c, f) for c in usable) for f in ("today_new", "learning", "due", "total")]
-            rows.append((ALL, "All decks", "", sums))
-        for c in counts:
-            problems = f"  ! {len(c.deck.errors)} problem(s)" if c.deck.errors else ""
-            rows.append((c.deck.key, c.deck.title, problems, [c.today_new, c.learning, c.due, c.total]))
+        rows = view.rows
         names = ("New", "Learning", "Due", "Total")
-        number_widths = [max(len(n), *(len(str(r[3][i])) for r in rows)) for i, n in enumerate(names)]
+        number_widths = [max(len(n), *(len(str(r.numbers[i])) for r in rows)) for i, n in enumerate(names)]
         # every column has a cell of padding each side; #home's padding and the scrollbar take 4 more
         room = self.size.width - sum(w + 2 for w in number_widths) - 2 - 4
-        title_width = max(8, min(room, max((len(r[1] + r[2]) for r in rows), default=4)))
+        marks = [f"  ! {r.problems} problem(s)" if r.problems else "" for r in rows]
+        title_width = max(8, min(room, max((len(r.title + m) for r, m in zip(rows, marks, strict=True)), default=4)))
         # Text, not str: a str cell is Rich markup, and a deck's title is the learner's text ("[/]" raised,
         # "[b]" vanished, ":smile:" became an emoji); labels too, which also spares Rich's emoji table.
         table.add_column(Text("Deck"), key="deck", width=title_width)
         for name in names:
             table.add_column(Text(name), key=name.lower())
-        for key, title, problems, numbers in rows:  # the name gives way to the problem count
-            table.add_row(Text(shorten(title, title_width - len(problems)) + problems), *numbers, key=key)
-        if self.reloading:
-            self.reloading = False
-            cards = sum(len(c.deck.cards) for c in counts)
-            problems = sum(len(c.deck.errors) for c in counts)
-            said = f"{problems} problem(s), listed below" if problems else "no problems"
-            self.say_reloaded(f"Reloaded {len(counts)} deck(s), {cards} card(s): {said}.")
-        if first_run and usable:
-            bundled = next((c for c in usable if c.deck.source == "bundled"), usable[0])
-            row = table.get_row_index(bundled.deck.key)
-            table.move_cursor(row=row)
-            hint = (
-                f"Welcome! Enter starts reviewing “{bundled.deck.title}”: Space shows the answer, "
-                "1-4 rate it, r runs its demo. ? lists every key."
-            )
-        elif not usable:
-            hint = "No cards yet: write a deck (see the README) or run 'gistquiz new-deck NAME'."
-        else:
-            table.move_cursor(row=min(previous, table.row_count - 1))
-            hint = "Enter: review the deck under the cursor · q: quiz it · ?: all keys"
-        self.query_one("#hint", Static).update(hint)
-        minutes, seconds = divmod(int(totals.seconds), 60)
-        due = sum(c.learning + c.due + c.today_new for c in usable)
-        self.query_one("#today", Static).update(
-            f"Today: {totals.reviews} review(s) in {minutes}m {seconds:02d}s · {due} card(s) left to study"
-        )
-        problems = [self.app.shown_text(str(e)) for c in counts for e in c.deck.errors]
+        for row, mark in zip(rows, marks, strict=True):  # the name gives way to the problem count
+            table.add_row(Text(shorten(row.title, title_width - len(mark)) + mark), *row.numbers, key=row.key)
+        if view.cursor is not None and (previous is None or previous.cursor != view.cursor):
+            table.move_cursor(row=table.get_row_index(view.cursor))
+        elif rows:
+            table.move_cursor(row=min(cursor, table.row_count - 1))
+        self.query_one("#hint", Static).update(view.hint)
+        self.query_one("#today", Static).update(view.today)
+        problems = [self.app.shown_text(p) for p in view.problems]
         lines = [f"! {p}" for p in problems[:8]]
         if len(problems) > 8:
             lines.append(f"… and {len(problems) - 8} more: run 'gistquiz check'")
-        lines += [f"↺ {self.app.shown_text(str(r))}" for r in relinks]
+        lines += [f"↺ {self.app.shown_text(r)}" for r in view.relinks]
         self.query_one("#problems", Static).update("\n".join(lines))
         self.query_one("#problems").display = bool(lines)
 
@@ -218,27 +225,44 @@ class HomeScreen(Screen[None]):
         said.display = bool(text)
 
     def selected(self) -> Selection | None:
-        """The row under the cursor: a deck, or all of them."""
+        """The row under the cursor: a deck, or all of them; None before the decks are loaded."""
+        from gistquiz.home_view import ALL
         from gistquiz.selection import Selection  # not before a deck is picked: the first frame waits on imports
 
         table = self.query_one("#decks", DataTable)
-        if not self.counts or table.row_count == 0:
+        if not self.loaded or table.row_count == 0:
             return None
         key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
         if key == ALL:
             return Selection.every_deck()
-        deck = next(c.deck for c in self.counts if c.deck.key == key)
-        return Selection(deck.title, tuple(deck.cards))
+        deck = self.app.workspace.library.deck(key)
+        return None if deck is None else Selection(deck.title, tuple(deck.cards))
+
+    def wait_for_load(self, action: Callable[[], object]) -> bool:
+        """True, with ``action`` kept to run when the first load is shown: the table on screen may be the
+        helper's look, drawn before the decks were loaded (the same rows, a few frames sooner), and a screen
+        that read the decks now would load them a second time, on the UI thread, beside the worker."""
+        if self.load_running and not self.loaded:
+            self.deferred = action
+            return True
+        return False
 
     @after_queued_keys
     def action_review(self) -> None:
+        if self.wait_for_load(self.action_review):
+            return
         picked = self.selected()
+        if picked is None and not self.loaded:  # the load failed: its reason is in the hint above
+            self.notify("The decks are not loaded: fix the problem shown, then press r.", severity="warning")
+            return
         if picked is None or picked.empty:
             self.notify("This deck has no usable cards.", severity="warning")
             return
         self.app.open_review(picked)
 
     def action_quiz(self) -> None:
+        if self.wait_for_load(self.action_quiz):
+            return
         picked = self.selected()
         if picked is None or picked.empty:
             return
@@ -247,17 +271,23 @@ class HomeScreen(Screen[None]):
         self.app.push_screen(QuizSetupScreen(picked.title, picked.resolve(self.app.workspace.library)))
 
     def action_demos(self) -> None:
+        if self.wait_for_load(self.action_demos):  # it lists the cards that use each demo
+            return
         from gistquiz.ui.screens.demos import DemosScreen
 
         self.app.push_screen(DemosScreen())
 
     def action_stats(self) -> None:
+        if self.wait_for_load(self.action_stats):
+            return
         from gistquiz.selection import Selection
         from gistquiz.ui.screens.stats import StatsScreen
 
         self.app.push_screen(StatsScreen(self.selected() or Selection.every_deck()))
 
     def action_browse(self) -> None:
+        if self.wait_for_load(self.action_browse):
+            return
         from gistquiz.ui.screens.browse import BrowseScreen
 
         self.app.push_screen(BrowseScreen())
