@@ -30,13 +30,18 @@ def main(argv: list[str] | None = None) -> int:
     reaping.become_subreaper()
     reaping.die_with_parent(signal.SIGTERM)
 
-    from gistquiz.ui.app import GistQuizApp
+    from gistquiz import first_frame
     from gistquiz.workspace import Workspace
 
     ws = Workspace.from_args(args)
+    lookahead = first_frame.start(ws)  # the deck table in the tab's first frame too (see gistquiz.cli.cmd_app)
     try:
-        GistQuizApp(ws).run()
+        from gistquiz.ui.app import GistQuizApp
+
+        GistQuizApp(ws, lookahead=lookahead).run()
     finally:
+        if lookahead is not None:
+            lookahead.discard()
         reaping.end_children(grace=0.5)
         ws.close()
     return 0
