@@ -235,8 +235,8 @@ def cmd_app(args: argparse.Namespace) -> int:
 
     ws = Workspace.from_args(args)
     # Before Textual's imports: a helper process looks at the decks on another core meanwhile, so that the
-    # first frame has the deck table (bundled decks, new processes: the table came 30-40 ms after the
-    # first frame without it; see benchmarks/bench_app.py).
+    # first frame has the deck table (without it the table came 38-44 ms after the first frame, a 60 Hz
+    # frame after Textual's first repaint; see benchmarks/bench_app.py --first-screen).
     lookahead = first_frame.start(ws)
     try:
         from gistquiz.ui.app import GistQuizApp

@@ -470,9 +470,10 @@ class Store:
     @classmethod
     def reader(cls, path: Path) -> Store:
         """A read-only look at a database that a normal open would take as it is: one that exists, in WAL mode,
-        at this gistquiz's schema, not marked damaged, not left open by a run that ended uncleanly. Anything
-        else raises :class:`StoreError` (a normal open decides what to do about it). It writes nothing, not
-        even a damage mark: a failed read raises and the normal open checks for itself."""
+        at this gistquiz's schema, not marked damaged, not open elsewhere (no -wal file), not left open by a
+        run that ended uncleanly. Anything else raises :class:`StoreError` (a normal open decides what to do
+        about it). It writes nothing, not even a damage mark: a failed read raises and the normal open checks
+        for itself."""
         note = path.with_name(path.name + DAMAGED_MARK)
         wal = path.with_name(path.name + "-wal")
         if not path.is_file() or note.exists() or wal.exists() or header_problem(path) or _stale_marks(path):
